@@ -1,0 +1,145 @@
+"""Cost functions C and the output error δ^L they produce (BP1).
+
+Each cost is one object holding C_x (the cost of one example), its gradient ∇_a C_x and the
+output error δ^L = ∇_a C ⊙ σ'(z^L) (BP1), registered under a plain name in :data:`COSTS`.
+The total cost over n examples is the mean C = (1/n) Σ_x C_x, as in the seeds.
+
+Where a cost and an output activation combine into a simpler exact formula, BP1 uses it:
+
+* cross-entropy with sigmoid outputs: ∇_a C = (a − y) / (a(1 − a)) and σ' = a(1 − a), so
+  δ^L = a − y (Nielsen ch.3, eq. 66);
+* log-likelihood with softmax outputs: δ^L = a − y (Nielsen ch.3, eq. 84).
+
+Both are exact identities, not approximations, and the gradient check proves it; every other
+pair goes through the general product.  Arrays hold one example per row: ``(m, n_L)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bprop.activations import ACTIVATIONS, Activation
+from bprop.errors import unknown_name
+
+Array = np.ndarray
+
+
+def _xlogy(x: Array, y: Array) -> Array:
+    """x · ln y with the convention 0 · ln 0 = 0 (a target of 0 contributes nothing)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = x * np.log(y)
+    out[x == 0] = 0.0
+    return out
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A cost function: C_x, its gradient ∇_a C_x, and BP1.
+
+    Parameters
+    ----------
+    name : str
+        The name it is registered and saved under.
+    fn : callable
+        ``fn(a, y)`` → C_x for each row, shape ``(m,)``.
+    nabla_a : callable
+        ``nabla_a(a, y)`` → ∂C_x/∂a, shape ``(m, n_L)``.
+    exact_delta : dict
+        Built-in output activations (by name) for which δ^L = a − y exactly; a user's own
+        activation always takes the general product, whatever its name.
+    outputs_in_unit_interval : bool
+        True when C is only defined for outputs in (0, 1) (logarithms of a).
+    """
+
+    name: str
+    fn: Callable[[Array, Array], Array] = field(repr=False)
+    nabla_a: Callable[[Array, Array], Array] = field(repr=False)
+    exact_delta: frozenset[str] = frozenset()
+    outputs_in_unit_interval: bool = False
+
+    def __call__(self, a: Array, y: Array) -> float:
+        """The mean cost C = (1/m) Σ_x C_x over the rows of ``a`` and ``y`` ``(m, n_L)``."""
+        return float(np.mean(self.fn(a, y)))
+
+    def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
+        """BP1: δ^L = ∇_a C ⊙ σ'(z^L), shape ``(m, n_L)``."""
+        if activation.name in self.exact_delta and ACTIVATIONS.get(activation.name) is activation:
+            return a - y  # the exact simplification named in the module docstring
+        return activation.delta(z, a, self.nabla_a(a, y))
+
+
+def _quadratic(a: Array, y: Array) -> Array:
+    d = a - y
+    return 0.5 * np.einsum("ij,ij->i", d, d)  # C_x = ½‖y − a‖²
+
+
+def _cross_entropy(a: Array, y: Array) -> Array:
+    # C_x = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)]
+    return -(_xlogy(y, a) + _xlogy(1.0 - y, 1.0 - a)).sum(axis=1)
+
+
+def _cross_entropy_nabla(a: Array, y: Array) -> Array:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (a - y) / (a * (1.0 - a))
+
+
+def _log_likelihood(a: Array, y: Array) -> Array:
+    return -_xlogy(y, a).sum(axis=1)  # C_x = −ln a_y for a one-hot y
+
+
+def _log_likelihood_nabla(a: Array, y: Array) -> Array:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = -y / a
+    g[y == 0] = 0.0
+    return g
+
+
+COSTS: dict[str, Cost] = {
+    c.name: c
+    for c in (
+        Cost("quadratic", _quadratic, lambda a, y: a - y),
+        Cost(
+            "cross-entropy",
+            _cross_entropy,
+            _cross_entropy_nabla,
+            exact_delta=frozenset({"sigmoid"}),
+            outputs_in_unit_interval=True,
+        ),
+        Cost(
+            "log-likelihood",
+            _log_likelihood,
+            _log_likelihood_nabla,
+            exact_delta=frozenset({"softmax"}),
+            outputs_in_unit_interval=True,
+        ),
+    )
+}
+_ALIASES = {
+    "mse": "quadratic",
+    "squared": "quadratic",
+    "cross_entropy": "cross-entropy",
+    "crossentropy": "cross-entropy",
+    "log_likelihood": "log-likelihood",
+    "nll": "log-likelihood",
+}
+
+
+def get(cost: str | Cost) -> Cost:
+    """Look up a cost by name (or pass a :class:`Cost` through).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the known ones and suggests the closest.
+    """
+    if isinstance(cost, Cost):
+        return cost
+    if not isinstance(cost, str):
+        raise TypeError(f"cost must be a name such as 'quadratic', got {type(cost).__name__}")
+    key = _ALIASES.get(cost.lower(), cost.lower())
+    if key in COSTS:
+        return COSTS[key]
+    raise unknown_name("cost", cost, COSTS)

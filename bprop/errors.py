@@ -1,0 +1,27 @@
+"""Exceptions bprop raises, each a subclass of the built-in type a caller would expect."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+
+class DivergenceError(FloatingPointError):
+    """Training stopped because the cost became NaN or infinite.
+
+    The network keeps the weights of the last epoch that finished with a finite cost;
+    ``history`` holds the epochs that completed.
+    """
+
+    def __init__(self, message: str, history: Any = None) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+def unknown_name(kind: str, name: str, known: Iterable[str], extra: str = "") -> ValueError:
+    """A ValueError for an unknown registered name, suggesting the closest known one."""
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return ValueError(f"unknown {kind} {name!r}.{hint} Known: {', '.join(known)}.{extra}")

@@ -1,0 +1,509 @@
+"""Mini-batch stochastic gradient descent: the seeds' training loop, and what it records.
+
+For each mini-batch of m examples, with the gradients from BP1–BP4 (:func:`bprop.network.backprop`):
+
+    w^l → w^l − (η/m) Σ_x δ^(x,l) (a^(x,l−1))ᵀ
+    b^l → b^l − (η/m) Σ_x δ^(x,l)
+
+Options beyond the seeds, all off by default: L2 regularisation in Nielsen's form
+``w → (1 − ηλ/n) w − (η/m) Σ ∇C_x`` (n the size of the training set), momentum
+``v → μv − η∇C, w → w + v``, a learning-rate schedule η(epoch), and ``update_biases=False``
+(the seeds' program never updates its biases).
+
+The loop never prints.  It reports through the returned :class:`History` and through
+callbacks (:class:`Callback`); :class:`PrintEpochs` prints the book's ``Epoch N: k / total``.
+Training can stop after any mini-batch (a callback sets ``state.stop_requested``) and resume
+from the returned :class:`TrainState` to bit-identical weights, because each epoch's order is
+a pure function of ``(seed, epoch)``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bprop.errors import DivergenceError
+from bprop.network import _decide, backprop, feedforward
+
+if TYPE_CHECKING:
+    from bprop.network import Network
+
+Array = np.ndarray
+
+
+# -- learning-rate schedules -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """η as a function of the epoch (0-based).
+
+    ``kind`` is ``"constant"``; ``"step"`` (η·factor^⌊epoch/every⌋); or ``"cosine"``
+    (η_min + ½(η − η_min)(1 + cos(π·epoch/epochs))).
+    """
+
+    kind: str
+    eta: float
+    epochs: int = 1
+    every: int = 10
+    factor: float = 0.5
+    eta_min: float = 0.0
+
+    def __call__(self, epoch: int) -> float:
+        if self.kind == "step":
+            return self.eta * self.factor ** (epoch // self.every)
+        if self.kind == "cosine":
+            t = min(epoch / max(self.epochs, 1), 1.0)
+            return self.eta_min + 0.5 * (self.eta - self.eta_min) * (1 + math.cos(math.pi * t))
+        return self.eta
+
+    def describe(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def schedule(spec: str, eta: float, epochs: int) -> Schedule:
+    """Parse a schedule name: ``constant``, ``cosine``, or ``step[:EVERY[:FACTOR]]``."""
+    name, *args = spec.split(":")
+    try:
+        if name == "constant" and not args:
+            return Schedule("constant", eta)
+        if name == "cosine" and not args:
+            return Schedule("cosine", eta, epochs=epochs)
+        if name == "step" and len(args) <= 2:
+            every = int(args[0]) if args else 10
+            factor = float(args[1]) if len(args) > 1 else 0.5
+            if every >= 1 and 0 < factor <= 1:
+                return Schedule("step", eta, every=every, factor=factor)
+    except ValueError:
+        pass
+    raise ValueError(
+        f"unknown schedule {spec!r}: use constant, cosine, or step:EVERY:FACTOR "
+        "(e.g. step:10:0.5 halves η every 10 epochs)"
+    )
+
+
+# -- what training records ---------------------------------------------------------------------
+
+
+@dataclass
+class EpochRecord:
+    """One epoch's figures.
+
+    ``train_cost`` and ``train_accuracy`` are means over the epoch's mini-batches, measured
+    as each one went through (plus the L2 term (λ/2n)Σw² at the epoch's end); ``test_*`` are
+    measured on ``test_data`` after the epoch.
+    """
+
+    epoch: int
+    eta: float
+    train_cost: float
+    train_accuracy: float | None = None
+    test_cost: float | None = None
+    test_correct: int | None = None
+    test_total: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def test_accuracy(self) -> float | None:
+        if self.test_correct is None or not self.test_total:
+            return None
+        return self.test_correct / self.test_total
+
+    def book_line(self) -> str:
+        """The line Nielsen's ``network.py`` prints: ``Epoch 0: 9129 / 10000``."""
+        if self.test_correct is None:
+            return f"Epoch {self.epoch} complete"
+        return f"Epoch {self.epoch}: {self.test_correct} / {self.test_total}"
+
+
+@dataclass
+class History:
+    """Everything a training run recorded: one :class:`EpochRecord` per epoch.
+
+    ``status`` is ``"completed"``, ``"interrupted"`` (a callback asked to stop; resume from
+    ``state``) or ``"diverged"``.
+    """
+
+    config: dict[str, Any] = field(default_factory=dict)
+    epochs: list[EpochRecord] = field(default_factory=list)
+    status: str = "running"
+    state: TrainState | None = None
+
+    def column(self, name: str) -> list[Any]:
+        """One figure across epochs, e.g. ``history.column("test_accuracy")``."""
+        return [getattr(r, name) for r in self.epochs]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (without the resume state)."""
+        rows = [asdict(r) | {"test_accuracy": r.test_accuracy} for r in self.epochs]
+        return {"config": self.config, "status": self.status, "epochs": rows}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> History:
+        names = set(EpochRecord.__dataclass_fields__)
+        rows = [EpochRecord(**{k: v for k, v in r.items() if k in names}) for r in d["epochs"]]
+        return cls(config=dict(d.get("config", {})), epochs=rows, status=d.get("status", ""))
+
+
+@dataclass
+class TrainState:
+    """Where training is: enough to resume it exactly.
+
+    ``epoch`` and ``batch`` are the next mini-batch to run; ``velocity_w``/``velocity_b`` the
+    momentum terms (None without momentum); ``cost_sum``, ``correct`` and ``seen`` the running
+    totals of the epoch under way.
+    """
+
+    seed: int
+    epoch: int = 0
+    batch: int = 0
+    velocity_w: list[Array] | None = None
+    velocity_b: list[Array] | None = None
+    cost_sum: float = 0.0
+    correct: int = 0
+    seen: int = 0
+    seconds: float = 0.0
+    stop_requested: bool = False
+
+
+class Callback:
+    """Hooks into the training loop; override what you need.
+
+    Set ``state.stop_requested = True`` in :meth:`on_batch_end` to stop after that mini-batch:
+    :func:`sgd` then returns a history with status ``"interrupted"`` and a resumable state.
+    """
+
+    def on_train_begin(self, net: Network, state: TrainState) -> None: ...
+
+    def on_batch_end(self, state: TrainState) -> None: ...
+
+    def on_epoch_end(self, record: EpochRecord, net: Network, state: TrainState) -> None: ...
+
+
+class PrintEpochs(Callback):
+    """Prints the book's ``Epoch N: correct / total`` line after each epoch."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream
+
+    def on_epoch_end(self, record: EpochRecord, net: Network, state: TrainState) -> None:
+        print(record.book_line(), file=self.stream or sys.stdout, flush=True)
+
+
+# -- the loop ----------------------------------------------------------------------------------
+
+
+def epoch_order(seed: int, epoch: int, n: int, shuffle: bool) -> Array:
+    """The order of the n training examples in ``epoch``: a pure function of its arguments."""
+    if not shuffle:
+        return np.arange(n)
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def sgd(
+    net: Network,
+    X: Any,
+    Y: Any,
+    epochs: int,
+    mini_batch_size: int,
+    eta: float | Callable[[int], float],
+    *,
+    lmbda: float = 0.0,
+    momentum: float = 0.0,
+    test_data: tuple[Any, Any] | None = None,
+    shuffle: bool = True,
+    seed: int | None = None,
+    update_biases: bool = True,
+    callbacks: Sequence[Callback] = (),
+    verbose: bool = False,
+    state: TrainState | None = None,
+    history: History | None = None,
+) -> History:
+    """Train ``net`` in place by mini-batch SGD and return the :class:`History`.
+
+    Parameters
+    ----------
+    X : array ``(n, n_in)``
+        Training inputs, one per row.
+    Y : array ``(n, n_out)`` or ``(n,)``
+        Targets, or integer class labels (turned into one-hot targets).
+    epochs : int
+        Passes over the training data.
+    mini_batch_size : int
+        m; the last mini-batch of an epoch may be smaller when m does not divide n.
+    eta : float or callable
+        The learning rate η, or η(epoch) (see :class:`Schedule`).
+    lmbda : float
+        λ of L2 regularisation, Nielsen's ``(1 − ηλ/n) w`` form.
+    momentum : float
+        μ in [0, 1); 0 is plain SGD.
+    test_data : (X_test, y_test), optional
+        Evaluated after each epoch; y_test are labels or one-hot rows.
+    shuffle : bool
+        Shuffle the examples every epoch (by a permutation of indices, never of the data);
+        False keeps the given order.
+    seed : int, optional
+        Seed of the shuffling; recorded in the history so any run can be repeated.
+    update_biases : bool
+        False keeps the biases fixed, as the seeds' program does.
+    callbacks : sequence of Callback
+    verbose : bool
+        Print the book's epoch line (adds :class:`PrintEpochs`).
+    state, history : optional
+        A :class:`TrainState` and :class:`History` returned by an interrupted call: training
+        resumes exactly where it stopped (pass the same data and options).
+
+    Raises
+    ------
+    bprop.errors.DivergenceError
+        When the cost becomes NaN or infinite; the network keeps the weights it had at the
+        start of that epoch.
+    """
+    x, _ = net._inputs(X, batch_only=True)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("X contains NaN or infinite values; clean or impute them first")
+    n = len(x)
+    if n == 0:
+        raise ValueError("no training examples: X has 0 rows")
+    y = net.targets(Y, n)
+    if not np.all(np.isfinite(y)):
+        raise ValueError("Y contains NaN or infinite values")
+    labels = _labels_of(Y, y)
+    _check_hyperparameters(epochs, mini_batch_size, n, eta, lmbda, momentum)
+    eta_at = eta if callable(eta) else (lambda _epoch, _eta=float(eta): _eta)
+    test = _test_arrays(net, test_data)
+
+    if state is None:
+        state = TrainState(seed=_fresh_seed() if seed is None else int(seed))
+    if history is None:
+        history = History()
+    history.config = {
+        "epochs": epochs,
+        "mini_batch_size": mini_batch_size,
+        "eta": eta.describe() if isinstance(eta, Schedule) else eta_at(0),
+        "lmbda": lmbda,
+        "momentum": momentum,
+        "shuffle": shuffle,
+        "seed": state.seed,
+        "update_biases": update_biases,
+        "n_train": n,
+    }
+    history.status, history.state = "running", state
+    state.stop_requested = False
+    if momentum and state.velocity_w is None:
+        state.velocity_w = [np.zeros_like(w) for w in net.weights]
+        state.velocity_b = [np.zeros_like(b) for b in net.biases]
+    callbacks = list(callbacks) + ([PrintEpochs()] if verbose else [])
+    for c in callbacks:
+        c.on_train_begin(net, state)
+
+    # Overflow on the way to a NaN cost is reported once, as a DivergenceError, not as warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        _loop(
+            net,
+            x,
+            y,
+            labels,
+            epochs,
+            mini_batch_size,
+            eta_at,
+            lmbda,
+            momentum,
+            shuffle,
+            update_biases,
+            callbacks,
+            test,
+            state,
+            history,
+        )
+    return history
+
+
+def _loop(
+    net,
+    x,
+    y,
+    labels,
+    epochs,
+    mini_batch_size,
+    eta_at,
+    lmbda,
+    momentum,
+    shuffle,
+    update_biases,
+    callbacks,
+    test,
+    state,
+    history,
+) -> None:
+    n = len(x)
+    batch_hooks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
+    n_batches = -(-n // mini_batch_size)
+    while state.epoch < epochs:
+        epoch, step = state.epoch, float(eta_at(state.epoch))
+        order = epoch_order(state.seed, epoch, n, shuffle)
+        last_good = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
+        started = time.perf_counter()
+        for k in range(state.batch, n_batches):
+            idx = order[k * mini_batch_size : (k + 1) * mini_batch_size]
+            xb, yb = x[idx], y[idx]
+            nabla_b, nabla_w, out = backprop(
+                net.weights, net.biases, net.activations, net.cost, xb, yb
+            )
+            batch_cost = float(np.sum(net.cost.fn(out, yb)))
+            if not math.isfinite(batch_cost):
+                net.weights[:], net.biases[:] = last_good
+                history.status = "diverged"
+                raise DivergenceError(_divergence_message(epoch, k, batch_cost, step), history)
+            _update(net, nabla_b, nabla_w, step, lmbda / n, momentum, update_biases, state)
+            state.cost_sum += batch_cost
+            state.seen += len(idx)
+            if labels is not None:
+                state.correct += int(np.sum(_decide(out) == labels[idx]))
+            state.batch = k + 1
+            for c in batch_hooks:
+                c.on_batch_end(state)
+            if state.stop_requested:
+                state.seconds += time.perf_counter() - started
+                history.status = "interrupted"
+                return
+        state.seconds += time.perf_counter() - started
+        record = _close_epoch(net, state, epoch, step, lmbda, n, labels is not None, test)
+        history.epochs.append(record)
+        state.epoch, state.batch = epoch + 1, 0
+        state.cost_sum, state.correct, state.seen, state.seconds = 0.0, 0, 0, 0.0
+        for c in callbacks:
+            c.on_epoch_end(record, net, state)
+        if state.stop_requested:
+            history.status = "interrupted"
+            return
+    history.status = "completed"
+
+
+def _update(
+    net: Network,
+    nabla_b: list[Array],
+    nabla_w: list[Array],
+    eta: float,
+    lmbda_over_n: float,
+    momentum: float,
+    update_biases: bool,
+    state: TrainState,
+) -> None:
+    """Apply one gradient step in place (the gradients are consumed)."""
+    for i, (w, nw) in enumerate(zip(net.weights, nabla_w)):
+        if momentum:
+            v = state.velocity_w[i]  # v → μv − η(∇C + (λ/n) w);  w → w + v
+            v *= momentum
+            if lmbda_over_n:
+                nw += lmbda_over_n * w
+            nw *= eta
+            v -= nw
+            w += v
+        else:
+            if lmbda_over_n:
+                w *= 1.0 - eta * lmbda_over_n  # weight decay: (1 − ηλ/n) w
+            nw *= eta
+            w -= nw  # w → w − (η/m) Σ_x δ (a^(l−1))ᵀ
+    if not update_biases:
+        return
+    for i, (b, nb) in enumerate(zip(net.biases, nabla_b)):
+        nb *= eta
+        if momentum:
+            v = state.velocity_b[i]
+            v *= momentum
+            v -= nb
+            b += v
+        else:
+            b -= nb  # b → b − (η/m) Σ_x δ
+
+
+def _close_epoch(
+    net: Network,
+    state: TrainState,
+    epoch: int,
+    eta: float,
+    lmbda: float,
+    n: int,
+    has_labels: bool,
+    test: tuple[Array, Array, Array] | None,
+) -> EpochRecord:
+    cost = state.cost_sum / max(state.seen, 1)
+    if lmbda:
+        cost += 0.5 * lmbda / n * sum(float(np.sum(w * w)) for w in net.weights)
+    record = EpochRecord(
+        epoch=epoch,
+        eta=eta,
+        train_cost=cost,
+        train_accuracy=state.correct / state.seen if has_labels and state.seen else None,
+        seconds=state.seconds,
+    )
+    if test is not None:
+        tx, ty, tlabels = test
+        out = feedforward(net.weights, net.biases, net.activations, tx)
+        record.test_cost = net.cost(out, ty)
+        record.test_correct = int(np.sum(_decide(out) == tlabels))
+        record.test_total = len(tx)
+    return record
+
+
+def _labels_of(Y: Any, y: Array) -> Array | None:
+    """Class labels of the targets, when they are labels or one-hot rows."""
+    raw = np.asarray(Y)
+    if raw.ndim == 1 and y.shape[1] > 1:
+        return raw.astype(np.int64)
+    if y.shape[1] > 1 and np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1):
+        return np.argmax(y, axis=1)
+    if y.shape[1] == 1 and np.all((y == 0) | (y == 1)):
+        return y[:, 0].astype(np.int64)
+    return None
+
+
+def _test_arrays(net: Network, test_data: Any) -> tuple[Array, Array, Array] | None:
+    if test_data is None:
+        return None
+    try:
+        tX, ty = test_data
+    except (TypeError, ValueError):
+        raise TypeError("test_data must be a pair (X_test, y_test)") from None
+    tx, _ = net._inputs(tX, batch_only=True)
+    targets = net.targets(ty, len(tx))
+    labels = _labels_of(ty, targets)
+    if labels is None:
+        raise ValueError("y_test must be class labels or one-hot rows to count correct answers")
+    return tx, targets, labels
+
+
+def _check_hyperparameters(
+    epochs: Any, m: Any, n: int, eta: Any, lmbda: float, momentum: float
+) -> None:
+    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be a whole number ≥ 0, got {epochs!r}")
+    if not isinstance(m, (int, np.integer)) or not 1 <= m <= n:
+        raise ValueError(
+            f"mini_batch_size must be between 1 and the number of examples ({n}), got {m!r}"
+        )
+    if not callable(eta) and not (isinstance(eta, (int, float)) and math.isfinite(eta) and eta > 0):
+        raise ValueError(f"the learning rate eta must be a number > 0, got {eta!r}")
+    if not (math.isfinite(lmbda) and lmbda >= 0):
+        raise ValueError(f"lmbda (L2 strength) must be ≥ 0, got {lmbda!r}")
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+
+
+def _divergence_message(epoch: int, batch: int, cost: float, eta: float) -> str:
+    return (
+        f"training diverged: the cost became {cost} in epoch {epoch}, mini-batch {batch}. "
+        f"The learning rate η = {eta:g} is too large for this network: try η = {eta / 10:g}. "
+        f"The weights from the start of epoch {epoch} were kept."
+    )
+
+
+def _fresh_seed() -> int:
+    return int(np.random.SeedSequence().entropy % (2**63))

@@ -1,0 +1,39 @@
+"""Shared helpers for the tests."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+import bprop
+
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+OUTPUT = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]
+COSTS = ["quadratic", "cross-entropy", "log-likelihood"]
+
+
+def valid_combinations() -> list[tuple[str, str, str]]:
+    """Every (hidden, output, cost) the library accepts."""
+    combos = []
+    for hidden, out, cost in itertools.product(HIDDEN, OUTPUT, COSTS):
+        if cost != "quadratic" and out not in ("sigmoid", "softmax"):
+            continue
+        combos.append((hidden, out, cost))
+    return combos
+
+
+def random_problem(hidden: str, out: str, cost: str, seed: int, sizes=(4, 5, 3, 3), m: int = 6):
+    """A small random network and mini-batch whose targets suit the cost."""
+    rng = np.random.default_rng(seed)
+    # Scaled initialisation keeps the outputs away from saturation, where C = −ln(1 − a) with
+    # a within 1e-10 of 1 loses most of its digits in any float64 implementation.
+    net = bprop.Network(list(sizes), hidden, cost, output_activation=out, init="scaled", seed=seed)
+    X = rng.normal(size=(m, sizes[0]))
+    if cost == "quadratic":
+        Y = rng.normal(size=(m, sizes[-1]))
+    elif out == "softmax" or cost == "log-likelihood":
+        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], m)]
+    else:
+        Y = rng.uniform(0.05, 0.95, size=(m, sizes[-1]))
+    return net, X, Y

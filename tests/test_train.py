@@ -1,0 +1,233 @@
+"""SGD: the batch form against the seeds' per-example algorithm, and the loop's contracts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import bprop
+from bprop.train import Callback, epoch_order, schedule
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def seeds_update_mini_batch(biases, weights, batch, eta, lmbda=0.0, n=1):
+    """Nielsen's network.py, verbatim in spirit: a Python loop over examples, column vectors."""
+    nabla_b = [np.zeros(b.shape) for b in biases]
+    nabla_w = [np.zeros(w.shape) for w in weights]
+    for x, y in batch:
+        activation, activations, zs = x, [x], []
+        for b, w in zip(biases, weights):
+            z = np.dot(w, activation) + b
+            zs.append(z)
+            activation = sigmoid(z)
+            activations.append(activation)
+        delta = (activations[-1] - y) * sigmoid(zs[-1]) * (1 - sigmoid(zs[-1]))
+        delta_b, delta_w = [None] * len(biases), [None] * len(weights)
+        delta_b[-1], delta_w[-1] = delta, np.dot(delta, activations[-2].T)
+        for layer in range(2, len(biases) + 1):
+            sp = sigmoid(zs[-layer]) * (1 - sigmoid(zs[-layer]))
+            delta = np.dot(weights[-layer + 1].T, delta) * sp
+            delta_b[-layer], delta_w[-layer] = delta, np.dot(delta, activations[-layer - 1].T)
+        nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_b)]
+        nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_w)]
+    m = len(batch)
+    weights = [(1 - eta * lmbda / n) * w - (eta / m) * nw for w, nw in zip(weights, nabla_w)]
+    biases = [b - (eta / m) * nb for b, nb in zip(biases, nabla_b)]
+    return biases, weights
+
+
+@pytest.mark.parametrize("lmbda", [0.0, 0.5])
+def test_sgd_trajectory_equals_the_seeds_per_example_algorithm(lmbda):
+    rng = np.random.default_rng(0)
+    X, labels = rng.normal(size=(23, 6)), rng.integers(0, 3, 23)
+    net = bprop.Network([6, 5, 4, 3], seed=1)
+    biases = [b[:, None].copy() for b in net.biases]
+    weights = [w.copy() for w in net.weights]
+    Y = np.eye(3)[labels]
+    epochs, m, eta = 4, 5, 0.7
+    net.SGD(X, labels, epochs, m, eta, lmbda=lmbda, shuffle=True, seed=3, verbose=False)
+    for epoch in range(epochs):
+        order = epoch_order(3, epoch, len(X), True)
+        data = [(X[i][:, None], Y[i][:, None]) for i in order]
+        for k in range(0, len(data), m):
+            biases, weights = seeds_update_mini_batch(
+                biases, weights, data[k : k + m], eta, lmbda, len(X)
+            )
+    for ours, theirs in zip(net.weights + net.biases, weights + [b[:, 0] for b in biases]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_shuffle_false_keeps_the_given_order():
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(6, 3)), rng.uniform(size=(6, 2))
+    a = bprop.Network([3, 4, 2], seed=2)
+    b = bprop.Network([3, 4, 2], seed=2)
+    a.SGD(X, Y, 1, 2, 1.0, shuffle=False, verbose=False)
+    for k in range(0, 6, 2):  # one mini-batch at a time, in order
+        nb, nw = b.backprop(X[k : k + 2], Y[k : k + 2])
+        for p, g in zip(b.weights + b.biases, nw + nb):
+            p -= 1.0 * g
+    for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_update_biases_false_leaves_biases_alone():
+    net = bprop.Network([2, 3, 1], seed=0)
+    before = [b.copy() for b in net.biases]
+    net.SGD(
+        bprop.examples.XOR_X, bprop.examples.XOR_Y, 3, 2, 0.5, update_biases=False, verbose=False
+    )
+    for b, b0 in zip(net.biases, before):
+        np.testing.assert_array_equal(b, b0)
+
+
+def test_momentum_follows_the_velocity_rule():
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(4, 3)), rng.uniform(size=(4, 2))
+    net = bprop.Network([3, 2], seed=1)
+    w, b = net.weights[0].copy(), net.biases[0].copy()
+    vw, vb = np.zeros_like(w), np.zeros_like(b)
+    ref = bprop.Network([3, 2], seed=1)
+    for _ in range(3):
+        ref.weights[0][:], ref.biases[0][:] = w, b
+        nb, nw = ref.backprop(X, Y)
+        vw, vb = 0.9 * vw - 0.1 * nw[0], 0.9 * vb - 0.1 * nb[0]
+        w, b = w + vw, b + vb
+    net.SGD(X, Y, 3, 4, 0.1, momentum=0.9, verbose=False)
+    np.testing.assert_allclose(net.weights[0], w, rtol=1e-13)
+    np.testing.assert_allclose(net.biases[0], b, rtol=1e-13)
+
+
+def test_history_records_cost_accuracy_and_the_book_line(capsys):
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(40, 4)), rng.integers(0, 3, 40)
+    net = bprop.Network([4, 8, 3], "sigmoid", "cross-entropy", init="scaled", seed=0)
+    h = net.SGD(X, y, 3, 10, 0.5, test_data=(X[:20], y[:20]), seed=0)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [f"Epoch {r.epoch}: {r.test_correct} / 20" for r in h.epochs]
+    assert [r.epoch for r in h.epochs] == [0, 1, 2]
+    assert all(0 <= r.train_accuracy <= 1 and r.train_cost > 0 for r in h.epochs)
+    assert h.epochs[-1].test_correct == net.evaluate(X[:20], y[:20])
+    assert h.epochs[-1].test_cost == pytest.approx(net.total_cost(X[:20], y[:20]))
+    assert h.status == "completed" and h.config["seed"] == 0
+    again = bprop.History.from_dict(h.to_dict())
+    assert again.epochs == h.epochs
+
+
+def test_same_seed_gives_bit_identical_weights():
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(30, 5)), rng.integers(0, 2, 30)
+    nets = []
+    for _ in range(2):
+        net = bprop.Network([5, 6, 2], seed=7)
+        net.SGD(X, y, 2, 4, 1.0, seed=11, verbose=False)
+        nets.append(net)
+    for p, q in zip(nets[0].weights, nets[1].weights):
+        np.testing.assert_array_equal(p, q)
+
+
+class StopAfter(Callback):
+    def __init__(self, batches):
+        self.left = batches
+
+    def on_batch_end(self, state):
+        self.left -= 1
+        if self.left == 0:
+            state.stop_requested = True
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_interrupt_and_resume_gives_bit_identical_weights(momentum):
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(50, 5)), rng.integers(0, 3, 50)
+    kw = dict(lmbda=0.1, momentum=momentum, seed=9, verbose=False)
+    straight = bprop.Network([5, 7, 3], seed=1)
+    full = straight.SGD(X, y, 3, 8, 0.5, **kw)
+    resumed = bprop.Network([5, 7, 3], seed=1)
+    h = resumed.SGD(X, y, 3, 8, 0.5, callbacks=[StopAfter(10)], **kw)
+    assert h.status == "interrupted" and (h.state.epoch, h.state.batch) == (1, 3)
+    h = resumed.SGD(X, y, 3, 8, 0.5, state=h.state, history=h, **kw)
+    assert h.status == "completed" and len(h.epochs) == 3
+    for p, q in zip(straight.weights + straight.biases, resumed.weights + resumed.biases):
+        np.testing.assert_array_equal(p, q)
+    assert [r.train_cost for r in h.epochs] == [r.train_cost for r in full.epochs]
+
+
+def test_divergence_stops_keeps_the_last_good_weights_and_says_why():
+    rng = np.random.default_rng(6)
+    X, Y = rng.normal(size=(20, 3)) * 10, rng.normal(size=(20, 1)) * 1e3
+    net = bprop.Network([3, 20, 1], "relu", output_activation="identity", seed=0)
+    snapshots = []
+
+    class Keep(Callback):
+        def on_epoch_end(self, record, net, state):
+            snapshots.append([w.copy() for w in net.weights])
+
+    with pytest.raises(
+        bprop.DivergenceError, match=r"η = 1e\+06 is too large.*try η = 100000"
+    ) as e:
+        net.SGD(X, Y, 50, 5, 1e6, callbacks=[Keep()], verbose=False)
+    assert e.value.history.status == "diverged"
+    assert all(np.all(np.isfinite(w)) for w in net.weights)
+    if snapshots:
+        for w, w0 in zip(net.weights, snapshots[-1]):
+            np.testing.assert_array_equal(w, w0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(epochs=-1), "epochs must be"),
+        (dict(mini_batch_size=0), "mini_batch_size must be between 1 and"),
+        (dict(mini_batch_size=11), "mini_batch_size must be between 1 and"),
+        (dict(eta=0), "eta must be a number > 0"),
+        (dict(eta=float("nan")), "eta must be a number > 0"),
+        (dict(lmbda=-1.0), "lmbda"),
+        (dict(momentum=1.0), "momentum must be in"),
+    ],
+)
+def test_bad_hyperparameters_are_refused(kwargs, message):
+    args = dict(epochs=1, mini_batch_size=2, eta=1.0) | kwargs
+    net = bprop.Network([2, 2], seed=0)
+    with pytest.raises(ValueError, match=message):
+        net.SGD(np.zeros((10, 2)), np.zeros((10, 2)), verbose=False, **args)
+
+
+def test_bad_data_is_refused_with_a_clear_message():
+    net = bprop.Network([3, 2], seed=0)
+    with pytest.raises(ValueError, match=r"X must have shape \(m, 3\)"):
+        net.SGD(np.zeros((5, 4)), np.zeros(5, int), 1, 1, 1.0)
+    with pytest.raises(ValueError, match="NaN"):
+        net.SGD(np.full((5, 3), np.nan), np.zeros(5, int), 1, 1, 1.0)
+    with pytest.raises(ValueError, match=r"labels must lie in 0…1"):
+        net.SGD(np.zeros((5, 3)), np.array([0, 1, 2, 0, 1]), 1, 1, 1.0)
+    with pytest.raises(ValueError, match="no training examples"):
+        net.SGD(np.zeros((0, 3)), np.zeros(0, int), 1, 1, 1.0)
+
+
+def test_schedules():
+    assert schedule("constant", 0.1, 10)(7) == 0.1
+    step = schedule("step:2:0.5", 1.0, 10)
+    assert [step(e) for e in range(5)] == [1.0, 1.0, 0.5, 0.5, 0.25]
+    cos = schedule("cosine", 1.0, 10)
+    assert cos(0) == 1.0 and cos(5) == pytest.approx(0.5) and cos(10) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="unknown schedule"):
+        schedule("exponential", 1.0, 3)
+    net = bprop.Network([2, 2], seed=0)
+    h = net.SGD(np.eye(2), np.eye(2), 4, 1, step, verbose=False)
+    assert [r.eta for r in h.epochs] == [1.0, 1.0, 0.5, 0.5]
+
+
+def test_float32_training_stays_float32_and_tracks_float64():
+    rng = np.random.default_rng(7)
+    X, y = rng.normal(size=(64, 6)), rng.integers(0, 3, 64)
+    nets = {}
+    for dt in (np.float32, np.float64):
+        nets[dt] = bprop.Network([6, 8, 3], init="scaled", dtype=dt, seed=3)
+        nets[dt].SGD(X, y, 3, 8, 0.5, seed=1, verbose=False)
+    assert all(w.dtype == np.float32 for w in nets[np.float32].weights)
+    for a, b in zip(nets[np.float32].weights, nets[np.float64].weights):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
