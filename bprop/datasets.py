@@ -1,0 +1,1492 @@
+"""Data sets: MNIST, Fashion-MNIST and the user's own CSV / ``.npz`` files.
+
+The loaders return a :class:`DataSets` holding :class:`Split` objects whose ``X`` has shape
+``(m, n_features)`` (one example per row) and whose ``y`` has shape ``(m,)`` with integer labels
+``0 .. n_classes - 1``.
+
+Where the MNIST and Fashion-MNIST files are looked for
+------------------------------------------------------
+Each data set is the four IDX files ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``, gzip compressed (``.gz``, preferred)
+or not. The folders below are tried in this order; the first one that holds all four files wins:
+
+1. the ``data_dir`` argument (``--data-dir`` on the command line): either a folder holding
+   ``mnist/`` and ``fashion-mnist/`` subfolders, or directly the four files of the data set;
+2. the environment variable ``BPROP_DATA_DIR``: a folder holding ``mnist/`` and
+   ``fashion-mnist/`` subfolders;
+3. the ``data/`` folder of a source checkout of bprop (:data:`REPO_DATA_DIR`; it ships MNIST);
+4. the user cache, ``$XDG_CACHE_HOME/bprop`` or ``~/.cache/bprop`` (``mnist/``,
+   ``fashion-mnist/`` subfolders), where downloads go;
+5. system folders (:data:`SYSTEM_DIRS`): for Fashion-MNIST, Debian's ``dataset-fashion-mnist``
+   package installs the files in ``/usr/share/datasets/fashion-mnist/``;
+6. if nothing was found and ``download=True``: a download into the user cache from the mirrors in
+   :data:`MIRRORS`, preceded by those of the environment variable ``BPROP_MIRRORS``.
+
+A folder holding only some of the four files is skipped. A ``data_dir`` that does not exist is an
+error (it is never silently ignored). Every file is checked against the SHA-256 digest of its
+decompressed payload (:data:`PAYLOAD_SHA256`), which is the same whichever mirror or gzip tool
+produced the ``.gz``. A file that fails the check raises :class:`ChecksumError` naming the file:
+a corrupt file is never skipped silently in favour of a later folder.
+
+When nothing is found and downloading is off or fails, the error lists every place looked at
+(:func:`search_locations`).
+
+Nothing here prints except an optional download progress bar (tqdm, on stderr, when it is
+installed), nothing is cached in memory between calls, and nothing uses pickle.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gzip
+import hashlib
+import http.client
+import io
+import math
+import os
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+__all__ = [
+    "CLASS_NAMES",
+    "DATASETS",
+    "FILES",
+    "GZ_SHA256",
+    "MIRRORS",
+    "PAYLOAD_SHA256",
+    "REPO_DATA_DIR",
+    "SYSTEM_DIRS",
+    "ChecksumError",
+    "DataFormatError",
+    "DataSets",
+    "DatasetNotFoundError",
+    "DownloadError",
+    "Split",
+    "cache_dir",
+    "dataset_dir",
+    "download",
+    "load",
+    "load_csv",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_npz",
+    "payload_sha256",
+    "read_idx",
+    "search_locations",
+    "verify_file",
+]
+
+# --------------------------------------------------------------------------------------------
+# Constants
+# --------------------------------------------------------------------------------------------
+
+#: Names of the built-in data sets.
+DATASETS: tuple[str, ...] = ("mnist", "fashion-mnist")
+
+#: The four IDX files of each built-in data set (without the ``.gz`` suffix).
+FILES: tuple[str, ...] = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+# Digests as "data set, file, sha256" lines (a table formatters leave alone; "fashion" stands
+# for "fashion-mnist").
+_PAYLOAD_TABLE = """
+mnist train-images-idx3-ubyte ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db
+mnist train-labels-idx1-ubyte 65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5
+mnist t10k-images-idx3-ubyte 0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7
+mnist t10k-labels-idx1-ubyte ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2
+fashion train-images-idx3-ubyte c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888
+fashion train-labels-idx1-ubyte bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9
+fashion t10k-images-idx3-ubyte 5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b
+fashion t10k-labels-idx1-ubyte 0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34
+"""
+
+# Known .gz files. MNIST: first the canonical files of the public mirrors (as listed by the
+# TensorFlow Datasets checksum file), then the recompressed copies shipped in bprop's data/mnist.
+# Fashion-MNIST: the files of Debian's dataset-fashion-mnist package.
+_GZ_TABLE = """
+mnist train-images-idx3-ubyte 440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609
+mnist train-labels-idx1-ubyte 3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c
+mnist t10k-images-idx3-ubyte 8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6
+mnist t10k-labels-idx1-ubyte f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6
+mnist train-images-idx3-ubyte 0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971
+mnist train-labels-idx1-ubyte 1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203
+mnist t10k-images-idx3-ubyte 1a1a05eab793c14bb050b398624a11b0ffd1a2953baed553b1b9bd079e2a20be
+mnist t10k-labels-idx1-ubyte b91679a0acfe4ba0e50a2437a903084cba1f5f92592b016a25a7dfd00455798b
+fashion train-images-idx3-ubyte b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7
+fashion train-labels-idx1-ubyte 0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056
+fashion t10k-images-idx3-ubyte cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa
+fashion t10k-labels-idx1-ubyte 8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05
+"""
+
+
+def _parse_table(table: str) -> dict[str, dict[str, list[str]]]:
+    out: dict[str, dict[str, list[str]]] = {}
+    for line in table.strip().splitlines():
+        ds_name, fname, digest = line.split()
+        ds_name = "fashion-mnist" if ds_name == "fashion" else ds_name
+        out.setdefault(ds_name, {}).setdefault(fname, []).append(digest)
+    return out
+
+
+#: SHA-256 of the decompressed IDX payloads, ``PAYLOAD_SHA256[name][file]``. This is the digest
+#: that is always checked: it is the same whichever mirror or gzip tool produced the ``.gz``.
+PAYLOAD_SHA256: dict[str, dict[str, str]] = {
+    n: {f: d[0] for f, d in files.items()} for n, files in _parse_table(_PAYLOAD_TABLE).items()
+}
+
+#: SHA-256 of known ``.gz`` files, ``GZ_SHA256[name][file]``, accepted as a fast path with no
+#: decompression: for MNIST, the canonical files served by the public mirrors and the copies in
+#: bprop's ``data/mnist``; for Fashion-MNIST, Debian's. Other ``.gz`` files are checked by payload.
+GZ_SHA256: dict[str, dict[str, frozenset[str]]] = {
+    n: {f: frozenset(d) for f, d in files.items()} for n, files in _parse_table(_GZ_TABLE).items()
+}
+
+#: Class names of the built-in data sets.
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "mnist": tuple(str(i) for i in range(10)),
+    "fashion-mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+}
+
+_PRETTY = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+#: Base URLs the files are downloaded from (``base + "train-images-idx3-ubyte.gz"``), in order.
+#: URLs in the environment variable ``BPROP_MIRRORS`` (comma separated; ``{name}`` in one is
+#: replaced by the data set name) are tried before these.
+MIRRORS: dict[str, list[str]] = {
+    "mnist": [
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    ],
+    "fashion-mnist": [
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    ],
+}
+
+#: The ``data/`` folder of a source checkout (holds ``mnist/``); may not exist when installed.
+REPO_DATA_DIR: Path = Path(__file__).resolve().parent.parent / "data"
+
+#: System folders holding the four files directly, per data set (searched after the cache).
+SYSTEM_DIRS: dict[str, list[Path]] = {
+    "mnist": [],
+    "fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")],
+}
+
+#: IDX type codes and their NumPy dtypes (big-endian, as the format stores them).
+IDX_DTYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+#: Largest IDX payload :func:`read_idx` accepts, in bytes (1 GiB).
+MAX_IDX_BYTES: int = 1 << 30
+
+#: Largest file :func:`download` accepts, in bytes.
+MAX_DOWNLOAD_BYTES: int = 256 << 20
+
+_CHUNK = 1 << 20
+_PREALLOC_MAX = 128 << 20
+_ENV_DATA_DIR = "BPROP_DATA_DIR"
+_ENV_MIRRORS = "BPROP_MIRRORS"
+_OFFLINE_HINT = (
+    "put the four files in one of these folders, pass that folder with --data-dir (data_dir=), "
+    f"set {_ENV_DATA_DIR} to a folder holding mnist/ and fashion-mnist/, or run on a machine "
+    "with internet"
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Errors and containers
+# --------------------------------------------------------------------------------------------
+
+
+class DataFormatError(ValueError):
+    """A data file is malformed (bad IDX header, wrong size, bad CSV cell, ...)."""
+
+
+class ChecksumError(DataFormatError):
+    """A data file's SHA-256 digest is not the expected one."""
+
+
+class DownloadError(OSError):
+    """Every mirror failed to deliver a good copy of a file."""
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A data set was found nowhere and could not (or may not) be downloaded."""
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """One part of a data set.
+
+    Attributes
+    ----------
+    X : numpy.ndarray, shape (m, n_features)
+        Inputs, one example per row (floating point; MNIST images scaled to [0, 1]).
+    y : numpy.ndarray, shape (m,), dtype int64
+        Class labels in ``0 .. n_classes - 1``.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.X.ndim != 2 or self.y.ndim != 1 or self.X.shape[0] != self.y.shape[0]:
+            raise ValueError(
+                f"Split needs X of shape (m, n) and y of shape (m,), got {self.X.shape} "
+                f"and {self.y.shape}"
+            )
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class DataSets:
+    """A data set split into training, validation and test parts.
+
+    Attributes
+    ----------
+    name : str
+        ``"mnist"``, ``"fashion-mnist"``, ``"csv:FILE"`` or ``"npz:FILE"``.
+    train : Split
+        Training examples, ``X`` of shape (m_train, n_features).
+    validation : Split or None
+        Held-out examples for choosing hyper-parameters; None when not split off.
+    test : Split
+        Test examples.
+    n_classes : int
+        Number of classes; labels are ``0 .. n_classes - 1``.
+    class_names : tuple of str, length n_classes
+        Name of each class (the original labels, as strings, for user data).
+    digest : str
+        Short SHA-256 (16 hex digits) identifying the source data, for model metadata.
+    """
+
+    name: str
+    train: Split
+    validation: Split | None
+    test: Split
+    n_classes: int
+    class_names: tuple[str, ...]
+    digest: str
+
+    @property
+    def n_features(self) -> int:
+        """Number of input features (columns of ``X``)."""
+        return int(self.train.X.shape[1])
+
+
+# --------------------------------------------------------------------------------------------
+# IDX reading
+# --------------------------------------------------------------------------------------------
+
+
+def _describe(source: str | Path | bytes) -> str:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "<bytes>"
+    return str(source)
+
+
+def _open_source(source: str | Path | bytes) -> tuple[BinaryIO, BinaryIO, bool, int | None]:
+    """Return (stream, raw_handle, is_gzip, raw_size) for a path or bytes."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        raw: BinaryIO = io.BytesIO(bytes(source))
+        size: int | None = len(source)
+    else:
+        path = Path(source)
+        try:
+            raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+        except FileNotFoundError:
+            raise FileNotFoundError(f"IDX file {path} does not exist") from None
+        size = os.fstat(raw.fileno()).st_size
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw, True, None
+    return raw, raw, False, size
+
+
+def _read_exact(stream: BinaryIO, n: int, hasher: Any = None) -> bytearray:
+    """Read up to ``n`` bytes in bounded chunks (never asks for more than ``_CHUNK`` at once)."""
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = stream.read(min(_CHUNK, n - len(buf)))
+        if not chunk:
+            break
+        if hasher is not None:
+            hasher.update(chunk)
+        buf += chunk
+    return buf
+
+
+def _read_into(stream: BinaryIO, buf: memoryview, hasher: Any = None) -> int:
+    """Fill ``buf`` from ``stream`` in bounded chunks; return the number of bytes read."""
+    n = 0
+    while n < len(buf):
+        k = stream.readinto(buf[n : n + _CHUNK])
+        if not k:
+            break
+        if hasher is not None:
+            hasher.update(buf[n : n + k])
+        n += k
+    return n
+
+
+def _read_idx(source: str | Path | bytes, hasher: Any = None) -> np.ndarray:
+    name = _describe(source)
+    fix = (
+        "delete it and let bprop download it again, or check --data-dir / "
+        f"{_ENV_DATA_DIR} points at the right files"
+    )
+    stream, raw, is_gzip, raw_size = _open_source(source)
+    kind = "gzip-compressed IDX" if is_gzip else "IDX"
+    try:
+        try:
+            header = _read_exact(stream, 4, hasher)
+            if len(header) < 4:
+                raise DataFormatError(
+                    f"{name}: not an IDX file: it is only {len(header)} bytes long "
+                    f"(an IDX header needs at least 4); {fix}"
+                )
+            if header[0] != 0 or header[1] != 0:
+                raise DataFormatError(
+                    f"{name}: not an IDX file: bad magic number {bytes(header).hex()} "
+                    f"(expected 0000 then a type code and a dimension count); {fix}"
+                )
+            code, ndim = header[2], header[3]
+            if code not in IDX_DTYPES:
+                known = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
+                raise DataFormatError(
+                    f"{name}: unsupported IDX data type code 0x{code:02X} (known: {known}); {fix}"
+                )
+            if not 1 <= ndim <= 4:
+                raise DataFormatError(
+                    f"{name}: IDX header declares {ndim} dimensions (expected 1 to 4); {fix}"
+                )
+            dims_raw = _read_exact(stream, 4 * ndim, hasher)
+            if len(dims_raw) < 4 * ndim:
+                raise DataFormatError(
+                    f"{name}: {kind} file is truncated inside its header "
+                    f"({4 + len(dims_raw)} of {4 + 4 * ndim} header bytes); {fix}"
+                )
+            dims = tuple(int.from_bytes(dims_raw[4 * i : 4 * i + 4], "big") for i in range(ndim))
+            dtype = IDX_DTYPES[code]
+            total = math.prod(dims) * dtype.itemsize
+            header_len = 4 + 4 * ndim
+            if total > MAX_IDX_BYTES:
+                raise DataFormatError(
+                    f"{name}: IDX header declares shape {dims} = {total:,} bytes of data, more "
+                    f"than the {MAX_IDX_BYTES:,} bytes bprop accepts; the file is corrupt or "
+                    f"not a data set file; {fix}"
+                )
+            if raw_size is not None and raw_size != header_len + total:
+                what = "truncated" if raw_size < header_len + total else "longer than declared"
+                raise DataFormatError(
+                    f"{name}: {kind} file is {what}: header declares shape {dims}, i.e. "
+                    f"{header_len + total:,} bytes, but the file has {raw_size:,}; {fix}"
+                )
+            if raw_size is not None or total <= _PREALLOC_MAX:
+                # Size known to be right, or modest: one buffer, filled in place.
+                payload = np.empty(total, dtype=np.uint8)
+                got = _read_into(stream, memoryview(payload), hasher)
+            else:
+                # A large size declared by a gzip header is not trusted: grow with the data.
+                grown = _read_exact(stream, total, hasher)
+                got = len(grown)
+                payload = np.frombuffer(grown, dtype=np.uint8)
+            extra = stream.read(1) if got == total else b""
+        except (OSError, EOFError, zlib.error) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise DataFormatError(
+                f"{name}: corrupt {kind} file ({type(exc).__name__}: {exc}); {fix}"
+            ) from exc
+        if got < total:
+            raise DataFormatError(
+                f"{name}: {kind} file is truncated: header declares shape {dims}, i.e. "
+                f"{total:,} bytes of data, but only {got:,} follow; {fix}"
+            )
+        if extra:
+            raise DataFormatError(
+                f"{name}: {kind} file is longer than declared: header declares shape {dims}, "
+                f"i.e. {total:,} bytes of data, but more follow; {fix}"
+            )
+    finally:
+        stream.close()
+        raw.close()
+    arr = payload.view(dtype).reshape(dims)
+    if dtype.itemsize > 1:
+        arr = arr.astype(dtype.newbyteorder("="))
+    return arr
+
+
+def read_idx(source: str | Path | bytes) -> np.ndarray:
+    """Read an IDX file (the MNIST format), gzip-compressed or not.
+
+    The header is validated before any data is read or allocated: the magic number, the type
+    code, the number of dimensions (1 to 4), a size cap (:data:`MAX_IDX_BYTES`), and that the
+    payload has exactly the declared length. Gzip input is decompressed in bounded chunks and
+    never beyond the declared size plus one byte, so a "gzip bomb" cannot exhaust memory.
+
+    Parameters
+    ----------
+    source : str, Path or bytes
+        Path of the file, or its content. Gzip is detected by its magic bytes ``1f 8b``.
+
+    Returns
+    -------
+    numpy.ndarray, shape as declared in the header (e.g. (60000, 28, 28))
+        In native byte order; dtype uint8 for type code 0x08.
+
+    Raises
+    ------
+    DataFormatError
+        The content is not a well-formed IDX file; the message names the file and the problem.
+    FileNotFoundError
+        ``source`` is a path that does not exist.
+    """
+    return _read_idx(source)
+
+
+# --------------------------------------------------------------------------------------------
+# Checksums
+# --------------------------------------------------------------------------------------------
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def payload_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's payload: of its decompressed content if it is gzip, else of the file.
+
+    Decompression is streamed in chunks and stops with :class:`DataFormatError` beyond
+    ``MAX_IDX_BYTES`` plus 1 MiB.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    str
+        64 lowercase hex digits.
+    """
+    path = Path(path)
+    h = hashlib.sha256()
+    limit = MAX_IDX_BYTES + _CHUNK
+    seen = 0
+    with open(path, "rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
+        try:
+            while chunk := stream.read(_CHUNK):
+                seen += len(chunk)
+                if seen > limit:
+                    raise DataFormatError(
+                        f"{path}: decompresses to more than {limit:,} bytes; it is not a data "
+                        "set file; delete it"
+                    )
+                h.update(chunk)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataFormatError(
+                f"{path}: corrupt gzip file ({type(exc).__name__}: {exc}); delete it and let "
+                "bprop download it again"
+            ) from exc
+    return h.hexdigest()
+
+
+def _check_name(name: str) -> str:
+    key = name.strip().lower().replace("_", "-")
+    if key not in PAYLOAD_SHA256:
+        raise ValueError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    return key
+
+
+def _base_name(filename: str) -> str:
+    return filename.removesuffix(".gz")
+
+
+def _identify(digest: str) -> str | None:
+    for ds, table in PAYLOAD_SHA256.items():
+        for fname, d in table.items():
+            if d == digest:
+                return f"the {_PRETTY[ds]} file {fname}"
+    return None
+
+
+def _checksum_error(path: Path, name: str, base: str, got: str) -> ChecksumError:
+    expected = PAYLOAD_SHA256[name][base]
+    other = _identify(got)
+    note = f" (it is {other})" if other else ""
+    return ChecksumError(
+        f"{path}: SHA-256 of the decompressed payload is {got}, expected {expected} for the "
+        f"{_PRETTY[name]} file {base}{note}. The file is corrupt or not the right one: delete it "
+        f"and let bprop download it again, or check --data-dir / {_ENV_DATA_DIR}"
+    )
+
+
+def verify_file(path: str | Path, name: str, filename: str | None = None) -> None:
+    """Check a data set file against its known digest.
+
+    A ``.gz`` whose own digest is in :data:`GZ_SHA256` passes at once; otherwise the SHA-256
+    of the (streamed) decompressed payload must equal :data:`PAYLOAD_SHA256`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, gzip-compressed or not.
+    name : str
+        Data set, ``"mnist"`` or ``"fashion-mnist"``.
+    filename : str, optional
+        Which of the four files it is (e.g. ``"train-images-idx3-ubyte.gz"``); defaults to the
+        file's own name.
+
+    Raises
+    ------
+    ChecksumError
+        The digest does not match; the message gives the file, expected and actual digests.
+    DataFormatError
+        The file is not valid gzip.
+    """
+    name = _check_name(name)
+    path = Path(path)
+    base = _base_name(filename or path.name)
+    if base not in PAYLOAD_SHA256[name]:
+        raise ValueError(f"{base!r} is not a file of {name}; files: {', '.join(FILES)}")
+    if _file_sha256(path) in GZ_SHA256[name].get(base, frozenset()):
+        return
+    got = payload_sha256(path)
+    if got != PAYLOAD_SHA256[name][base]:
+        raise _checksum_error(path, name, base, got)
+
+
+# --------------------------------------------------------------------------------------------
+# Locating files
+# --------------------------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    """The user cache folder, ``$XDG_CACHE_HOME/bprop`` or ``~/.cache/bprop``.
+
+    Returns
+    -------
+    Path
+        It may not exist yet.
+    """
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "bprop"
+
+
+def search_locations(name: str, data_dir: str | Path | None = None) -> list[Path]:
+    """The folders searched for a data set, in order (see the module docstring).
+
+    Parameters
+    ----------
+    name : str
+        ``"mnist"`` or ``"fashion-mnist"``.
+    data_dir : str or Path, optional
+        The explicit data folder, if any.
+
+    Returns
+    -------
+    list of Path
+        Candidate folders that would hold the four files directly; the last one from the user
+        cache is also where downloads go.
+    """
+    name = _check_name(name)
+    out: list[Path] = []
+    if data_dir is not None:
+        d = Path(data_dir).expanduser()
+        out += [d / name, d]
+    env = os.environ.get(_ENV_DATA_DIR, "")
+    if env:
+        out.append(Path(env).expanduser() / name)
+    out.append(REPO_DATA_DIR / name)
+    out.append(cache_dir() / name)
+    out += list(SYSTEM_DIRS.get(name, []))
+    seen: set[Path] = set()
+    unique = []
+    for p in out:
+        if p not in seen:
+            seen.add(p)
+            unique.append(p)
+    return unique
+
+
+def _find_files(folder: Path) -> dict[str, Path] | None:
+    """Map each of the four files present in ``folder`` to its path (``.gz`` preferred)."""
+    found: dict[str, Path] = {}
+    for base in FILES:
+        for candidate in (folder / (base + ".gz"), folder / base):
+            if candidate.is_file():
+                found[base] = candidate
+                break
+    return found
+
+
+def _locate(name: str, data_dir: str | Path | None) -> tuple[dict[str, Path] | None, list[str]]:
+    report = []
+    for folder in search_locations(name, data_dir):
+        try:
+            found = _find_files(folder) if folder.is_dir() else None
+        except OSError as exc:  # e.g. permission denied
+            report.append(f"  {folder} (unreadable: {exc})")
+            continue
+        if found is None:
+            report.append(f"  {folder} (does not exist)")
+        elif len(found) == len(FILES):
+            return found, report
+        elif found:
+            missing = ", ".join(b for b in FILES if b not in found)
+            report.append(f"  {folder} (incomplete: missing {missing})")
+        else:
+            report.append(f"  {folder} (no data set files)")
+    return None, report
+
+
+def _resolve(
+    name: str,
+    data_dir: str | Path | None,
+    download_: bool,
+    mirrors: Sequence[str] | None,
+    progress: Any,
+    retries: int,
+    timeout: float,
+    backoff: float,
+) -> tuple[dict[str, Path], bool]:
+    """Find (or download) the four files; returns their paths and whether they were verified."""
+    name = _check_name(name)
+    if data_dir is not None and not Path(data_dir).expanduser().is_dir():
+        raise FileNotFoundError(
+            f"data folder {data_dir} does not exist (given as data_dir / --data-dir); pass a "
+            f"folder holding {name}/ or the four {_PRETTY[name]} files"
+        )
+    found, report = _locate(name, data_dir)
+    if found is not None:
+        return found, False
+    looked = "\n".join(report)
+    target = cache_dir() / name
+    if not download_:
+        raise DatasetNotFoundError(
+            f"{_PRETTY[name]} files not found; looked in:\n{looked}\nDownloading is off: "
+            f"{_OFFLINE_HINT}"
+        )
+    try:
+        download(
+            name,
+            target,
+            mirrors=mirrors,
+            retries=retries,
+            timeout=timeout,
+            progress=progress,
+            backoff=backoff,
+        )
+    except DownloadError as exc:
+        raise DownloadError(
+            f"{_PRETTY[name]} files not found; looked in:\n{looked}\nand the download into "
+            f"{target} failed: {exc}"
+        ) from exc
+    return {b: target / (b + ".gz") for b in FILES}, True
+
+
+def dataset_dir(
+    name: str,
+    data_dir: str | Path | None = None,
+    *,
+    download: bool = True,
+    verify: bool = True,
+    mirrors: Sequence[str] | None = None,
+    progress: Any = None,
+    retries: int = 3,
+    timeout: float = 30.0,
+    backoff: float = 1.0,
+) -> Path:
+    """Find the folder holding a data set's four files, downloading them if needed.
+
+    Parameters
+    ----------
+    name : str
+        ``"mnist"`` or ``"fashion-mnist"``.
+    data_dir : str or Path, optional
+        Explicit folder, searched first (see the module docstring for the whole order).
+    download : bool
+        Download into the user cache when the files are found nowhere.
+    verify : bool
+        Check each found file's digest (:func:`verify_file`).
+    mirrors, progress, retries, timeout, backoff
+        Passed to :func:`download`.
+
+    Returns
+    -------
+    Path
+        The folder holding the four files.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``data_dir`` does not exist.
+    DatasetNotFoundError
+        Nothing found and ``download`` is False; the message lists every place looked at.
+    DownloadError
+        Nothing found and the download failed.
+    ChecksumError
+        A found file has the wrong digest.
+    """
+    files, verified = _resolve(
+        name, data_dir, download, mirrors, progress, retries, timeout, backoff
+    )
+    if verify and not verified:
+        for base, path in files.items():
+            verify_file(path, name, base)
+    return next(iter(files.values())).parent
+
+
+# --------------------------------------------------------------------------------------------
+# Downloading
+# --------------------------------------------------------------------------------------------
+
+
+class _NullBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _make_bar(progress: Any, total: int | None, desc: str) -> Any:
+    if progress is False:
+        return _NullBar()
+    if progress is not None:
+        return progress(total=total, desc=desc)
+    try:
+        from tqdm import tqdm  # lazy: optional dependency
+    except ImportError:
+        return _NullBar()
+    try:
+        disable = not sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        disable = True
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        file=sys.stderr,
+        disable=disable,
+        leave=False,
+    )
+
+
+def _mirror_list(name: str, mirrors: Sequence[str] | None) -> list[str]:
+    env = [m.strip() for m in os.environ.get(_ENV_MIRRORS, "").split(",") if m.strip()]
+    base = list(MIRRORS.get(name, [])) if mirrors is None else list(mirrors)
+    out = []
+    for m in env + base:
+        m = m.replace("{name}", name)
+        if not m.endswith("/"):
+            m += "/"
+        if m not in out:
+            out.append(m)
+    return out
+
+
+def _fetch(url: str, dest: Path, timeout: float, progress: Any, desc: str) -> None:
+    """Download ``url`` into the open-for-writing path ``dest``; raise OSError on any problem."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme not in ("http", "https", "file"):
+        raise OSError(f"unsupported URL scheme {scheme!r}")
+    req = urllib.request.Request(url, headers={"User-Agent": "bprop-datasets"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        length_header = resp.headers.get("Content-Length")
+        length = int(length_header) if length_header and length_header.isdigit() else None
+        if length is not None and length > MAX_DOWNLOAD_BYTES:
+            raise OSError(f"server announces {length:,} bytes, more than any data set file")
+        bar = _make_bar(progress, length, desc)
+        got = 0
+        try:
+            with open(dest, "wb") as out:
+                while chunk := resp.read(1 << 16):
+                    got += len(chunk)
+                    if got > MAX_DOWNLOAD_BYTES:
+                        raise OSError(f"more than {MAX_DOWNLOAD_BYTES:,} bytes received")
+                    out.write(chunk)
+                    bar.update(len(chunk))
+                out.flush()
+                os.fsync(out.fileno())
+        finally:
+            bar.close()
+        if length is not None and got != length:
+            raise OSError(
+                f"connection dropped: received {got:,} of {length:,} bytes (Content-Length)"
+            )
+
+
+def download(
+    name: str,
+    dest_dir: str | Path,
+    mirrors: Sequence[str] | None = None,
+    retries: int = 3,
+    timeout: float = 30.0,
+    progress: Any = None,
+    *,
+    backoff: float = 1.0,
+    files: Iterable[str] | None = None,
+) -> Path:
+    """Download a data set's ``.gz`` files into a folder, verified and atomically.
+
+    For each file, each mirror is tried up to ``retries`` times. Data goes into a temporary
+    file in ``dest_dir`` that is checked (length against Content-Length, payload SHA-256),
+    fsynced and only then renamed to its final name, so an interrupted download never leaves a
+    partial file under the real name. A wrong digest moves on to the next mirror at once.
+    Files already in ``dest_dir`` with the right digest are kept.
+
+    Parameters
+    ----------
+    name : str
+        ``"mnist"`` or ``"fashion-mnist"``.
+    dest_dir : str or Path
+        Target folder; created if needed.
+    mirrors : sequence of str, optional
+        Base URLs; defaults to ``MIRRORS[name]``. URLs from the environment variable
+        ``BPROP_MIRRORS`` (comma separated, ``{name}`` replaced by the data set name) are
+        tried first.
+    retries : int
+        Attempts per mirror and file (at least 1).
+    timeout : float
+        Socket timeout in seconds.
+    progress : callable, False or None
+        ``progress(total=int | None, desc=str)`` returning an object with ``update(n)`` and
+        ``close()``. None: a tqdm bar on stderr if tqdm is installed and stderr is a
+        terminal; False: none.
+    backoff : float
+        Seconds to wait before the second attempt on a mirror, doubled for each later one.
+    files : iterable of str, optional
+        Subset of :data:`FILES` to fetch (default: all four).
+
+    Returns
+    -------
+    Path
+        ``dest_dir``.
+
+    Raises
+    ------
+    DownloadError
+        A file could not be obtained from any mirror; the message lists the URLs tried, the
+        last error, and what to do on a machine without internet.
+    """
+    name = _check_name(name)
+    dest = Path(dest_dir)
+    dest.mkdir(parents=True, exist_ok=True)
+    urls = _mirror_list(name, mirrors)
+    wanted = list(FILES) if files is None else [_base_name(f) for f in files]
+    for base in wanted:
+        if base not in PAYLOAD_SHA256[name]:
+            raise ValueError(f"{base!r} is not a file of {name}; files: {', '.join(FILES)}")
+        final = dest / (base + ".gz")
+        if final.is_file():
+            try:
+                verify_file(final, name, base)
+                continue
+            except DataFormatError:
+                pass  # replaced below
+        tried: list[str] = []
+        last = "no mirror configured"
+        ok = False
+        for mirror in urls:
+            url = mirror + base + ".gz"
+            for attempt in range(max(1, retries)):
+                if attempt and backoff > 0:
+                    time.sleep(backoff * 2 ** (attempt - 1))
+                tried.append(url)
+                tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed at once
+                    dir=dest, prefix=f".{base}.gz.", suffix=".part", delete=False
+                )
+                tmp.close()
+                tmp_path = Path(tmp.name)
+                try:
+                    _fetch(url, tmp_path, timeout, progress, base + ".gz")
+                    verify_file(tmp_path, name, base)
+                    os.replace(tmp_path, final)
+                    ok = True
+                except ChecksumError as exc:
+                    last = f"{url}: wrong content: {exc}"
+                    break  # a bad copy on this mirror: next mirror
+                except urllib.error.HTTPError as exc:
+                    last = f"{url}: HTTP {exc.code} {exc.reason}"
+                    if 400 <= exc.code < 500 and exc.code not in (408, 429):
+                        break  # not there: next mirror
+                except (OSError, http.client.HTTPException, DataFormatError, ValueError) as exc:
+                    reason = getattr(exc, "reason", None)
+                    last = f"{url}: {reason if reason is not None else exc}"
+                finally:
+                    if not ok:
+                        tmp_path.unlink(missing_ok=True)
+                if ok:
+                    break
+            if ok:
+                break
+        if not ok:
+            listed = "\n".join(f"  {u}" for u in dict.fromkeys(tried)) or "  (none)"
+            raise DownloadError(
+                f"could not download {_PRETTY[name]} file {base}.gz; tried:\n{listed}\n"
+                f"last error: {last}\nWhat to do: if this machine has no internet, copy the four "
+                f"{_PRETTY[name]} files from another machine into a folder and pass it with "
+                f"--data-dir (data_dir=) or set {_ENV_DATA_DIR}; or set {_ENV_MIRRORS} to a "
+                "mirror you can reach"
+            )
+    try:  # make the renames durable (best effort, POSIX only)
+        fd = os.open(dest, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+    return dest
+
+
+# --------------------------------------------------------------------------------------------
+# Loading the built-in data sets
+# --------------------------------------------------------------------------------------------
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"dtype must be a floating-point type, got {dt}")
+    return dt
+
+
+def _load_idx_verified(path: Path, name: str, base: str, verify: bool) -> np.ndarray:
+    hasher = hashlib.sha256() if verify else None
+    arr = _read_idx(path, hasher)
+    if hasher is not None and hasher.hexdigest() != PAYLOAD_SHA256[name][base]:
+        raise _checksum_error(path, name, base, hasher.hexdigest())
+    return arr
+
+
+def _images_labels(
+    files: dict[str, Path], name: str, prefix: str, dtype: np.dtype, verify: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    img_path, lab_path = files[f"{prefix}-images-idx3-ubyte"], files[f"{prefix}-labels-idx1-ubyte"]
+    images = _load_idx_verified(img_path, name, f"{prefix}-images-idx3-ubyte", verify)
+    labels = _load_idx_verified(lab_path, name, f"{prefix}-labels-idx1-ubyte", verify)
+    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise DataFormatError(
+            f"{img_path} and {lab_path}: shapes {images.shape} and {labels.shape} do not make "
+            "an image set and its labels; check --data-dir"
+        )
+    if images.dtype != np.uint8 or labels.dtype != np.uint8 or labels.max(initial=0) > 9:
+        raise DataFormatError(f"{img_path}, {lab_path}: not 8-bit images with labels 0-9")
+    X = np.empty((images.shape[0], images.shape[1] * images.shape[2]), dtype=dtype)
+    np.divide(images.reshape(X.shape), dtype.type(255), out=X)  # exact: 255 -> 1.0
+    return X, labels.astype(np.int64)
+
+
+def _summary_digest(parts: Iterable[str]) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode())
+        h.update(b"\n")
+    return h.hexdigest()[:16]
+
+
+def _load_builtin(
+    name: str,
+    data_dir: str | Path | None,
+    dtype: Any,
+    validation_size: int,
+    download: bool,
+    **kw: Any,
+) -> DataSets:
+    name = _check_name(name)
+    dt = _float_dtype(dtype)
+    if not 0 <= validation_size < 60_000:
+        raise ValueError(f"validation_size must be in 0 .. 59999, got {validation_size}")
+    files, verified = _resolve(
+        name,
+        data_dir,
+        download,
+        kw.pop("mirrors", None),
+        kw.pop("progress", None),
+        kw.pop("retries", 3),
+        kw.pop("timeout", 30.0),
+        kw.pop("backoff", 1.0),
+    )
+    if kw:
+        raise TypeError(f"unexpected keyword arguments: {', '.join(sorted(kw))}")
+    X, y = _images_labels(files, name, "train", dt, not verified)
+    X_test, y_test = _images_labels(files, name, "t10k", dt, not verified)
+    n_train = X.shape[0] - validation_size
+    validation = Split(X[n_train:], y[n_train:]) if validation_size else None
+    return DataSets(
+        name=name,
+        train=Split(X[:n_train], y[:n_train]),
+        validation=validation,
+        test=Split(X_test, y_test),
+        n_classes=10,
+        class_names=CLASS_NAMES[name],
+        digest=_summary_digest([name] + [f"{b} {PAYLOAD_SHA256[name][b]}" for b in FILES]),
+    )
+
+
+def load_mnist(
+    data_dir: str | Path | None = None,
+    *,
+    dtype: Any = np.float32,
+    validation_size: int = 10_000,
+    download: bool = True,
+    **kw: Any,
+) -> DataSets:
+    """Load MNIST, split as in Nielsen's book: 50,000 train, 10,000 validation, 10,000 test.
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        Folder searched first (see the module docstring for the search order).
+    dtype : floating dtype
+        dtype of ``X`` (default float32).
+    validation_size : int
+        Number of training images (the last ones) held out as the validation set; 0 gives
+        ``validation=None`` and all 60,000 images in ``train``.
+    download : bool
+        Download into the user cache if the files are found nowhere.
+    **kw
+        ``mirrors``, ``progress``, ``retries``, ``timeout``, ``backoff``: see :func:`download`.
+
+    Returns
+    -------
+    DataSets
+        ``train.X`` shape (60000 - validation_size, 784), ``validation.X`` shape
+        (validation_size, 784), ``test.X`` shape (10000, 784), pixel values in [0, 1];
+        labels shape (m,), int64 in 0..9.
+
+    Raises
+    ------
+    DatasetNotFoundError, DownloadError, ChecksumError, DataFormatError
+    """
+    return _load_builtin("mnist", data_dir, dtype, validation_size, download, **kw)
+
+
+def load_fashion_mnist(
+    data_dir: str | Path | None = None,
+    *,
+    dtype: Any = np.float32,
+    validation_size: int = 10_000,
+    download: bool = True,
+    **kw: Any,
+) -> DataSets:
+    """Load Fashion-MNIST, split like :func:`load_mnist` (50,000 / 10,000 / 10,000).
+
+    Class names: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag,
+    Ankle boot. Parameters, shapes and errors are those of :func:`load_mnist`.
+
+    Returns
+    -------
+    DataSets
+        ``X`` of shape (m, 784) in [0, 1], ``y`` of shape (m,) int64 in 0..9.
+    """
+    return _load_builtin("fashion-mnist", data_dir, dtype, validation_size, download, **kw)
+
+
+# --------------------------------------------------------------------------------------------
+# User data: CSV and npz
+# --------------------------------------------------------------------------------------------
+
+
+def _encode_labels(labels: np.ndarray, source: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Re-code labels to 0..K-1; class names are the original labels as strings."""
+    if labels.dtype.kind in "US":
+        names = labels.astype(str)
+        numeric = None
+        if all(_is_number(v) for v in names):
+            numeric = np.array([float(v) for v in names])
+        if numeric is not None and np.all(np.isfinite(numeric)):
+            labels = numeric
+        else:
+            uniq, codes = np.unique(names, return_inverse=True)
+            class_names = tuple(str(u) for u in uniq)
+            return _check_classes(codes, class_names, source)
+    if labels.dtype.kind not in "biuf":
+        raise DataFormatError(f"{source}: labels have unsupported dtype {labels.dtype}")
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise DataFormatError(f"{source}: labels contain NaN or infinity")
+    uniq, codes = np.unique(labels, return_inverse=True)
+    if uniq.dtype.kind == "f" and np.all(uniq == np.round(uniq)):
+        class_names = tuple(str(int(u)) for u in uniq)
+    else:
+        class_names = tuple(str(u.item()) for u in uniq)
+    return _check_classes(codes, class_names, source)
+
+
+def _check_classes(
+    codes: np.ndarray, class_names: tuple[str, ...], source: str
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    if len(class_names) < 2:
+        raise DataFormatError(
+            f"{source}: all labels are {class_names[0]!r}: a classifier needs at least two "
+            "classes; check label_column"
+        )
+    return codes.reshape(-1).astype(np.int64), class_names
+
+
+def _split(
+    X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, source: str
+) -> tuple[Split, Split]:
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}")
+    m = X.shape[0]
+    n_test = round(m * test_fraction)
+    n_test = min(max(n_test, 1), m - 1)
+    if m < 2:
+        raise DataFormatError(f"{source}: only {m} example(s); need at least 2 to split")
+    order = np.random.default_rng(seed).permutation(m)
+    test_idx, train_idx = order[:n_test], order[n_test:]
+    return Split(X[train_idx], y[train_idx]), Split(X[test_idx], y[test_idx])
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def load_csv(
+    path: str | Path,
+    *,
+    label_column: int | str = -1,
+    delimiter: str = ",",
+    header: bool | str = "auto",
+    dtype: Any = np.float64,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+) -> DataSets:
+    """Load a classification data set from a CSV file.
+
+    Each row is one example: numeric feature cells and one label cell (numbers or strings).
+    Features are used as they are (no scaling). Labels are re-coded to ``0 .. K-1`` in sorted
+    order; the original labels are kept, as strings, in ``class_names``. The examples are
+    shuffled with ``seed`` and split into train and test parts.
+
+    Parameters
+    ----------
+    path : str or Path
+    label_column : int or str
+        Index of the label column (negative counts from the end), or its name in the header.
+    delimiter : str
+    header : bool or "auto"
+        Whether the first row holds column names. "auto": yes if none of its feature cells is
+        a number.
+    dtype : floating dtype
+        dtype of ``X``.
+    test_fraction : float
+        Fraction of the examples (0 < f < 1, at least one example) put in the test split.
+    seed : int
+        Seed of the shuffle.
+
+    Returns
+    -------
+    DataSets
+        ``train.X`` shape (m_train, n_features), ``test.X`` shape (m_test, n_features),
+        labels int64 of shape (m,); ``validation`` is None.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    DataFormatError
+        Empty file, ragged rows, a non-numeric or non-finite feature cell (the message gives
+        its line and column), or a single class.
+    """
+    path = Path(path)
+    dt = _float_dtype(dtype)
+    if not path.is_file():
+        raise FileNotFoundError(f"CSV file {path} does not exist")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{path}: not a UTF-8 text file ({exc})") from exc
+    rows: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            if row and any(c.strip() for c in row):
+                rows.append((reader.line_num, [c.strip() for c in row]))
+    except csv.Error as exc:
+        raise DataFormatError(f"{path}, line {reader.line_num}: {exc}") from exc
+    if not rows:
+        raise DataFormatError(f"{path}: the file is empty (no rows)")
+    n_cols = len(rows[0][1])
+    if n_cols < 2:
+        raise DataFormatError(
+            f"{path}: line {rows[0][0]} has a single column; need features and a label "
+            f"(is the delimiter {delimiter!r} right?)"
+        )
+    names = rows[0][1]
+    if isinstance(label_column, str):
+        if label_column not in names:
+            raise DataFormatError(
+                f"{path}: label column {label_column!r} not in the header {names}"
+            )
+        lab = names.index(label_column)
+        if header == "auto":
+            header = True
+    else:
+        if not -n_cols <= label_column < n_cols:
+            raise DataFormatError(
+                f"{path}: label_column {label_column} out of range for {n_cols} columns"
+            )
+        lab = label_column % n_cols
+    feat_cols = [j for j in range(n_cols) if j != lab]
+    if header == "auto":
+        header = not any(_is_number(names[j]) for j in feat_cols)
+    elif not isinstance(header, bool):
+        raise ValueError(f"header must be True, False or 'auto', got {header!r}")
+    data_rows = rows[1:] if header else rows
+    if not data_rows:
+        raise DataFormatError(f"{path}: the file has a header but no data rows")
+    m = len(data_rows)
+    X = np.empty((m, len(feat_cols)), dtype=np.float64)
+    labels: list[str] = []
+    for i, (line, row) in enumerate(data_rows):
+        if len(row) != n_cols:
+            raise DataFormatError(
+                f"{path}, line {line}: {len(row)} columns, but line {rows[0][0]} has {n_cols} "
+                "(ragged rows)"
+            )
+        try:
+            X[i] = [float(row[j]) for j in feat_cols]
+        except ValueError:
+            for j in feat_cols:
+                if not _is_number(row[j]):
+                    what = "an empty cell" if not row[j] else f"{row[j]!r} is not a number"
+                    hint = " (if line 1 is a header, pass header=True)" if line == 1 else ""
+                    raise DataFormatError(
+                        f"{path}, line {line}, column {j + 1}: {what}{hint}"
+                    ) from None
+            raise
+        labels.append(row[lab])
+    bad = ~np.isfinite(X)
+    if bad.any():
+        i, k = np.argwhere(bad)[0]
+        raise DataFormatError(
+            f"{path}, line {data_rows[i][0]}, column {feat_cols[k] + 1}: feature value "
+            f"{data_rows[i][1][feat_cols[k]]!r} is not finite (NaN or infinity); clean the data"
+        )
+    y, class_names = _encode_labels(np.array(labels), str(path))
+    train, test = _split(X.astype(dt, copy=False), y, test_fraction, seed, str(path))
+    return DataSets(
+        name=f"csv:{path.name}",
+        train=train,
+        validation=None,
+        test=test,
+        n_classes=len(class_names),
+        class_names=class_names,
+        digest=hashlib.sha256(raw).hexdigest()[:16],
+    )
+
+
+def _npz_features(arr: np.ndarray, key: str, source: str, dt: np.dtype) -> np.ndarray:
+    if arr.ndim < 2:
+        raise DataFormatError(f"{source}: {key} has shape {arr.shape}; need (m, n_features)")
+    if arr.dtype.kind not in "biuf":
+        raise DataFormatError(f"{source}: {key} has non-numeric dtype {arr.dtype}")
+    X = arr.reshape(arr.shape[0], -1).astype(dt)
+    if not np.all(np.isfinite(X)):
+        raise DataFormatError(f"{source}: {key} contains NaN or infinity; clean the data")
+    return X
+
+
+def load_npz(
+    path: str | Path,
+    *,
+    dtype: Any = np.float64,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+) -> DataSets:
+    """Load a classification data set from a NumPy ``.npz`` file (never unpickles).
+
+    The file holds either ``X`` and ``y`` (split into train and test by a shuffle with
+    ``seed``) or ``x_train``, ``y_train``, ``x_test``, ``y_test`` (upper-case ``X_`` also
+    accepted). Features with more than two dimensions are flattened (e.g. images (m, 28, 28) to
+    (m, 784)); they are not scaled. Labels are re-coded to ``0 .. K-1``.
+
+    Parameters
+    ----------
+    path : str or Path
+    dtype : floating dtype
+        dtype of ``X``.
+    test_fraction, seed
+        Used only for an ``X``/``y`` file; see :func:`load_csv`.
+
+    Returns
+    -------
+    DataSets
+        ``X`` of shape (m, n_features), ``y`` of shape (m,) int64; ``validation`` is None.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    DataFormatError
+        Not an npz file, missing arrays, object arrays, mismatched lengths, NaN/inf, one class.
+    """
+    path = Path(path)
+    dt = _float_dtype(dtype)
+    src = str(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"npz file {path} does not exist")
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataFormatError(f"{src}: not a readable .npz file ({exc})") from exc
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise DataFormatError(f"{src}: a .npy array, not an .npz archive of named arrays")
+    with npz:
+        keys = {k.lower(): k for k in npz.files}
+        arrays: dict[str, np.ndarray] = {}
+        for want in ("x", "y", "x_train", "y_train", "x_test", "y_test"):
+            if want in keys:
+                try:
+                    arrays[want] = npz[keys[want]]
+                except ValueError as exc:
+                    raise DataFormatError(
+                        f"{src}: array {keys[want]!r} cannot be loaded safely ({exc}); bprop "
+                        "never unpickles: save plain numeric or string arrays"
+                    ) from exc
+    if {"x_train", "y_train", "x_test", "y_test"} <= arrays.keys():
+        parts = {}
+        for part in ("train", "test"):
+            Xp = _npz_features(arrays[f"x_{part}"], f"x_{part}", src, dt)
+            yp = (
+                arrays[f"y_{part}"].reshape(-1)
+                if arrays[f"y_{part}"].ndim == 2 and arrays[f"y_{part}"].shape[1] == 1
+                else arrays[f"y_{part}"]
+            )
+            if yp.ndim != 1 or yp.shape[0] != Xp.shape[0]:
+                raise DataFormatError(
+                    f"{src}: y_{part} has shape {yp.shape}, x_{part} has {Xp.shape[0]} rows"
+                )
+            parts[part] = (Xp, yp)
+        if parts["train"][0].shape[1] != parts["test"][0].shape[1]:
+            raise DataFormatError(f"{src}: x_train and x_test have different feature counts")
+        m_train = parts["train"][0].shape[0]
+        y_all, class_names = _encode_labels(
+            np.concatenate([parts["train"][1], parts["test"][1]]), src
+        )
+        train = Split(parts["train"][0], y_all[:m_train])
+        test = Split(parts["test"][0], y_all[m_train:])
+    elif {"x", "y"} <= arrays.keys():
+        X = _npz_features(arrays["x"], "X", src, dt)
+        y_raw = arrays["y"]
+        if y_raw.ndim == 2 and y_raw.shape[1] == 1:
+            y_raw = y_raw.reshape(-1)
+        if y_raw.ndim != 1 or y_raw.shape[0] != X.shape[0]:
+            raise DataFormatError(f"{src}: y has shape {y_raw.shape}, X has {X.shape[0]} rows")
+        y, class_names = _encode_labels(y_raw, src)
+        train, test = _split(X, y, test_fraction, seed, src)
+    else:
+        raise DataFormatError(
+            f"{src}: holds arrays {sorted(npz.files)}; expected X and y, or x_train, y_train, "
+            "x_test and y_test"
+        )
+    return DataSets(
+        name=f"npz:{path.name}",
+        train=train,
+        validation=None,
+        test=test,
+        n_classes=len(class_names),
+        class_names=class_names,
+        digest=_file_sha256(path)[:16],
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Dispatch
+# --------------------------------------------------------------------------------------------
+
+_LOADERS: dict[str, Callable[..., DataSets]] = {
+    "mnist": load_mnist,
+    "fashion-mnist": load_fashion_mnist,
+}
+
+
+def load(spec: str, data_dir: str | Path | None = None, **kw: Any) -> DataSets:
+    """Load a data set by name: ``"mnist"``, ``"fashion-mnist"``, ``"csv:PATH"`` or
+    ``"npz:PATH"``.
+
+    Parameters
+    ----------
+    spec : str
+        The data set (``fashion_mnist`` is accepted for ``fashion-mnist``).
+    data_dir : str or Path, optional
+        For MNIST / Fashion-MNIST: folder searched first; ignored for files.
+    **kw
+        Passed to the loader (:func:`load_mnist`, :func:`load_csv`, :func:`load_npz`).
+
+    Returns
+    -------
+    DataSets
+
+    Raises
+    ------
+    ValueError
+        Unknown name; the message lists the valid ones and suggests the closest.
+    """
+    kind, sep, rest = spec.partition(":")
+    if sep and kind.lower() == "csv":
+        return load_csv(rest, **kw)
+    if sep and kind.lower() == "npz":
+        return load_npz(rest, **kw)
+    key = spec.strip().lower().replace("_", "-")
+    if key in _LOADERS:
+        return _LOADERS[key](data_dir, **kw)
+    valid = [*DATASETS, "csv:PATH", "npz:PATH"]
+    close = difflib.get_close_matches(key, list(DATASETS), n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    if not close and key.endswith((".csv", ".npz")):
+        hint = f" Did you mean '{key[-3:]}:{spec}'?"
+    raise ValueError(f"unknown data set {spec!r}; valid: {', '.join(valid)}.{hint}")
