@@ -1,0 +1,182 @@
+"""The bprop command, run as a user would: in-process for speed, as a process for signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bprop import serialize
+from bprop.cli import main
+
+QUICK = ["--limit", "2000", "--epochs", "2", "--no-progress", "--seed", "1"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_writes_a_run_folder_and_prints_the_books_lines(tmp_path, capsys):
+    code, out, err = run(capsys, "train", *QUICK, "--out", str(tmp_path / "run"))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("Training Network([784, 30, 10], activation='sigmoid'")
+    history = json.loads((tmp_path / "run/history.json").read_text())
+    assert [line for line in lines if line.startswith("Epoch")] == [
+        f"Epoch {r['epoch']}: {r['test_correct']} / 10000" for r in history["epochs"]
+    ]
+    assert history["status"] == "completed" and len(history["epochs"]) == 2
+    csv_rows = (tmp_path / "run/history.csv").read_text().splitlines()
+    assert csv_rows[0].startswith("epoch,eta,train_cost") and len(csv_rows) == 3
+    config = json.loads((tmp_path / "run/config.json").read_text())
+    assert config["sizes"] == [784, 30, 10] and config["eta"] == 3.0 and config["seed"] == 1
+    assert not (tmp_path / "run/checkpoint.npz").exists()
+    _, meta = serialize.load_model(tmp_path / "run/model.npz")
+    assert meta["dataset"]["name"] == "mnist" and meta["training"]["batch_size"] == 10
+    assert history["epochs"][-1]["test_correct"] > 6000  # 2 epochs on 2,000 digits: ~68%
+
+    code, out, _ = run(capsys, "evaluate", str(tmp_path / "run"))
+    assert code == 0
+    assert f"{history['epochs'][-1]['test_correct']} / 10000" in out.splitlines()[0]
+    assert "Confusion matrix" in out
+    matrix = [line.split()[1:] for line in out.splitlines()[-10:]]
+    assert sum(int(row[i]) for i, row in enumerate(matrix)) == history["epochs"][-1]["test_correct"]
+
+
+def test_same_seed_same_model(tmp_path, capsys):
+    for name in ("a", "b"):
+        assert run(capsys, "train", *QUICK, "--epochs", "1", "--out", str(tmp_path / name))[0] == 0
+    a, _ = serialize.load_model(tmp_path / "a/model.npz")
+    b, _ = serialize.load_model(tmp_path / "b/model.npz")
+    for p, q in zip(a.weights, b.weights):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--eta", "-1"], "--eta: must be > 0"),
+        (["train", "--sizes", "784,x,10"], "comma-separated whole numbers"),
+        (["train", "--sizes", "100,30,10"], "--sizes starts with 100 inputs but mnist has 784"),
+        (["train", "--sizes", "784,30,5", *QUICK], "--sizes ends with 5 outputs"),
+        (["train", "--activation", "sigmod", *QUICK], "Did you mean 'sigmoid'"),
+        (["train", "--dataset", "mnsit"], "Did you mean 'mnist'"),
+        (["train", "--schedule", "exp", *QUICK], "unknown schedule"),
+        (["train", "--momentum", "1.5", *QUICK], "momentum must be in"),
+        (["train", "--batch-size", "5000", "--limit", "100"], "mini_batch_size must be between"),
+        (["train", "--resume", "no/such/run"], "not a bprop run folder"),
+        (["train", "--frobnicate"], "unrecognized arguments"),
+        (["evaluate", "no/such/model.npz"], "no model at"),
+        (["predict", "no/such/model.npz", "x.png"], "no model at"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as e:  # argparse's own errors exit; ours return
+        raise SystemExit(main(argv))
+    _, err = capsys.readouterr()
+    assert e.value.code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_damaged_model_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "model.npz"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    code, _, err = run(capsys, "evaluate", str(bad))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "not a readable" in err
+
+
+def test_divergence_stops_saves_finite_weights_and_says_so(tmp_path, capsys):
+    code, _, err = run(
+        capsys,
+        "train",
+        *QUICK,
+        "--activation",
+        "relu",
+        "--output-activation",
+        "identity",
+        "--eta",
+        "50",
+        "--init",
+        "standard",
+        "--out",
+        str(tmp_path / "run"),
+    )
+    assert code == 3
+    assert "training diverged" in err and "try η = 5" in err
+    _, meta = serialize.load_model(tmp_path / "run/model.npz")  # loading checks finiteness
+    assert meta["status"] == "diverged"
+
+
+def _train_process(out, *extra):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    argv = [
+        sys.executable,
+        "-m",
+        "bprop.cli",
+        "train",
+        "--limit",
+        "3000",
+        "--epochs",
+        "3",
+        "--seed",
+        "4",
+        "--no-progress",
+        "--momentum",
+        "0.5",
+        "--out",
+        str(out),
+        *extra,
+    ]
+    return subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_saves_a_checkpoint_and_resume_is_bit_identical(tmp_path, sig):
+    straight = _train_process(tmp_path / "straight")
+    assert straight.wait(timeout=120) == 0, straight.stderr.read()
+
+    proc = _train_process(tmp_path / "cut")
+    for line in proc.stdout:  # interrupt during the second epoch
+        if line.startswith("Epoch 0:"):
+            time.sleep(0.05)
+            proc.send_signal(sig)
+            break
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Resume with: bprop train --resume" in err
+    assert (tmp_path / "cut/checkpoint.npz").exists()
+
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bprop.cli",
+            "train",
+            "--resume",
+            str(tmp_path / "cut"),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    a, _ = serialize.load_model(tmp_path / "straight/model.npz")
+    b, _ = serialize.load_model(tmp_path / "cut/model.npz")
+    for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_array_equal(p, q)
+    ha = json.loads(Path(tmp_path / "straight/history.json").read_text())
+    hb = json.loads(Path(tmp_path / "cut/history.json").read_text())
+    assert [r["test_correct"] for r in ha["epochs"]] == [r["test_correct"] for r in hb["epochs"]]
