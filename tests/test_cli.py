@@ -180,3 +180,35 @@ def test_interrupt_saves_a_checkpoint_and_resume_is_bit_identical(tmp_path, sig)
     ha = json.loads(Path(tmp_path / "straight/history.json").read_text())
     hb = json.loads(Path(tmp_path / "cut/history.json").read_text())
     assert [r["test_correct"] for r in ha["epochs"]] == [r["test_correct"] for r in hb["epochs"]]
+
+
+def test_predict_classifies_photos_of_real_test_digits(tmp_path, capsys):
+    from PIL import Image
+
+    from bprop.datasets import load_mnist
+
+    assert run(capsys, "train", *QUICK, "--epochs", "3", "--out", str(tmp_path / "run"))[0] == 0
+    test = load_mnist(validation_size=0).test
+    net, _ = serialize.load_model(tmp_path / "run/model.npz")
+    paths, expected = [], []
+    for i in range(12):
+        ink = (test.X[i].reshape(28, 28) * 255).astype(np.uint8)
+        photo = Image.fromarray(255 - ink).resize((112, 112), Image.BICUBIC)
+        page = Image.new("L", (200, 160), 255)
+        page.paste(photo, (10 + 5 * i, 20))
+        paths.append(str(tmp_path / f"digit{i}.png"))
+        page.save(paths[-1])
+        expected.append(int(net.predict(test.X[i][None, :])[0]))
+    code, out, err = run(capsys, "predict", str(tmp_path / "run"), *paths)
+    assert code == 0, err
+    predicted = [int(line.split(": ")[1].split()[0]) for line in out.splitlines()]
+    agree = sum(p == e for p, e in zip(predicted, expected))
+    assert agree >= 10, (predicted, expected)  # preprocessing recovers MNIST's framing
+    code, out, _ = run(capsys, "predict", str(tmp_path / "run"), paths[0], "--json")
+    result = json.loads(out)[0]
+    assert result["image"] == paths[0]
+    assert abs(sum(result["probabilities"].values()) - 1) < 1e-9
+    blank = tmp_path / "blank.png"
+    Image.new("L", (50, 50), 255).save(blank)
+    code, _, err = run(capsys, "predict", str(tmp_path / "run"), str(blank))
+    assert code == 2 and "blank" in err and len(err.strip().splitlines()) == 1
