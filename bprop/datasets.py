@@ -50,6 +50,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
+
+from bprop._npz import read_npz
 
 __all__ = [
     "CLASS_NAMES",
@@ -1379,24 +1382,24 @@ def load_npz(
     src = str(path)
     if not path.is_file():
         raise FileNotFoundError(f"npz file {path} does not exist")
+    with path.open("rb") as f:
+        if f.read(6) == b"\x93NUMPY":
+            raise DataFormatError(f"{src}: a .npy array, not an .npz archive of named arrays")
     try:
-        npz = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+        stored = read_npz(path, kinds="biufUS")
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
         raise DataFormatError(f"{src}: not a readable .npz file ({exc})") from exc
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise DataFormatError(f"{src}: a .npy array, not an .npz archive of named arrays")
-    with npz:
-        keys = {k.lower(): k for k in npz.files}
-        arrays: dict[str, np.ndarray] = {}
-        for want in ("x", "y", "x_train", "y_train", "x_test", "y_test"):
-            if want in keys:
-                try:
-                    arrays[want] = npz[keys[want]]
-                except ValueError as exc:
-                    raise DataFormatError(
-                        f"{src}: array {keys[want]!r} cannot be loaded safely ({exc}); bprop "
-                        "never unpickles: save plain numeric or string arrays"
-                    ) from exc
+    except ValueError as exc:
+        raise DataFormatError(
+            f"{src}: cannot be loaded safely ({exc}); bprop never unpickles: save plain "
+            "numeric or string arrays"
+        ) from exc
+    keys = {k.lower(): k for k in stored}
+    arrays: dict[str, np.ndarray] = {
+        want: stored[keys[want]]
+        for want in ("x", "y", "x_train", "y_train", "x_test", "y_test")
+        if want in keys
+    }
     if {"x_train", "y_train", "x_test", "y_test"} <= arrays.keys():
         parts = {}
         for part in ("train", "test"):
@@ -1430,7 +1433,7 @@ def load_npz(
         train, test = _split(X, y, test_fraction, seed, src)
     else:
         raise DataFormatError(
-            f"{src}: holds arrays {sorted(npz.files)}; expected X and y, or x_train, y_train, "
+            f"{src}: holds arrays {sorted(stored)}; expected X and y, or x_train, y_train, "
             "x_test and y_test"
         )
     return DataSets(

@@ -26,15 +26,14 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-from numpy.lib import format as fmt
 
+from bprop._npz import read_npz
 from bprop.activations import ACTIVATIONS
 from bprop.network import Network
 from bprop.train import History, TrainState
 
 FORMAT = "bprop-model"
 FORMAT_VERSION = 1
-MAX_ARRAYS = 4096
 
 
 class ModelFormatError(ValueError):
@@ -194,7 +193,7 @@ def _load(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
     try:
-        arrays = _read_npz(path)
+        arrays = read_npz(path)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
         raise ModelFormatError(
             f"{path} is not a readable bprop model (.npz): {e}. Was it truncated or written by "
@@ -216,36 +215,6 @@ def _load(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             "Upgrade bprop (pip install -U bprop) to load it."
         )
     return meta, arrays
-
-
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Read every array of an .npz, checking each declared size before allocating it."""
-    arrays = {}
-    with zipfile.ZipFile(path) as zf:
-        members = zf.infolist()
-        if len(members) > MAX_ARRAYS:
-            raise ValueError(f"{len(members)} members is more than a model holds")
-        for info in members:
-            name = info.filename
-            if not name.endswith(".npy") or "/" in name or "\\" in name or name.startswith("."):
-                raise ValueError(f"unexpected member {name!r} in the archive")
-            with zf.open(info) as fp:
-                version = fmt.read_magic(fp)
-                readers = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}
-                if version not in readers:
-                    raise ValueError(f"array {name!r} uses .npy format {version}")
-                shape, _, dtype = readers[version](fp)
-                if dtype.hasobject or dtype.kind not in "biuf":
-                    raise ValueError(f"array {name!r} has dtype {dtype}, not a numeric type")
-                declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-                if declared > info.file_size:
-                    raise ValueError(
-                        f"array {name!r} declares {declared} bytes but the archive holds "
-                        f"{info.file_size}"
-                    )
-            with zf.open(info) as fp:
-                arrays[name[:-4]] = fmt.read_array(fp, allow_pickle=False)
-    return arrays
 
 
 def _network_from(meta: dict[str, Any], arrays: dict[str, np.ndarray], path: Any) -> Network:

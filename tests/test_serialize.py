@@ -131,7 +131,7 @@ EXPECT = {
     "not a zip": "not a readable bprop model",
     "truncated": "not a readable bprop model",
     "no metadata": "no bprop metadata",
-    "object array": "not a numeric type",
+    "object array": "not a plain data type",
     "huge declared size": "declares 8796093022208 bytes",
     "path trick": "unexpected member",
     "wrong shape": r"should have shape \(5, 6\)",
