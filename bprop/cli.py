@@ -11,6 +11,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import signal
 import sys
 import time
@@ -44,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bprop: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `bprop evaluate … | head`: the reader left, nothing is wrong
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's flush quiet
+        return 0
     except (ValueError, TypeError, OSError, ImportError) as e:
         if args.debug:
             raise
@@ -62,7 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"bprop {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_train_parser, _evaluate_parser, _predict_parser, _explain_parser):
+    commands = (
+        _train_parser,
+        _evaluate_parser,
+        _predict_parser,
+        _explain_parser,
+        _plot_parser,
+        _report_parser,
+        _sweep_parser,
+    )
+    for add in commands:
         p = add(sub)
         p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     return parser
@@ -144,6 +157,8 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "seed": None,
     "limit": None,
     "eval_on": "test",
+    "shuffle": True,
+    "update_biases": True,
 }
 
 
@@ -224,6 +239,18 @@ def _train_parser(sub: Any) -> argparse.ArgumentParser:
         default=d["eval_on"],
         help="which set the per-epoch line counts (default: test, as the book)",
     )
+    p.add_argument(
+        "--no-shuffle",
+        dest="shuffle",
+        action="store_false",
+        help="keep the training data's order in every epoch",
+    )
+    p.add_argument(
+        "--fixed-biases",
+        dest="update_biases",
+        action="store_false",
+        help="never update the biases (as the seeds' program does)",
+    )
     p.add_argument("--out", help="run folder to write (default: runs/<timestamp>)")
     p.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -263,10 +290,13 @@ class _Reporter:
         if self.bar is not None:
             self.bar.update(1)
 
-    def line(self, text: str) -> None:
+    def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+    def line(self, text: str) -> None:
+        self.close()
         print(text, flush=True)
 
 
@@ -362,6 +392,8 @@ def _train(args: argparse.Namespace) -> int:
                 eta,
                 lmbda=config["lmbda"],
                 momentum=config["momentum"],
+                shuffle=config["shuffle"],
+                update_biases=config["update_biases"],
                 test_data=(evaluation.X, evaluation.y),
                 seed=config["seed"],
                 callbacks=[Report()],
@@ -370,13 +402,13 @@ def _train(args: argparse.Namespace) -> int:
                 history=history,
             )
         except DivergenceError as e:
-            reporter.line("")
+            reporter.close()
             serialize.save_model(run / "model.npz", net, **meta, status="diverged")
             _write_history(run, e.history)
             print(f"bprop train: {e} Saved those weights to {run / 'model.npz'}.", file=sys.stderr)
             return EXIT_DIVERGED
     if history.status == "interrupted":
-        reporter.line("")
+        reporter.close()
         serialize.save_checkpoint(run / "checkpoint.npz", net, history.state, history, **meta)
         _write_history(run, history)
         s = history.state
@@ -463,7 +495,7 @@ class _StopOnSignal:
             raise KeyboardInterrupt
         self.requested = True
         print(
-            "\nStopping after this mini-batch (Ctrl-C again to abort without saving)...",
+            "Stopping after this mini-batch (Ctrl-C again to abort without saving)...",
             file=sys.stderr,
             flush=True,
         )
@@ -612,16 +644,246 @@ def _predict(args: argparse.Namespace) -> int:
 
 # ---- explain: begin ----
 def _explain_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser("explain", help="backpropagation worked step by step")
+    from bprop.explain import FORMATS, LANGS
+
+    p = sub.add_parser(
+        "explain",
+        help="backpropagation worked step by step",
+        description=(
+            "One training step of a small network, every number written out. With no options: "
+            "the article's 2-2-2 example (seeds/003), line for line, and its errata."
+        ),
+    )
+    p.add_argument("--lang", choices=LANGS, default="en", help="language (default en)")
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    p.add_argument("--matrix", action="store_true", help="Nielsen's matrix form, BP1-BP4")
+    p.add_argument(
+        "--steps",
+        type=_non_negative_int,
+        metavar="N",
+        help="run N updates and print a table of the error per step",
+    )
+    p.add_argument("--spec", metavar="FILE.json", help="network, example and eta from a JSON file")
+    p.add_argument("--sizes", type=_int_list, help="layer sizes, e.g. 2,2,2 (random weights)")
+    p.add_argument("--activation", help="activation function (sigmoid, tanh, relu, ...)")
+    p.add_argument("--cost", help="cost: quadratic, cross-entropy or log-likelihood")
+    p.add_argument("--eta", type=_positive(float), help="learning rate")
+    p.add_argument("--inputs", type=_float_list, help="the example's inputs, e.g. 0.05,0.10")
+    p.add_argument("--targets", type=_float_list, help="its targets, e.g. 0.01,0.99")
+    p.add_argument("--seed", type=int, help="random initial weights and biases from this seed")
+    p.add_argument(
+        "--update-biases",
+        action="store_true",
+        help="update the biases too (the article holds them fixed)",
+    )
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(func=_explain)
     return p
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {text!r}")
+    return value
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers like 0.05,0.10, got {text!r}"
+        ) from None
+
+
+def _explain_spec(args: argparse.Namespace) -> dict[str, Any]:
+    """The spec: the article's, or --spec's, or --sizes's; then the other flags override it."""
+    from bprop import explain
+
+    if args.spec:
+        path = Path(args.spec)
+        if not path.is_file():
+            raise FileNotFoundError(f"no spec file {args.spec!r}")
+        try:
+            spec = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{args.spec} is not valid JSON: {e}") from None
+        if not isinstance(spec, dict):
+            raise ValueError(f"{args.spec} must hold a JSON object with 'sizes', 'inputs', ...")
+    elif args.sizes:
+        spec = {"sizes": args.sizes}
+        article = explain.article_spec()
+        if args.sizes[0] == len(article["inputs"]):
+            spec["inputs"] = article["inputs"]
+        if args.sizes[-1] == len(article["targets"]):
+            spec["targets"] = article["targets"]
+    else:
+        spec = explain.article_spec()
+    if args.seed is not None:
+        spec = {k: v for k, v in spec.items() if k not in ("weights", "biases")}
+        spec["seed"] = args.seed
+    for key in ("activation", "cost", "eta", "inputs", "targets"):
+        if getattr(args, key) is not None:
+            spec[key] = getattr(args, key)
+    if args.activation is not None:
+        spec.pop("output_activation", None)
+    if args.update_biases:
+        spec["update_biases"] = True
+    return spec
+
+
 def _explain(args: argparse.Namespace) -> int:
-    raise ValueError("bprop explain is not available yet")
+    from bprop import explain
+
+    spec = _explain_spec(args)
+    sizes = spec.get("sizes")
+    if args.steps is None and isinstance(sizes, list) and all(isinstance(n, int) for n in sizes):
+        explain.check_limits(sizes, matrix=args.matrix and args.format != "html")
+    problem = explain.problem_from_spec(spec)
+    if args.steps is not None:
+        rows = explain.error_table(
+            problem.net,
+            problem.x,
+            problem.y,
+            problem.eta,
+            args.steps,
+            update_biases=problem.update_biases,
+        )
+        text = explain.render_steps(rows, problem, lang=args.lang, fmt=args.format)
+    else:
+        explain.check_limits(problem.net.sizes, matrix=args.matrix and args.format != "html")
+        d = explain.derive(
+            problem.net, problem.x, problem.y, problem.eta, update_biases=problem.update_biases
+        )
+        errata = explain.errata() if d.is_article else None
+        text = explain.render(d, lang=args.lang, fmt=args.format, matrix=args.matrix, errata=errata)
+    if args.out:
+        _explain_write(Path(args.out), text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _explain_write(path: Path, text: str) -> None:
+    """Write atomically: a temporary file beside ``path``, then one rename."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".explain-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 # ---- explain: end ----
+
+
+# ---- plot and report: begin ----
+def _plot_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "plot",
+        help="PNG figures of a training run",
+        description=(
+            "Draw a run's figures into RUN/figures/: cost, accuracy, per-layer learning speed, "
+            "saturation, first-layer weights, confusion matrix and misclassified test images."
+        ),
+    )
+    p.add_argument("run", metavar="RUN", help="run folder written by bprop train")
+    p.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/ (searched first)")
+    p.set_defaults(func=_plot)
+    return p
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from bprop.plots import write_figures
+
+    for path in write_figures(args.run, data_dir=args.data_dir):
+        print(path)
+    return 0
+
+
+def _report_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "report",
+        help="a self-contained HTML report of a training run",
+        description=(
+            "Write one self-contained HTML file (figures embedded) summarising a run: "
+            "configuration, accuracies, warnings and figures. Several runs (say, quadratic "
+            "and cross-entropy cost) are also compared side by side."
+        ),
+    )
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run folders written by bprop train")
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="HTML file to write (default: RUN/report.html; report.html for several runs)",
+    )
+    p.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/ (searched first)")
+    p.set_defaults(func=_report)
+    return p
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bprop.report import write_report
+
+    print(write_report(args.runs, args.out, data_dir=args.data_dir))
+    return 0
+
+
+def _diagnostics_callback(X: Any, y: Any, n_batches: int, warn: Any, run: Path) -> Any:
+    """The Diagnostics callback of ``bprop train``, continuing a resumed run's records."""
+    from bprop.diagnostics import Diagnostics, probe_sample
+
+    saved = run / "diagnostics.json"
+    previous = json.loads(saved.read_text(encoding="utf-8")) if saved.is_file() else None
+    X_probe, y_probe = probe_sample(X, y)
+    return Diagnostics(
+        X_probe, y_probe, batches_per_epoch=n_batches, on_warning=warn, previous=previous
+    )
+
+
+def _write_diagnostics(run: Path, diagnostics: Any) -> None:
+    from bprop import serialize
+
+    serialize.write_json(run / "diagnostics.json", diagnostics.to_dict())
+
+
+def _plot_and_report(args: argparse.Namespace, run: Path) -> None:
+    """``bprop train --plot`` / ``--report``: draw the figures and the report of ``run``."""
+    if getattr(args, "plot", False):
+        from bprop.plots import write_figures
+
+        for path in write_figures(run, data_dir=args.data_dir):
+            print(f"Wrote {path}")
+    if getattr(args, "report", False):
+        from bprop.report import write_report
+
+        print(f"Wrote {write_report(run, data_dir=args.data_dir)}")
+
+
+# ---- plot and report: end ----
+
+
+# ---- sweep: begin ----
+def _sweep_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("sweep", help="a hyperparameter grid, locally or on a Dask cluster")
+    p.set_defaults(func=_not_yet)
+    return p
+
+
+# ---- sweep: end ----
+
+
+def _not_yet(args: argparse.Namespace) -> int:
+    raise ValueError(f"bprop {args.command} is not available yet")
 
 
 if __name__ == "__main__":

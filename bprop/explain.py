@@ -1,0 +1,2337 @@
+"""Backpropagation worked step by step, every number written out, for any small network.
+
+The article in the seeds (003) trains a 2-2-2 sigmoid network by hand for one step: the forward
+pass, the total error, the chain rule for an output weight, the output error δ, the two error
+paths that meet at a hidden neuron, every updated weight, and the error after the update.  This
+module does that for any small fully connected network, exactly:
+
+* :func:`derive` computes every number with the library (:func:`bprop.network.feedforward_trace`,
+  :func:`bprop.network.backprop`, the cost and activation objects) into a :class:`Derivation`,
+  and checks that each chain-rule product equals ``backprop``'s gradient;
+* :func:`render` writes a derivation as text, Markdown, LaTeX or a self-contained HTML page, in
+  English or Chinese (the seeds' own terms), step by step or in Nielsen's matrix form (BP1–BP4);
+* :func:`errata` checks every figure the article prints against exact arithmetic;
+* :func:`error_table` runs N updates and returns the error after each (:func:`render_steps`);
+* :func:`problem_from_spec` builds a network, its one example and η from a JSON-style dict.
+
+Numbers are shown rounded to 9 decimal places with trailing zeros dropped (0.3775, 0.75136507),
+the way the article prints them; they are only rounded for display.  The 2-2-2 … n-m-k networks
+with one hidden layer use the article's names (i1, h1, o1, w1…, net_h1, out_h1, δ_o1, E_total);
+deeper networks use Nielsen's (w³₁₂, z²₁, a²₁, δ²₁, C).
+
+The module never prints and never reads files: the ``bprop explain`` command does.
+"""
+
+from __future__ import annotations
+
+import functools
+import html as _html
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bprop.network import Network, backprop, feedforward, feedforward_trace
+
+Array = np.ndarray
+
+#: Largest network shown step by step (and as an HTML page): neurons per layer, layers.
+STEP_LIMIT = (6, 4)
+#: Largest network shown in matrix form (``matrix=True``).
+MATRIX_LIMIT = (10, 6)
+LANGS = ("en", "zh")
+FORMATS = ("text", "markdown", "latex", "html")
+
+
+# == the numbers ================================================================================
+
+
+@dataclass(frozen=True)
+class PathTerm:
+    """One error path into a hidden neuron: δ of a neuron downstream times the weight between.
+
+    In the article: ∂E_o1/∂out_h1 = ∂E_o1/∂net_o1 · ∂net_o1/∂out_h1 = δ_o1 · w5.
+    """
+
+    via: tuple[int, int]  # (l, j) of the downstream neuron
+    weight: tuple[int, int, int]  # (l, j, k) of the weight from this neuron to it
+    delta: float
+    w: float
+    value: float
+
+
+@dataclass(frozen=True)
+class NeuronStep:
+    """One neuron's numbers: ``l`` (1 = input layer) and ``j`` (0-based) place it.
+
+    ``net`` is z^l_j (None in the input layer), ``out`` a^l_j, ``prime`` ∂out/∂net = σ'(z)
+    (None for softmax, which is not element-wise), ``d_out`` ∂E/∂out, ``delta`` δ^l_j = ∂E/∂net,
+    ``paths`` the terms summed into ``d_out`` for a hidden neuron (BP2), ``error`` the output
+    neuron's share of E (E_o1), ``bias`` b^l_j.
+    """
+
+    l: int  # noqa: E741 - the book's layer index
+    j: int
+    out: float
+    net: float | None = None
+    bias: float | None = None
+    prime: float | None = None
+    d_out: float | None = None
+    delta: float | None = None
+    paths: tuple[PathTerm, ...] = ()
+    error: float | None = None
+    target: float | None = None
+
+
+@dataclass(frozen=True)
+class WeightStep:
+    """One weight w^l_jk (from neuron k of layer l−1 to neuron j of layer l) and its update.
+
+    ``gradient`` is ``backprop``'s ∂E/∂w; ``d_out`` · ``prime`` · ``d_net`` is the article's
+    three-factor chain rule for it (``d_net`` = ∂net/∂w = the input a^(l−1)_k); ``updated`` is
+    w − η ∂E/∂w.
+    """
+
+    l: int  # noqa: E741
+    j: int
+    k: int
+    value: float
+    d_out: float | None
+    prime: float | None
+    d_net: float
+    delta: float
+    gradient: float
+    updated: float
+
+
+@dataclass(frozen=True)
+class BiasStep:
+    """b^l_j, its gradient ∂E/∂b = δ (BP3), and b − η δ when biases are updated."""
+
+    l: int  # noqa: E741
+    j: int
+    value: float
+    gradient: float
+    updated: float
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Every number of one training step of a network on one example.
+
+    Attributes
+    ----------
+    sizes : tuple of int
+        Neurons per layer, input first.
+    activations : tuple of str
+        σ of each layer with weights (``len(sizes) − 1`` names).
+    cost : str
+        The cost's registered name.
+    eta : float
+        The learning rate η.
+    layers : tuple of tuples of NeuronStep
+        ``layers[l − 1][j]`` is neuron j of layer l (``layers[0]`` the inputs).
+    weights : tuple of WeightStep
+        Layer by layer, then j, then k (the article's w1, w2, … order).
+    biases : tuple of BiasStep
+    error, error_after : float
+        E before the update and after it (one forward pass with the updated parameters).
+    output_after : tuple of float
+        a^L after the update.
+    update_biases : bool
+        Whether the step updates the biases (the article holds them fixed).
+    w, b, nabla_w, nabla_b, zs, activations : lists of arrays
+        The same numbers in matrix form: w^l ``(n_l, n_(l−1))``, b^l ``(n_l,)``, ∂E/∂w^l,
+        ∂E/∂b^l = δ^l, z^l ``(n_l,)`` and a^l ``(n_l,)`` (``activations[0]`` is x).
+    is_article : bool
+        True for the article's own example (inputs, targets, weights, biases, η, σ, cost).
+    """
+
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    cost: str
+    eta: float
+    layers: tuple[tuple[NeuronStep, ...], ...]
+    weights: tuple[WeightStep, ...]
+    biases: tuple[BiasStep, ...]
+    error: float
+    error_after: float
+    output_after: tuple[float, ...]
+    update_biases: bool
+    w: list[Array]
+    b: list[Array]
+    nabla_w: list[Array]
+    nabla_b: list[Array]
+    zs: list[Array]
+    acts: list[Array]
+    is_article: bool = False
+
+    @property
+    def output_rule(self) -> str:
+        """How δ^L comes about: ``"chain"`` (∂E/∂out · σ'), ``"simplified"`` (out − target,
+        the cost's exact simplification) or ``"softmax"`` (softmax's Jacobian)."""
+        return _output_rule(self.activations[-1], self.cost)
+
+    def weight(self, name: str) -> WeightStep:
+        """A weight by its shown name: the article's ``"w5"``, or Nielsen's ``"w3_11"``."""
+        names = _Names(self)
+        for ws in self.weights:
+            if names.weight_key(ws.l, ws.j, ws.k) == name:
+                return ws
+        raise KeyError(f"no weight named {name!r}")
+
+    def neuron(self, l: int, j: int) -> NeuronStep:  # noqa: E741
+        """Neuron j (0-based) of layer l (1 = input)."""
+        return self.layers[l - 1][j]
+
+
+def _output_rule(activation: str, cost: str) -> str:
+    from bprop import costs as _costs
+
+    if activation in _costs.get(cost).exact_delta:
+        return "simplified"
+    if activation == "softmax":
+        return "softmax"
+    return "chain"
+
+
+def _agree(a: float, b: float, what: str) -> None:
+    """The derivation's chain-rule product must equal backprop's number (up to rounding)."""
+    if not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-300):
+        raise ArithmeticError(f"explain: {what} is {a!r} by the chain rule, {b!r} by backprop")
+
+
+def derive(net: Network, x: Any, y: Any, eta: float, *, update_biases: bool = False) -> Derivation:
+    """Compute one training step of ``net`` on one example, every number kept.
+
+    Parameters
+    ----------
+    net : Network
+        Left unchanged.
+    x : array ``(n_1,)`` or ``(1, n_1)``
+        The inputs.
+    y : array ``(n_L,)`` or ``(1, n_L)``
+        The targets.
+    eta : float
+        The learning rate η > 0.
+    update_biases : bool
+        Also update the biases (BP3).  The article holds them fixed.
+
+    Raises
+    ------
+    ValueError
+        For inputs or targets of the wrong length, or η ≤ 0.
+    """
+    x = _row(x, net.sizes[0], "inputs")
+    y = _row(y, net.sizes[-1], "targets")
+    if not (isinstance(eta, (int, float)) and math.isfinite(eta) and eta > 0):
+        raise ValueError(f"the learning rate eta must be a number > 0, got {eta!r}")
+    w, b, acts, cost = net.weights, net.biases, net.activations, net.cost
+    zs, a = feedforward_trace(w, b, acts, x)
+    nabla_b, nabla_w, out = backprop(w, b, acts, cost, x, y)
+    deltas = [nb.copy() for nb in nabla_b]  # one example: ∂E/∂b^l = δ^l exactly (BP3)
+    rule = _output_rule(acts[-1].name, cost.name)
+    n_layers = len(net.sizes)
+
+    layers: list[tuple[NeuronStep, ...]] = [
+        tuple(NeuronStep(1, k, float(v)) for k, v in enumerate(x[0]))
+    ]
+    for i in range(n_layers - 1):
+        l = i + 2  # noqa: E741
+        z, act, d = zs[i][0], acts[i], deltas[i]
+        prime = act.prime(zs[i], a[i + 1])[0] if act.elementwise else None
+        if l == n_layers:
+            g = cost.nabla_a(a[-1].copy(), y)[0]
+            errors = [float(cost.fn(a[-1][:, [j]], y[:, [j]])[0]) for j in range(len(z))]
+            paths = [()] * len(z)
+        else:
+            paths = [
+                tuple(
+                    PathTerm(
+                        (l + 1, q),
+                        (l + 1, q, j),
+                        float(deltas[i + 1][q]),
+                        float(w[i + 1][q, j]),
+                        float(deltas[i + 1][q] * w[i + 1][q, j]),
+                    )
+                    for q in range(net.sizes[i + 2])
+                )
+                for j in range(len(z))
+            ]
+            g = np.array([math.fsum(p.value for p in ps) for ps in paths])
+            errors = [None] * len(z)
+        neurons = []
+        for j in range(len(z)):
+            pj = None if prime is None else float(prime[j])
+            if pj is not None and (l < n_layers or rule == "chain"):
+                _agree(float(g[j] * pj), float(d[j]), f"δ of neuron {j + 1} in layer {l}")
+            neurons.append(
+                NeuronStep(
+                    l,
+                    j,
+                    float(a[i + 1][0, j]),
+                    float(z[j]),
+                    float(b[i][j]),
+                    pj,
+                    float(g[j]),
+                    float(d[j]),
+                    paths[j],
+                    errors[j],
+                    float(y[0, j]) if l == n_layers else None,
+                )
+            )
+        layers.append(tuple(neurons))
+
+    weights, new_w = [], [wi.copy() for wi in w]
+    for i, (wi, nw) in enumerate(zip(w, nabla_w)):
+        for j in range(wi.shape[0]):
+            neuron = layers[i + 1][j]
+            for k in range(wi.shape[1]):
+                a_in = float(a[i][0, k])
+                grad = float(nw[j, k])
+                _agree(neuron.delta * a_in, grad, f"∂E/∂w of layer {i + 2}, j={j + 1}, k={k + 1}")
+                updated = float(wi[j, k] - eta * nw[j, k])  # what SGD does: w −= η ∂E/∂w
+                new_w[i][j, k] = updated
+                weights.append(
+                    WeightStep(
+                        i + 2,
+                        j,
+                        k,
+                        float(wi[j, k]),
+                        neuron.d_out,
+                        neuron.prime,
+                        a_in,
+                        neuron.delta,
+                        grad,
+                        updated,
+                    )
+                )
+    new_b = [bi.copy() for bi in b]
+    biases = []
+    for i, (bi, nb) in enumerate(zip(b, nabla_b)):
+        for j in range(len(bi)):
+            updated = float(bi[j] - eta * nb[j]) if update_biases else float(bi[j])
+            new_b[i][j] = updated
+            biases.append(BiasStep(i + 2, j, float(bi[j]), float(nb[j]), updated))
+    out_after = feedforward(new_w, new_b, acts, x)
+    return Derivation(
+        sizes=tuple(net.sizes),
+        activations=tuple(act.name for act in acts),
+        cost=cost.name,
+        eta=float(eta),
+        layers=tuple(layers),
+        weights=tuple(weights),
+        biases=tuple(biases),
+        error=cost(out, y),
+        error_after=cost(out_after, y),
+        output_after=tuple(float(v) for v in out_after[0]),
+        update_biases=update_biases,
+        w=[wi.copy() for wi in w],
+        b=[bi.copy() for bi in b],
+        nabla_w=[nw.copy() for nw in nabla_w],
+        nabla_b=[nb.copy() for nb in nabla_b],
+        zs=[z[0].copy() for z in zs],
+        acts=[v[0].copy() for v in a],
+        is_article=_is_article(net, x, y, eta, update_biases),
+    )
+
+
+def _row(v: Any, n: int, what: str) -> Array:
+    arr = np.asarray(v, dtype=np.float64)
+    if arr.ndim == 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.shape != (n,):
+        raise ValueError(f"{what} must be {n} numbers (one per neuron), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{what} must be finite numbers, got {arr.tolist()}")
+    return arr[None, :]
+
+
+def _is_article(net: Network, x: Array, y: Array, eta: float, update_biases: bool) -> bool:
+    from bprop.examples import worked_example
+
+    ex = worked_example()
+    return (
+        not update_biases
+        and eta == ex.eta
+        and list(net.sizes) == list(ex.net.sizes)
+        and [act.name for act in net.activations] == ["sigmoid", "sigmoid"]
+        and net.cost.name == "quadratic"
+        and np.array_equal(x, ex.x)
+        and np.array_equal(y, ex.y)
+        and all(np.array_equal(p, q) for p, q in zip(net.weights, ex.net.weights))
+        and all(np.array_equal(p, q) for p, q in zip(net.biases, ex.net.biases))
+    )
+
+
+# == problems: the article's, from a spec, from options =========================================
+
+
+@dataclass
+class Problem:
+    """A network, its one training example and η: what ``bprop explain`` works through."""
+
+    net: Network
+    x: Array  # (1, n_1)
+    y: Array  # (1, n_L)
+    eta: float
+    update_biases: bool = False
+
+
+SPEC_KEYS = (
+    "sizes",
+    "activation",
+    "output_activation",
+    "cost",
+    "eta",
+    "inputs",
+    "targets",
+    "weights",
+    "biases",
+    "seed",
+    "update_biases",
+)
+
+
+def article_spec() -> dict[str, Any]:
+    """The article's example as a spec dict (from :func:`bprop.examples.worked_example`)."""
+    from bprop.examples import worked_example
+
+    ex = worked_example()
+    return {
+        "sizes": list(ex.net.sizes),
+        "activation": "sigmoid",
+        "cost": "quadratic",
+        "eta": ex.eta,
+        "inputs": ex.x[0].tolist(),
+        "targets": ex.y[0].tolist(),
+        "weights": [w.tolist() for w in ex.net.weights],
+        "biases": [b.tolist() for b in ex.net.biases],
+    }
+
+
+def problem_from_spec(spec: dict[str, Any]) -> Problem:
+    """Build a :class:`Problem` from a JSON-style dict.
+
+    Keys: ``sizes`` (required, e.g. ``[2, 2, 2]``), ``activation`` (name or one per layer with
+    weights; default sigmoid), ``output_activation``, ``cost`` (default quadratic), ``eta``
+    (default 0.5), ``inputs`` (n_1 numbers), ``targets`` (n_L numbers), ``weights`` (one
+    ``n_l × n_(l−1)`` list of rows per layer: ``weights[i][j][k]`` is w_jk of layer i + 2),
+    ``biases`` (per layer, n_l numbers or one number shared by the layer, as in the article),
+    ``seed`` (random weights and biases when ``weights``/``biases`` are absent; default 0) and
+    ``update_biases`` (default false).
+
+    Raises
+    ------
+    ValueError
+        Naming the key that is missing or has the wrong shape, and the shape it needs.
+    """
+    if not isinstance(spec, dict):
+        raise ValueError(f"a network spec must be a JSON object, got {type(spec).__name__}")
+    unknown = sorted(set(spec) - set(SPEC_KEYS))
+    if unknown:
+        raise ValueError(
+            f"unknown key(s) {', '.join(unknown)} in the spec; known: {', '.join(SPEC_KEYS)}"
+        )
+    if "sizes" not in spec:
+        raise ValueError('the spec needs "sizes", e.g. "sizes": [2, 2, 2]')
+    sizes = spec["sizes"]
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) < 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes)
+    ):
+        raise ValueError(
+            f'"sizes" must be a list of at least two positive whole numbers, got {sizes!r}'
+        )
+    seed = spec.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f'"seed" must be a whole number, got {seed!r}')
+    net = Network(
+        sizes,
+        spec.get("activation", "sigmoid"),
+        spec.get("cost", "quadratic"),
+        output_activation=spec.get("output_activation"),
+        seed=seed,
+    )
+    if spec.get("weights") is not None:
+        net.weights = _weights(spec["weights"], sizes)
+    if spec.get("biases") is not None:
+        net.biases = _biases(spec["biases"], sizes)
+    for key in ("inputs", "targets"):
+        if key not in spec:
+            n = sizes[0] if key == "inputs" else sizes[-1]
+            raise ValueError(
+                f'the spec needs "{key}": {n} numbers, one per neuron of that layer (--{key} on '
+                "the command line)"
+            )
+    x = _row(_numbers(spec["inputs"], "inputs"), sizes[0], '"inputs"')
+    y = _row(_numbers(spec["targets"], "targets"), sizes[-1], '"targets"')
+    eta = spec.get("eta", 0.5)
+    if (
+        isinstance(eta, bool)
+        or not isinstance(eta, (int, float))
+        or not (math.isfinite(eta) and eta > 0)
+    ):
+        raise ValueError(f'"eta" (the learning rate η) must be a number > 0, got {eta!r}')
+    update = spec.get("update_biases", False)
+    if not isinstance(update, bool):
+        raise ValueError(f'"update_biases" must be true or false, got {update!r}')
+    return Problem(net, x, y, float(eta), update)
+
+
+def _numbers(v: Any, what: str) -> Array:
+    try:
+        arr = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f'"{what}" must hold numbers, got {v!r}') from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f'"{what}" must hold finite numbers, got {v!r}')
+    return arr
+
+
+def _weights(v: Any, sizes: list[int]) -> list[Array]:
+    if not isinstance(v, list) or len(v) != len(sizes) - 1:
+        raise ValueError(
+            f'"weights" must be a list of {len(sizes) - 1} matrices, one per layer after the input'
+        )
+    out = []
+    for i, m in enumerate(v):
+        want = (sizes[i + 1], sizes[i])
+        try:
+            arr = _numbers(m, "weights")
+        except ValueError:
+            arr = np.empty(0)
+        if arr.shape != want:
+            raise ValueError(
+                f'"weights"[{i}] (layer {i + 2}) must be {want[0]} rows of {want[1]} numbers — '
+                f"row j holds the weights into neuron j from each neuron k of layer {i + 1} — "
+                f"got shape {arr.shape}"
+            )
+        out.append(arr.copy())
+    return out
+
+
+def _biases(v: Any, sizes: list[int]) -> list[Array]:
+    if not isinstance(v, list) or len(v) != len(sizes) - 1:
+        raise ValueError(
+            f'"biases" must be a list of {len(sizes) - 1} entries, one per layer after the input'
+        )
+    out = []
+    for i, entry in enumerate(v):
+        arr = _numbers(entry, "biases")
+        if arr.ndim == 0:
+            arr = np.full(sizes[i + 1], float(arr))  # one bias shared by the layer
+        if arr.shape != (sizes[i + 1],):
+            raise ValueError(
+                f'"biases"[{i}] (layer {i + 2}) must be {sizes[i + 1]} numbers or one shared '
+                f"number, got shape {arr.shape}"
+            )
+        out.append(arr.copy())
+    return out
+
+
+def check_limits(sizes: Sequence[int], *, matrix: bool = False) -> None:
+    """Raise ValueError when ``sizes`` is too large to print legibly in the chosen view."""
+    per_layer, layers = MATRIX_LIMIT if matrix else STEP_LIMIT
+    if max(sizes) <= per_layer and len(sizes) <= layers:
+        return
+    shape = "-".join(str(n) for n in sizes)
+    view = "in matrix form" if matrix else "step by step"
+    hint = (
+        ""
+        if matrix
+        else (
+            f"; use --matrix (up to {MATRIX_LIMIT[0]} neurons per layer and {MATRIX_LIMIT[1]} "
+            "layers) or --steps N for the error table"
+        )
+    )
+    raise ValueError(
+        f"the network {shape} is too large to explain {view}: the limit is {per_layer} neurons "
+        f"per layer and {layers} layers{hint}"
+    )
+
+
+# == training for --steps =======================================================================
+
+
+def error_table(
+    net: Network, x: Any, y: Any, eta: float, steps: int, *, update_biases: bool = False
+) -> list[tuple[int, float]]:
+    """E after 0, 1, …, ``steps`` updates on the one example (``net`` is left unchanged).
+
+    Uses the library's SGD with one example per step, no shuffling and, like the article,
+    fixed biases unless ``update_biases``.  Returns ``steps + 1`` rows ``(step, error)``.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a whole number ≥ 0, got {steps!r}")
+    x = _row(x, net.sizes[0], "inputs")
+    y = _row(y, net.sizes[-1], "targets")
+    copy = Network(net.sizes, list(net.activations), net.cost)
+    copy.weights = [w.copy() for w in net.weights]
+    copy.biases = [b.copy() for b in net.biases]
+    history = copy.SGD(
+        x, y, steps, 1, eta, shuffle=False, update_biases=update_biases, verbose=False, seed=0
+    )
+    # Each epoch's train_cost is measured on the way through, before that epoch's update.
+    errors = [r.train_cost for r in history.epochs] + [copy.total_cost(x, y)]
+    return list(enumerate(errors))
+
+
+def table_rows(n_steps: int) -> list[int]:
+    """The steps a table of ``n_steps`` updates shows: 0–5, 10, 20, 50, 100, …, and the last."""
+    rows = {s for s in range(min(n_steps, 5) + 1)}
+    scale = 10
+    while scale <= n_steps:
+        rows.update(s for s in (scale, 2 * scale, 5 * scale) if s <= n_steps)
+        scale *= 10
+    rows.add(n_steps)
+    return sorted(rows)
+
+
+# == the article's errata =======================================================================
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """A place where the article's printed figure differs from exact arithmetic (or a note).
+
+    ``kind`` is ``"error"`` (a wrong figure), ``"precision"`` (right, but a digit dropped) or
+    ``"text"`` (a wrong word or heading).  ``reproduced`` is the figure the likely cause gives,
+    computed, where there is one.
+    """
+
+    key: str
+    kind: str
+    printed: str
+    exact: str
+    reproduced: str | None = None
+
+    def where(self, lang: str = "en") -> str:
+        return _ERRATA_TEXT[self.key][0][_li(lang)]
+
+    def cause(self, lang: str = "en") -> str:
+        return _ERRATA_TEXT[self.key][1][_li(lang)].format(reproduced=self.reproduced or "")
+
+
+# Every figure the article prints, as printed (the article's text, not computed): key, figure.
+ARTICLE_FIGURES: tuple[tuple[str, str], ...] = (
+    ("net_h1", "0.3775"),
+    ("out_h1", "0.593269992"),
+    ("out_h2", "0.596884378"),
+    ("net_o1", "1.105905967"),
+    ("out_o1", "0.75136507"),
+    ("out_o2", "0.772928465"),
+    ("output_vector_o1", "0.75136079"),
+    ("output_vector_o2", "0.772928465"),
+    ("E_o1", "0.274811083"),
+    ("E_o2", "0.023560026"),
+    ("E_total", "0.298371109"),
+    ("dE_dout_o1", "0.74136507"),
+    ("dout_dnet_o1", "0.186815602"),
+    ("dnet_o1_dw5", "0.593269992"),
+    ("dE_dw5", "0.082167041"),
+    ("w5+", "0.35891648"),
+    ("w6+", "0.408666186"),
+    ("w7+", "0.511301270"),
+    ("w8+", "0.561370121"),
+    ("delta_o1", "0.138498562"),
+    ("dEo1_dout_h1", "0.055399425"),
+    ("dEo2_dout_h1", "-0.019049119"),
+    ("dE_dout_h1", "0.036350306"),
+    ("out_h1_in_sigma_prime", "0.59326999"),
+    ("dout_dnet_h1", "0.241300709"),
+    ("dE_dw1", "0.000438568"),
+    ("w1+", "0.149780716"),
+    ("w2+", "0.19956143"),
+    ("w3+", "0.24975114"),
+    ("w4+", "0.29950229"),
+    ("E_after_1", "0.291027924"),
+    ("E_after_10000", "0.000035085"),
+    ("out_o1_after_10000", "0.015912196"),
+    ("out_o2_after_10000", "0.984065734"),
+    ("program_target_o2", "0.09"),
+)
+
+# The article's words where they are wrong: key, printed, correct.
+ARTICLE_TEXT: tuple[tuple[str, str, str], ...] = (
+    ("heading_hidden", "隐含层——>隐含层的权值更新", "输入层——>隐含层的权值更新"),
+    ("h1_output_name", "神经元 h_1 的输出 o_1", "神经元 h_1 的输出 out_h1"),
+    ("original_input", "(原输入为[0.01, 0.99])", "(目标输出为[0.01, 0.99])"),
+)
+
+_ERRATA_TEXT: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "output_vector_o1": (
+        ("output vector after the forward pass, first entry", "前向传播后的输出向量, 第一个分量"),
+        (
+            "a copying typo (two digits changed): the line just above prints out_o1 = 0.75136507",
+            "抄写笔误(两位数字写错): 紧挨着的上一行刚算出 out_o1 = 0.75136507",
+        ),
+    ),
+    "dEo2_dout_h1": (
+        ("∂E_o2/∂out_h1 in the hidden layer", "隐含层中的 ∂E_o2/∂out_h1"),
+        (
+            "double rounding: δ_o2 = -0.0380982365… was rounded to 9 decimals (-0.038098237) "
+            "before "
+            "multiplying by w7 = 0.5, which gives {reproduced}; the sum 0.036350306 is unaffected",
+            "两次舍入: 先把 δ_o2 = -0.0380982365… 舍入到 9 位小数 (-0.038098237), 再乘以 w7 = 0.5, "
+            "得到 {reproduced}; 两者之和 0.036350306 不受影响",
+        ),
+    ),
+    "E_after_1": (
+        ("E_total after the first update", "第一次迭代之后的总误差 E_total"),
+        (
+            "the hidden layer's error was backpropagated through the already-updated w5…w8 "
+            "instead of "
+            "the old ones, which gives exactly {reproduced}; the article's own hand calculation "
+            "(w1⁺ "
+            "with w5 = 0.40) and its own program use the old weights and give the exact figure.  "
+            "The "
+            "figures match its reference 4 (Mazur, 2015), the example's source",
+            "隐含层的误差是用已经更新过的 w5…w8 (而不是原来的) 反向传播的, 这样算恰好得到 "
+            "{reproduced}; "
+            "文中手算 w1⁺ 时用的是原来的 w5 = 0.40, 文末的程序也用原来的权值, 两者都得到精确值. "
+            "这些数字与参考文献 4 (Mazur, 2015, 这个例子的出处) 中的相同",
+        ),
+    ),
+    "E_after_10000": (
+        ("E_total after 10,000 updates", "迭代 10000 次后的总误差"),
+        (
+            "the same slip as after the first update (δ of the hidden layer from the updated "
+            "w5…w8), "
+            "repeated 10,000 times: that gives exactly {reproduced}",
+            "与第一次迭代后相同的错误 (用更新后的 w5…w8 计算隐含层的 δ), 重复 10000 次恰好得到 "
+            "{reproduced}",
+        ),
+    ),
+    "out_o1_after_10000": (
+        ("out_o1 after 10,000 updates", "迭代 10000 次后的输出 out_o1"),
+        (
+            "the same slip (δ of the hidden layer from the updated w5…w8) gives exactly "
+            "{reproduced}",
+            "同一错误 (用更新后的 w5…w8 计算隐含层的 δ) 恰好得到 {reproduced}",
+        ),
+    ),
+    "out_o2_after_10000": (
+        ("out_o2 after 10,000 updates", "迭代 10000 次后的输出 out_o2"),
+        (
+            "the same slip (δ of the hidden layer from the updated w5…w8) gives exactly "
+            "{reproduced}",
+            "同一错误 (用更新后的 w5…w8 计算隐含层的 δ) 恰好得到 {reproduced}",
+        ),
+    ),
+    "program_target_o2": (
+        (
+            "the target of o2 in the article's program (nn.train([0.05, 0.1], [0.01, 0.09]))",
+            "文末程序中 o2 的目标值 (nn.train([0.05, 0.1], [0.01, 0.09]))",
+        ),
+        (
+            "a typo for the text's 0.99: as printed, the program trains towards [0.01, 0.09] and "
+            "ends "
+            "at E_total = {reproduced} after 10,000 updates",
+            "是正文中 0.99 的笔误: 照原样运行, 程序会朝 [0.01, 0.09] 训练, 10000 次迭代后 E_total "
+            "= {reproduced}",
+        ),
+    ),
+    "out_h1_in_sigma_prime": (
+        (
+            "out_h1 in the line ∂out_h1/∂net_h1 = out_h1(1 - out_h1)",
+            "∂out_h1/∂net_h1 = out_h1(1 - out_h1) 一行中的 out_h1",
+        ),
+        (
+            "not an error: printed with 8 decimals (its 9th digit dropped); the result "
+            "0.241300709 is "
+            "the exact one",
+            "不是错误: 只印了 8 位小数 (丢了第 9 位); 结果 0.241300709 是精确的",
+        ),
+    ),
+    "w2+": (
+        ("w2⁺", "w2⁺"),
+        (
+            "not an error: printed with 8 decimals (its 9th digit dropped)",
+            "不是错误: 只印了 8 位小数 (丢了第 9 位)",
+        ),
+    ),
+    "w3+": (
+        ("w3⁺", "w3⁺"),
+        (
+            "not an error: printed with 8 decimals (its 9th digit dropped)",
+            "不是错误: 只印了 8 位小数 (丢了第 9 位)",
+        ),
+    ),
+    "w4+": (
+        ("w4⁺", "w4⁺"),
+        (
+            "not an error: printed with 8 decimals (its 9th digit dropped)",
+            "不是错误: 只印了 8 位小数 (丢了第 9 位)",
+        ),
+    ),
+    "heading_hidden": (
+        ("heading of the third part of Step 2", "反向传播一节第 3 部分的标题"),
+        (
+            "the weights w1…w4 run from the input layer to the hidden layer",
+            "w1…w4 是从输入层到隐含层的权值",
+        ),
+    ),
+    "h1_output_name": (
+        ("Step 1, the output of h1", "前向传播一节中 h1 的输出"),
+        (
+            "o_1 is the name of the first output neuron; the output of h1 is out_h1 (the formula "
+            "next "
+            "to it says so)",
+            "o_1 是第一个输出层神经元的名字; h1 的输出应记作 out_h1 (紧接着的公式也这样写)",
+        ),
+    ),
+    "original_input": (
+        (
+            "after 10,000 updates, the vector the outputs are compared with",
+            "迭代 10000 次后与输出比较的向量",
+        ),
+        (
+            "[0.01, 0.99] are the targets (the desired outputs), not the inputs (0.05, 0.10)",
+            "[0.01, 0.99] 是目标输出, 不是输入 (0.05, 0.10)",
+        ),
+    ),
+    "biases": (
+        ("the biases b1 and b2", "截距项 b1 和 b2"),
+        (
+            "not an error: the article shares one bias per layer and never updates it (its "
+            "program's "
+            "train() changes only the weights); bprop holds them fixed too, and --update-biases "
+            "updates each neuron's bias by BP3",
+            "不是错误: 文中同一层的神经元共享一个截距项, 并且从不更新它 "
+            "(程序的 train() 只更新权值); bprop 也保持它们不变, 用 --update-biases 可按 BP3 "
+            "逐个神经元更新",
+        ),
+    ),
+}
+
+_CAUSE_KIND = {
+    "output_vector_o1": "error",
+    "dEo2_dout_h1": "error",
+    "E_after_1": "error",
+    "E_after_10000": "error",
+    "out_o1_after_10000": "error",
+    "out_o2_after_10000": "error",
+    "program_target_o2": "error",
+}
+
+
+def errata() -> list[Erratum]:
+    """Check every figure the article prints (:data:`ARTICLE_FIGURES`) against the library.
+
+    A figure that differs from the exact value at the decimals printed is an ``"error"``; one
+    that is right but shows fewer than 9 decimals where the 9th is not 0 is a ``"precision"``
+    note.  The article's wrong words (:data:`ARTICLE_TEXT`) and its fixed biases follow.  Each
+    erratum's ``reproduced`` is the figure its likely cause gives, computed.
+    """
+    return list(_errata())
+
+
+@functools.lru_cache(maxsize=1)
+def _errata() -> tuple[Erratum, ...]:
+    exact = _article_exact()
+    reproduced = _article_slips()
+    out = []
+    for key, printed in ARTICLE_FIGURES:
+        decimals = len(printed.split(".")[1])
+        value = exact[key]
+        if f"{value:.{decimals}f}" != printed:
+            if key not in _ERRATA_TEXT:
+                raise ArithmeticError(
+                    f"explain: the article's {key} = {printed} is off ({value!r})"
+                )
+            out.append(
+                Erratum(
+                    key, _CAUSE_KIND.get(key, "error"), printed, number(value), reproduced.get(key)
+                )
+            )
+        elif number(value) != printed and number(value) != printed.rstrip("0"):
+            out.append(Erratum(key, "precision", printed, number(value)))
+    for key, printed, correct in ARTICLE_TEXT:
+        out.append(Erratum(key, "text", printed, correct))
+    from bprop.examples import worked_example
+
+    b = worked_example().net.biases
+    out.append(
+        Erratum(
+            "biases",
+            "note",
+            "b1 = 0.35, b2 = 0.6",
+            f"b1 = {number(b[0][0])}, b2 = {number(b[1][0])}",
+        )
+    )
+    return tuple(out)
+
+
+def _article_exact() -> dict[str, float]:
+    """The exact value of each of the article's figures, by the library."""
+    from bprop.examples import worked_example
+
+    ex = worked_example()
+    d = derive(ex.net, ex.x, ex.y, ex.eta)
+    h1, h2 = d.layers[1]
+    o1, o2 = d.layers[2]
+    names = {f"w{n}": ws for n, ws in enumerate(d.weights, start=1)}
+    w5 = names["w5"]
+    ex.train(10000)
+    out = ex.net.feedforward(ex.x)[0]
+    return {
+        "net_h1": h1.net,
+        "out_h1": h1.out,
+        "out_h2": h2.out,
+        "net_o1": o1.net,
+        "out_o1": o1.out,
+        "out_o2": o2.out,
+        "output_vector_o1": o1.out,
+        "output_vector_o2": o2.out,
+        "E_o1": o1.error,
+        "E_o2": o2.error,
+        "E_total": d.error,
+        "dE_dout_o1": o1.d_out,
+        "dout_dnet_o1": o1.prime,
+        "dnet_o1_dw5": w5.d_net,
+        "dE_dw5": w5.gradient,
+        "delta_o1": o1.delta,
+        **{f"w{n}+": names[f"w{n}"].updated for n in range(1, 9)},
+        "dEo1_dout_h1": h1.paths[0].value,
+        "dEo2_dout_h1": h1.paths[1].value,
+        "dE_dout_h1": h1.d_out,
+        "out_h1_in_sigma_prime": h1.out,
+        "dout_dnet_h1": h1.prime,
+        "dE_dw1": names["w1"].gradient,
+        "E_after_1": d.error_after,
+        "E_after_10000": ex.error(),
+        "out_o1_after_10000": float(out[0]),
+        "out_o2_after_10000": float(out[1]),
+        "program_target_o2": float(ex.y[0, 1]),
+    }
+
+
+def _article_slips() -> dict[str, str]:
+    """The figures that the likely cause of each erratum gives, computed with the library."""
+    from bprop.examples import worked_example
+
+    ex = worked_example()
+    d = derive(ex.net, ex.x, ex.y, ex.eta)
+    o2 = d.layers[2][1]
+    double_rounded = round(o2.delta, 9) * d.w[1][1, 0]
+    e1, _ = _stale_hidden_delta(1)
+    e10k, out10k = _stale_hidden_delta(10000)
+    typo_y = ex.y.copy()
+    typo_y[0, 1] = float(ARTICLE_FIGURES[-1][1])
+    program = error_table(ex.net, ex.x, typo_y, ex.eta, 10000)[-1][1]
+    return {
+        "dEo2_dout_h1": f"{double_rounded:.9f}",
+        "E_after_1": f"{e1:.9f}",
+        "E_after_10000": f"{e10k:.9f}",
+        "out_o1_after_10000": f"{out10k[0]:.9f}",
+        "out_o2_after_10000": f"{out10k[1]:.9f}",
+        "program_target_o2": f"{program:.9f}",
+    }
+
+
+def _stale_hidden_delta(steps: int) -> tuple[float, Array]:
+    """The article's slip: δ of the hidden layer through w5…w8 *after* their update (BP2 with
+    the new w^3).  Returns E_total and the outputs after ``steps`` such updates."""
+    from bprop.examples import worked_example
+
+    ex = worked_example()
+    net, x, y, eta = ex.net, ex.x, ex.y, ex.eta
+    (act_h, act_o), w = net.activations, net.weights
+    for _ in range(steps):
+        zs, a = feedforward_trace(w, net.biases, net.activations, x)
+        delta_o = net.cost.delta(zs[1], a[2], y, act_o)  # BP1: (1, 2)
+        w[1] -= eta * (delta_o.T @ a[1])  # w5…w8 updated first
+        delta_h = act_h.delta(zs[0], a[1], delta_o @ w[1])  # BP2 with the *new* w5…w8
+        w[0] -= eta * (delta_h.T @ a[0])
+    return ex.error(), net.feedforward(x)[0]
+
+
+# == formatting numbers and symbols ==============================================================
+
+
+def number(value: float) -> str:
+    """A number as shown: rounded to 9 decimals, trailing zeros dropped (0.3775, 0.75136507).
+
+    Integers show no point (1); -0 shows as 0.
+    """
+    s = f"{value:.9f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+_SUP = str.maketrans("0123456789+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺")
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+@dataclass(frozen=True)
+class M:
+    """A piece of mathematics in three notations: plain text, LaTeX and HTML."""
+
+    text: str
+    tex: str
+    html: str
+
+
+def _m(x: M | str) -> M:
+    return x if isinstance(x, M) else M(x, x, _html.escape(x))
+
+
+def cat(*parts: M | str) -> M:
+    """Concatenate; multi-line text parts (matrices) are placed side by side."""
+    ms = [_m(p) for p in parts]
+    texts = [m.text for m in ms]
+    text = _hcat(texts) if any("\n" in t for t in texts) else "".join(texts)
+    return M(text, "".join(m.tex for m in ms), "".join(m.html for m in ms))
+
+
+def _hcat(texts: list[str]) -> str:
+    blocks = [t.split("\n") for t in texts]
+    height = max(len(b) for b in blocks)
+    cols = []
+    for b in blocks:
+        width = max(len(line) for line in b)
+        top = (height - len(b)) // 2
+        pad = [""] * top + b + [""] * (height - len(b) - top)
+        cols.append([line.ljust(width) for line in pad])
+    return "\n".join("".join(c[r] for c in cols).rstrip() for r in range(height))
+
+
+def join(sep: M | str, items: Sequence[M | str]) -> M:
+    out: list[M | str] = []
+    for i, item in enumerate(items):
+        if i:
+            out.append(sep)
+        out.append(item)
+    return cat(*out)
+
+
+MUL = M(" * ", r" \cdot ", " · ")
+PLUS = M(" + ", " + ", " + ")
+EQ = M(" = ", " = ", " = ")
+
+
+def num(value: float, *, paren: bool = False) -> M:
+    s = number(value)
+    if paren and s.startswith("-"):
+        s = f"({s})"
+    return M(s, s, s)
+
+
+def sym(base: str, sub: str = "", sup: str = "", *, unicode: bool = False) -> M:
+    """A symbol: ``sym("net", "h1")`` is net_h1; ``unicode=True`` writes z²₁ in plain text."""
+    if unicode:
+        text = base + sup.translate(_SUP) + sub.translate(_SUB)
+    else:
+        text = base + (f"_{sub}" if sub else "") + (f"^{sup}" if sup else "")
+    tex = base + (f"^{{{sup}}}" if sup else "") + (f"_{{{sub}}}" if sub else "")
+    h = (
+        _html.escape(base)
+        + (f"<sup>{sup}</sup>" if sup else "")
+        + (f"<sub>{sub}</sub>" if sub else "")
+    )
+    return M(text, tex, h)
+
+
+def partial(f: M, x: M) -> M:
+    return M(
+        f"∂{f.text}/∂{x.text}",
+        rf"\frac{{\partial {f.tex}}}{{\partial {x.tex}}}",
+        f"∂{f.html}/∂{x.html}",
+    )
+
+
+def frac(a: M | str, b: M | str) -> M:
+    a, b = _m(a), _m(b)
+    return M(f"{a.text}/({b.text})", rf"\frac{{{a.tex}}}{{{b.tex}}}", f"{a.html}/({b.html})")
+
+
+def paren(a: M | str) -> M:
+    return cat("(", a, ")")
+
+
+def plus_sup(a: M) -> M:
+    """w⁺: the updated value."""
+    return M(a.text + "⁺", "{" + a.tex + "}^{+}", a.html + "<sup>+</sup>")
+
+
+def matrix(arr: Array) -> M:
+    """A matrix ``(n, m)`` or column vector ``(n,)`` in brackets."""
+    a = np.asarray(arr, dtype=np.float64)
+    if a.ndim == 1:
+        a = a[:, None]
+    cells = [[number(v) for v in row] for row in a]
+    widths = [max(len(r[c]) for r in cells) for c in range(a.shape[1])]
+    lines = ["[ " + "  ".join(c.rjust(w) for c, w in zip(r, widths)) + " ]" for r in cells]
+    tex = r"\begin{bmatrix}" + r" \\ ".join(" & ".join(r) for r in cells) + r"\end{bmatrix}"
+    rows = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in cells)
+    return M("\n".join(lines), tex, f'<table class="mat">{rows}</table>')
+
+
+# == names: the article's for one hidden layer, Nielsen's otherwise ===============================
+
+
+class _Names:
+    """How each quantity is written for a derivation's network."""
+
+    def __init__(self, d: Derivation) -> None:
+        self.article = len(d.sizes) == 3
+        self.L = len(d.sizes)
+        self.sizes = d.sizes
+        self.shared = [
+            not d.update_biases and bool(np.all(bi == bi[0])) for bi in d.b
+        ]  # the article's one bias per layer
+        self._wnum = {}
+        for n, ws in enumerate(d.weights, start=1):
+            self._wnum[(ws.l, ws.j, ws.k)] = n
+
+    def neuron(self, l: int, j: int) -> str:  # noqa: E741
+        if self.article:
+            return f"{'iho'[l - 1]}{j + 1}"
+        return f"{l}.{j + 1}"
+
+    def out(self, l: int, j: int) -> M:  # noqa: E741
+        if self.article:
+            if l == 1:
+                return M(f"i{j + 1}", f"i_{{{j + 1}}}", f"i<sub>{j + 1}</sub>")
+            return sym("out", self.neuron(l, j))
+        return sym("a", str(j + 1), str(l), unicode=True)
+
+    def net(self, l: int, j: int) -> M:  # noqa: E741
+        if self.article:
+            return sym("net", self.neuron(l, j))
+        return sym("z", str(j + 1), str(l), unicode=True)
+
+    def delta(self, l: int, j: int) -> M:  # noqa: E741
+        if self.article:
+            return M(
+                f"δ_{self.neuron(l, j)}",
+                rf"\delta_{{{self.neuron(l, j)}}}",
+                f"δ<sub>{self.neuron(l, j)}</sub>",
+            )
+        d = sym("δ", str(j + 1), str(l), unicode=True)
+        return M(d.text, d.tex.replace("δ", r"\delta"), d.html)
+
+    def weight(self, l: int, j: int, k: int) -> M:  # noqa: E741
+        if self.article:
+            n = self._wnum[(l, j, k)]
+            return M(f"w{n}", f"w_{{{n}}}", f"w<sub>{n}</sub>")
+        return sym("w", f"{j + 1}{k + 1}", str(l), unicode=True)
+
+    def weight_key(self, l: int, j: int, k: int) -> str:  # noqa: E741
+        return f"w{self._wnum[(l, j, k)]}" if self.article else f"w{l}_{j + 1}{k + 1}"
+
+    def bias(self, l: int, j: int) -> M:  # noqa: E741
+        if self.article and self.shared[l - 2]:
+            return M(f"b{l - 1}", f"b_{{{l - 1}}}", f"b<sub>{l - 1}</sub>")
+        if self.article:
+            return sym("b", self.neuron(l, j))
+        return sym("b", str(j + 1), str(l), unicode=True)
+
+    def target(self, j: int) -> M:
+        if self.article:
+            return sym("target", self.neuron(self.L, j))
+        return sym("y", str(j + 1))
+
+    def error(self) -> M:
+        return sym("E", "total") if self.article else M("C", "C", "C")
+
+    def error_of(self, j: int) -> M:
+        return sym("E", self.neuron(self.L, j)) if self.article else sym("C", str(j + 1))
+
+    def layer_vec(self, letter: str, l: int) -> M:  # noqa: E741
+        return sym(letter, "", str(l), unicode=True)
+
+
+# == the words, in both languages ================================================================
+
+
+def _li(lang: str) -> int:
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; choose one of: {', '.join(LANGS)}")
+    return LANGS.index(lang)
+
+
+_T: dict[str, tuple[str, str]] = {
+    "title": ("Backpropagation, step by step", "反向传播: 逐步演算"),
+    "title_matrix": ("Backpropagation in matrix form (BP1–BP4)", "反向传播的矩阵形式 (BP1–BP4)"),
+    "setup": ("The network", "网络"),
+    "sizes": (
+        "Layers: {sizes} neurons (input layer, {hidden}output layer).",
+        "各层神经元个数: {sizes} (输入层, {hidden}输出层).",
+    ),
+    "hidden_n": ("{n} hidden layer(s), ", "{n} 个隐含层, "),
+    "act": (
+        "Activation function: {act}; cost: {cost}; learning rate η = {eta}.",
+        "激活函数: {act}; 误差函数: {cost}; 学习速率 η = {eta}.",
+    ),
+    "example": ("Inputs {x}; targets {y}.", "输入数据 {x}; 目标输出 {y}."),
+    "initial": ("Initial weights and biases:", "初始权值和截距项:"),
+    "rounding": (
+        "Every number below is computed by bprop in double precision and shown rounded to 9 "
+        "decimal places, trailing zeros dropped, as the article prints them.",
+        "以下每个数都由 bprop 以双精度计算, 显示时舍入到 9 位小数并去掉末尾的 0, 与原文的写法一致.",
+    ),
+    "step1": ("Step 1  Forward pass", "第 1 步  前向传播"),
+    "step2": ("Step 2  Backward pass", "第 2 步  反向传播"),
+    "in_to_hidden": ("Input layer → hidden layer", "输入层 ----> 隐含层"),
+    "hidden_to_out": ("Hidden layer → output layer", "隐含层 ----> 输出层"),
+    "in_to_out": ("Input layer → output layer", "输入层 ----> 输出层"),
+    "hidden_to_hidden": ("Hidden layer {a} → hidden layer {b}", "隐含层 {a} ----> 隐含层 {b}"),
+    "in_to_hidden_n": ("Input layer → hidden layer {b}", "输入层 ----> 隐含层 {b}"),
+    "hidden_n_to_out": ("Hidden layer {a} → output layer", "隐含层 {a} ----> 输出层"),
+    "weighted_sum": ("Weighted input of neuron {n}:", "计算神经元 {n} 的输入加权和:"),
+    "output_of": (
+        "Output of neuron {n} (activation function {act}):",
+        "神经元 {n} 的输出 (激活函数为 {act}):",
+    ),
+    "forward_done": (
+        "The forward pass is done: the output is {out}, the target {y}.",
+        "这样前向传播的过程就结束了, 我们得到输出值为 {out}, 与目标值 {y} 比较.",
+    ),
+    "total_error": ("Total error", "计算总误差"),
+    "error_def": (
+        "The error of each output neuron, and their sum:",
+        "分别计算每个输出的误差, 总误差为它们之和:",
+    ),
+    "update_out": ("Weight update, hidden layer → output layer", "隐含层 ----> 输出层的权值更新"),
+    "update_out_direct": (
+        "Weight update, input layer → output layer",
+        "输入层 ----> 输出层的权值更新",
+    ),
+    "update_layer": ("Weight update, {a} → {b}", "{a} ----> {b}的权值更新"),
+    "input_layer": ("input layer", "输入层"),
+    "output_layer": ("output layer", "输出层"),
+    "hidden_layer": ("hidden layer", "隐含层"),
+    "hidden_layer_n": ("hidden layer {n}", "隐含层 {n}"),
+    "chain_rule": (
+        "By the chain rule, the effect of {w} on the total error:",
+        "用链式法则求总误差对 {w} 的偏导, 即 {w} 对整体误差产生了多少影响:",
+    ),
+    "delta_def": (
+        "The error of neuron {n}, δ = ∂E/∂net, so that ∂E/∂w = δ · (the input of w):",
+        "用 δ 表示神经元 {n} 的误差, δ = ∂E/∂net, 于是 ∂E/∂w = δ · (w 的输入):",
+    ),
+    "delta_simplified": (
+        "With this cost and output activation σ' cancels: δ = out − target.",
+        "对这种误差函数和输出层激活函数, σ' 恰好约去: δ = out − target.",
+    ),
+    "delta_softmax": (
+        "Softmax is not element-wise; δ uses its whole Jacobian.",
+        "softmax 不是逐元素的函数, δ 要用它的整个雅可比矩阵.",
+    ),
+    "update": ("Update (η is the learning rate):", "更新权值 (η 是学习速率):"),
+    "paths": (
+        "{n} passes its output to {m} neurons, so the errors from all of them are summed:",
+        "{n} 的输出会接受来自下一层 {m} 个神经元的误差, 所以都要计算, 然后相加:",
+    ),
+    "bias_fixed": (
+        "The biases are held fixed, as in the article (one bias per layer, never updated).",
+        "截距项保持不变, 与原文一致 (同一层共享一个截距项, 从不更新).",
+    ),
+    "bias_fixed_generic": (
+        "The biases are held fixed (use --update-biases to update them).",
+        "截距项保持不变 (用 --update-biases 可以更新它们).",
+    ),
+    "bias_update": ("Bias update (BP3: ∂E/∂b = δ):", "截距项的更新 (BP3: ∂E/∂b = δ):"),
+    "after": ("Error after the update", "更新权值之后的误差"),
+    "after_text": (
+        "Feeding the inputs forward again with the updated weights:",
+        "用更新后的权值重新做一次前向传播:",
+    ),
+    "after_output": (
+        "output {out}; the total error falls from {e0} to {e1}.",
+        "输出为 {out}; 总误差由 {e0} 下降至 {e1}.",
+    ),
+    "after_output_up": (
+        "output {out}; the total error rises from {e0} to {e1}.",
+        "输出为 {out}; 总误差由 {e0} 上升至 {e1}.",
+    ),
+    "after_article": (
+        "The article prints {printed} here: see the errata.",
+        "原文此处写的是 {printed}: 见勘误.",
+    ),
+    "errata": (
+        "Errata: where the article's figures differ from exact arithmetic",
+        "勘误: 原文中与精确计算不符之处",
+    ),
+    "errata_intro": (
+        "Every figure the article prints was checked against bprop's exact "
+        "arithmetic.  Differences, and the likely cause:",
+        "原文给出的每一个数都已与 bprop 的精确计算核对. 不符之处及可能的原因:",
+    ),
+    "col_where": ("where", "位置"),
+    "col_printed": ("article prints", "原文"),
+    "col_exact": ("exact (or correct)", "精确值 (或正确写法)"),
+    "col_cause": ("likely cause", "可能的原因"),
+    "col_step": ("step", "迭代次数"),
+    "col_error": ("total error", "总误差"),
+    "steps_title": ("Error per step: {n} updates", "每次迭代后的误差: 共 {n} 次"),
+    "steps_text": (
+        "Network {sizes}, activation function {act}, cost {cost}, learning rate "
+        "η = {eta}; one update per step on the one example{bias}.",
+        "网络 {sizes}, 激活函数 {act}, 误差函数 {cost}, 学习速率 η = {eta}; 每次迭代用这一个"
+        "样本更新一次{bias}.",
+    ),
+    "steps_bias": (", biases held fixed", ", 截距项保持不变"),
+    "steps_article": (
+        "The article prints {printed} after 10,000 updates; exact arithmetic gives "
+        "{exact} (see the errata of `bprop explain`).",
+        "原文给出迭代 10000 次后的总误差为 {printed}; 精确计算得到 {exact} "
+        "(见 `bprop explain` 的勘误).",
+    ),
+    "m_forward": (
+        "Forward pass: z^l = w^l a^(l−1) + b^l, a^l = σ(z^l)",
+        "前向传播: z^l = w^l a^(l−1) + b^l, a^l = σ(z^l)",
+    ),
+    "m_cost": ("Cost", "误差"),
+    "m_backward": ("Backward pass: the four equations", "反向传播: 四个基本公式"),
+    "m_bp1": ("BP1, the error of the output layer:", "BP1, 输出层的误差:"),
+    "m_bp2": (
+        "BP2, the error of layer {l} from layer {n}:",
+        "BP2, 由第 {n} 层的误差求第 {l} 层的误差:",
+    ),
+    "m_bp3": ("BP3, the gradient of the biases of layer {l}:", "BP3, 第 {l} 层截距项的梯度:"),
+    "m_bp4": ("BP4, the gradient of the weights of layer {l}:", "BP4, 第 {l} 层权值的梯度:"),
+    "m_update": ("Update: w^l → w^l − η ∂C/∂w^l", "权值更新: w^l → w^l − η ∂C/∂w^l"),
+    "m_bias_update": ("b^l → b^l − η ∂C/∂b^l:", "b^l → b^l − η ∂C/∂b^l:"),
+    "html_hint": (
+        "Hover over or click a weight to see its chain-rule path and derivation.",
+        "将鼠标移到某个权值上或点击它, 查看它的链式法则路径和推导过程.",
+    ),
+    "html_panel": ("Derivation of the weight", "权值的推导"),
+    "cost_quadratic": ("squared error E = Σ ½(target − out)²", "平方误差 E = Σ ½(target − out)²"),
+    "cost_cross-entropy": ("cross-entropy", "交叉熵"),
+    "cost_log-likelihood": ("log-likelihood", "对数似然"),
+    "act_custom": ("σ", "σ"),
+}
+
+
+def _t(key: str, lang: str, **kw: Any) -> str:
+    return _T[key][_li(lang)].format(**kw)
+
+
+def _cost_name(cost: str, lang: str) -> str:
+    key = f"cost_{cost}"
+    return _t(key, lang) if key in _T else cost
+
+
+# == the document: blocks any format can render ==================================================
+
+# A block is ("h", level, text), ("p", [str | M, ...]) or ("eq", [M, ...]) (segments joined by
+# "="), or ("table", header, rows).
+
+
+def _eq(*segments: M | str) -> tuple:
+    return ("eq", [_m(s) for s in segments])
+
+
+def _forward(d: Derivation, n: _Names, lang: str) -> list[tuple]:
+    blocks: list[tuple] = [("h", 2, _t("step1", lang))]
+    for l in range(2, n.L + 1):  # noqa: E741
+        blocks.append(("h", 3, f"{l - 1}. {_layer_heading(l, n.L, lang)}"))
+        act = d.activations[l - 2]
+        for nr in d.layers[l - 1]:
+            blocks.append(("p", [_t("weighted_sum", lang, n=n.neuron(l, nr.j))]))
+            blocks.append(_net_line(d, n, l, nr.j))
+            blocks.append(("p", [_t("output_of", lang, n=n.neuron(l, nr.j), act=act)]))
+            blocks.append(_out_line(d, n, l, nr, act))
+    outs = "[" + ", ".join(number(v.out) for v in d.layers[-1]) + "]"
+    ys = "[" + ", ".join(number(v.target) for v in d.layers[-1]) + "]"
+    blocks.append(("p", [_t("forward_done", lang, out=outs, y=ys)]))
+    return blocks
+
+
+def _layer_heading(l: int, L: int, lang: str) -> str:  # noqa: E741
+    if L == 2:
+        return _t("in_to_out", lang)
+    if L == 3:
+        return _t("in_to_hidden" if l == 2 else "hidden_to_out", lang)
+    if l == 2:
+        return _t("in_to_hidden_n", lang, b=1)
+    if l == L:
+        return _t("hidden_n_to_out", lang, a=l - 2)
+    return _t("hidden_to_hidden", lang, a=l - 2, b=l - 1)
+
+
+def _net_line(d: Derivation, n: _Names, l: int, j: int) -> tuple:  # noqa: E741
+    nr = d.layers[l - 1][j]
+    ks = range(d.sizes[l - 2])
+    sym_terms = [cat(n.weight(l, j, k), MUL, n.out(l - 1, k)) for k in ks]
+    val_terms = [
+        cat(num(d.w[l - 2][j, k], paren=True), MUL, num(d.acts[l - 2][k], paren=True)) for k in ks
+    ]
+    sym_terms.append(cat(n.bias(l, j), MUL, "1"))
+    val_terms.append(cat(num(nr.bias, paren=True), MUL, "1"))
+    return _eq(n.net(l, j), join(PLUS, sym_terms), join(PLUS, val_terms), num(nr.net))
+
+
+def _out_line(d: Derivation, n: _Names, l: int, nr: NeuronStep, act: str) -> tuple:  # noqa: E741
+    net, out = n.net(l, nr.j), n.out(l, nr.j)
+    v = num(nr.net, paren=True)
+    if act == "sigmoid":
+        return _eq(
+            out,
+            frac("1", cat("1 + ", _exp(cat("-", net)))),
+            frac("1", cat("1 + ", _exp(cat("-", v)))),
+            num(nr.out),
+        )
+    if act == "tanh":
+        return _eq(
+            out, cat(_fn("tanh"), paren(net)), cat(_fn("tanh"), paren(num(nr.net))), num(nr.out)
+        )
+    if act == "relu":
+        return _eq(
+            out,
+            cat(_fn("max"), "(0, ", net, ")"),
+            cat(_fn("max"), "(0, ", num(nr.net), ")"),
+            num(nr.out),
+        )
+    if act == "leaky_relu":
+        if nr.net > 0:
+            return _eq(out, net, num(nr.out))
+        return _eq(out, cat("0.01", MUL, net), cat("0.01", MUL, v), num(nr.out))
+    if act == "identity":
+        return _eq(out, net, num(nr.out))
+    if act == "softmax":
+        nets = [n.net(l, q) for q in range(d.sizes[l - 1])]
+        vals = [num(z, paren=True) for z in d.zs[l - 2]]
+        return _eq(
+            out,
+            frac(_exp(net), join(PLUS, [_exp(s) for s in nets])),
+            frac(_exp(v), join(PLUS, [_exp(s) for s in vals])),
+            num(nr.out),
+        )
+    return _eq(out, cat("σ(", net, ")"), cat("σ(", v, ")"), num(nr.out))
+
+
+def _exp(x: M) -> M:
+    return M(f"e^({x.text})", f"e^{{{x.tex}}}", f"e<sup>{x.html}</sup>")
+
+
+def _fn(name: str) -> M:
+    return M(name, rf"\operatorname{{{name}}}", name)
+
+
+def _prime_line(d: Derivation, n: _Names, l: int, nr: NeuronStep) -> tuple:  # noqa: E741
+    """∂out/∂net = σ'(net), written the way each activation's derivative is."""
+    act = d.activations[l - 2]
+    lhs = partial(n.out(l, nr.j), n.net(l, nr.j))
+    out, v = n.out(l, nr.j), num(nr.out, paren=True)
+    if act == "sigmoid":
+        return _eq(lhs, cat(out, "(1 - ", out, ")"), cat(v, "(1 - ", v, ")"), num(nr.prime))
+    if act == "tanh":
+        return _eq(lhs, cat("1 - ", out, "^2"), cat("1 - ", v, "^2"), num(nr.prime))
+    if act in ("relu", "leaky_relu"):
+        net = n.net(l, nr.j)
+        op = (">", ">", "&gt;") if nr.net > 0 else ("<=", r"\le", "&le;")
+        cond = M(f"({net.text} {op[0]} 0)", f"({net.tex} {op[1]} 0)", f"({net.html} {op[2]} 0)")
+        return _eq(lhs, cat(num(nr.prime), "  ", cond))
+    return _eq(lhs, num(nr.prime))
+
+
+def _error_lines(d: Derivation, n: _Names, lang: str) -> list[tuple]:
+    L = n.L
+    blocks: list[tuple] = [
+        ("h", 3, f"1. {_t('total_error', lang)}"),
+        ("p", [_t("error_def", lang)]),
+    ]
+    terms = []
+    for nr in d.layers[-1]:
+        t, out, e = n.target(nr.j), n.out(L, nr.j), n.error_of(nr.j)
+        tv, ov = num(nr.target, paren=True), num(nr.out, paren=True)
+        if d.cost == "quadratic":
+            blocks.append(
+                _eq(
+                    e,
+                    cat("½(", t, " - ", out, ")^2"),
+                    cat("½(", tv, " - ", ov, ")^2"),
+                    num(nr.error),
+                )
+            )
+        elif d.cost == "cross-entropy":
+            f = cat("-[", t, " ln ", out, " + (1 - ", t, ") ln(1 - ", out, ")]")
+            fv = cat("-[", tv, " ln ", ov, " + (1 - ", tv, ") ln(1 - ", ov, ")]")
+            blocks.append(_eq(e, f, fv, num(nr.error)))
+        elif d.cost == "log-likelihood":
+            blocks.append(_eq(e, cat("-", t, " ln ", out), cat("-", tv, " ln ", ov), num(nr.error)))
+        else:
+            blocks.append(_eq(e, num(nr.error)))
+        terms.append(nr)
+    blocks.append(
+        _eq(
+            n.error(),
+            join(PLUS, [n.error_of(v.j) for v in terms]),
+            join(PLUS, [num(v.error, paren=True) for v in terms]),
+            num(d.error),
+        )
+    )
+    return [(_fix_half(b)) for b in blocks]
+
+
+def _fix_half(block: tuple) -> tuple:
+    """½ is \\frac{1}{2} in LaTeX and ^2 a superscript in HTML."""
+    if block[0] != "eq":
+        return block
+    segs = [
+        M(
+            s.text,
+            s.tex.replace("½", r"\frac{1}{2}")
+            .replace(" ln ", r" \ln ")
+            .replace(") ln(", r") \ln("),
+            s.html.replace("^2", "<sup>2</sup>"),
+        )
+        for s in block[1]
+    ]
+    return ("eq", segs)
+
+
+def _d_out_line(d: Derivation, n: _Names, nr: NeuronStep) -> tuple:
+    """∂E/∂out of an output neuron, by the cost's derivative."""
+    L = n.L
+    lhs = partial(n.error(), n.out(L, nr.j))
+    t, out = n.target(nr.j), n.out(L, nr.j)
+    tv, ov = num(nr.target, paren=True), num(nr.out, paren=True)
+    if d.cost == "quadratic":
+        return _eq(lhs, cat("-(", t, " - ", out, ")"), cat("-(", tv, " - ", ov, ")"), num(nr.d_out))
+    if d.cost == "cross-entropy":
+        return _eq(
+            lhs,
+            frac(cat(out, " - ", t), cat(out, "(1 - ", out, ")")),
+            frac(cat(ov, " - ", tv), cat(ov, "(1 - ", ov, ")")),
+            num(nr.d_out),
+        )
+    if d.cost == "log-likelihood":
+        return _eq(lhs, cat("-", frac(t, out)), cat("-", frac(tv, ov)), num(nr.d_out))
+    return _eq(lhs, num(nr.d_out))
+
+
+def _weight_lines(
+    d: Derivation, n: _Names, ws: WeightStep, lang: str, *, full: bool
+) -> list[tuple]:
+    """The chain rule for one weight and its update: the three factors when ``full``."""
+    l, j, k = ws.l, ws.j, ws.k  # noqa: E741
+    w, E, out, net = n.weight(l, j, k), n.error(), n.out(l, j), n.net(l, j)
+    grad = partial(E, w)
+    blocks: list[tuple] = []
+    if full and ws.prime is not None and (l < n.L or d.output_rule == "chain"):
+        blocks.append(_eq(partial(net, w), n.out(l - 1, k), num(ws.d_net)))
+        blocks.append(
+            _eq(
+                grad,
+                join(MUL, [partial(E, out), partial(out, net), partial(net, w)]),
+                join(
+                    MUL,
+                    [
+                        num(ws.d_out, paren=True),
+                        num(ws.prime, paren=True),
+                        num(ws.d_net, paren=True),
+                    ],
+                ),
+                num(ws.gradient),
+            )
+        )
+    else:
+        blocks.append(
+            _eq(
+                grad,
+                cat(n.delta(l, j), MUL, n.out(l - 1, k)),
+                cat(num(ws.delta, paren=True), MUL, num(ws.d_net, paren=True)),
+                num(ws.gradient),
+            )
+        )
+    blocks.append(
+        _eq(
+            plus_sup(w),
+            cat(w, " - η", MUL, grad),
+            cat(num(ws.value, paren=True), " - ", num(d.eta), MUL, num(ws.gradient, paren=True)),
+            num(ws.updated),
+        )
+    )
+    return [_greek(b) for b in blocks]
+
+
+def _greek(block: tuple) -> tuple:
+    if block[0] != "eq":
+        return block
+    return ("eq", [M(s.text, s.tex.replace("η", r"\eta "), s.html) for s in block[1]])
+
+
+def _delta_line(d: Derivation, n: _Names, nr: NeuronStep) -> tuple:
+    l, j = nr.l, nr.j  # noqa: E741
+    E, out, net = n.error(), n.out(l, j), n.net(l, j)
+    if l == n.L and d.output_rule == "simplified":
+        return _eq(
+            n.delta(l, j),
+            partial(E, net),
+            cat(out, " - ", n.target(j)),
+            cat(num(nr.out, paren=True), " - ", num(nr.target, paren=True)),
+            num(nr.delta),
+        )
+    if nr.prime is None:  # softmax: δ_j = out_j (∂E/∂out_j − Σ_k ∂E/∂out_k out_k)
+        return _eq(n.delta(l, j), partial(E, net), num(nr.delta))
+    return _eq(
+        n.delta(l, j),
+        cat(partial(E, out), MUL, partial(out, net)),
+        partial(E, net),
+        cat(num(nr.d_out, paren=True), MUL, num(nr.prime, paren=True)),
+        num(nr.delta),
+    )
+
+
+def _path_lines(d: Derivation, n: _Names, nr: NeuronStep) -> list[tuple]:
+    """BP2 written out: the error paths into a hidden neuron, then their sum."""
+    l, j = nr.l, nr.j  # noqa: E741
+    out = n.out(l, j)
+    blocks, names = [], []
+    for p in nr.paths:
+        (vl, vj), (wl, wj, wk) = p.via, p.weight
+        if n.article:
+            lhs = partial(n.error_of(vj), out)
+        else:
+            lhs = cat(partial(n.error(), n.net(vl, vj)), MUL, partial(n.net(vl, vj), out))
+        names.append(lhs)
+        blocks.append(
+            _eq(
+                lhs,
+                cat(n.delta(vl, vj), MUL, n.weight(wl, wj, wk)),
+                cat(num(p.delta, paren=True), MUL, num(p.w, paren=True)),
+                num(p.value),
+            )
+        )
+    blocks.append(
+        _eq(
+            partial(n.error(), out),
+            join(PLUS, names),
+            join(PLUS, [num(p.value, paren=True) for p in nr.paths]),
+            num(nr.d_out),
+        )
+    )
+    return blocks
+
+
+def _neuron_backward(d: Derivation, n: _Names, nr: NeuronStep, lang: str) -> list[tuple]:
+    l, j = nr.l, nr.j  # noqa: E741
+    blocks: list[tuple] = []
+    ws_all = [ws for ws in d.weights if ws.l == l and ws.j == j]
+    first = ws_all[0]
+    w = n.weight(l, j, first.k)
+    chain = nr.prime is not None and (l < n.L or d.output_rule == "chain")
+    if chain:
+        blocks.append(("p", [_t("chain_rule", lang, w=w.text)]))
+        E, out, net = n.error(), n.out(l, j), n.net(l, j)
+        blocks.append(
+            _eq(partial(E, w), join(MUL, [partial(E, out), partial(out, net), partial(net, w)]))
+        )
+    if l == n.L:
+        blocks.append(_d_out_line(d, n, nr))
+    else:
+        m = len(nr.paths)
+        blocks.append(("p", [_t("paths", lang, n=n.neuron(l, j), m=m)]))
+        blocks.extend(_path_lines(d, n, nr))
+    if nr.prime is not None:
+        blocks.append(_prime_line(d, n, l, nr))
+    if l == n.L and d.output_rule == "simplified":
+        blocks.append(("p", [_t("delta_simplified", lang)]))
+    if l == n.L and d.output_rule == "softmax":
+        blocks.append(("p", [_t("delta_softmax", lang)]))
+    if chain:
+        blocks.extend(_weight_lines(d, n, first, lang, full=True)[:-1])
+    blocks.append(("p", [_t("delta_def", lang, n=n.neuron(l, j))]))
+    blocks.append(_delta_line(d, n, nr))
+    blocks.append(("p", [_t("update", lang)]))
+    for ws in ws_all:
+        blocks.extend(_weight_lines(d, n, ws, lang, full=False))
+    return [_greek(b) for b in blocks]
+
+
+def _backward(d: Derivation, n: _Names, lang: str) -> list[tuple]:
+    blocks: list[tuple] = [("h", 2, _t("step2", lang))]
+    blocks.extend(_error_lines(d, n, lang))
+    part = 2
+    for l in range(n.L, 1, -1):  # noqa: E741
+        blocks.append(("h", 3, f"{part}. {_update_heading(l, n.L, lang)}"))
+        part += 1
+        for nr in d.layers[l - 1]:
+            blocks.extend(_neuron_backward(d, n, nr, lang))
+    blocks.extend(_bias_lines(d, n, lang))
+    blocks.append(("h", 3, f"{part}. {_t('after', lang)}"))
+    blocks.append(("p", [_t("after_text", lang)]))
+    outs = "[" + ", ".join(number(v) for v in d.output_after) + "]"
+    key = "after_output" if d.error_after <= d.error else "after_output_up"
+    blocks.append(("p", [_t(key, lang, out=outs, e0=number(d.error), e1=number(d.error_after))]))
+    blocks.append(_eq(plus_sup(n.error()), num(d.error_after)))
+    if d.is_article:
+        blocks.append(
+            ("p", [_t("after_article", lang, printed=dict(ARTICLE_FIGURES)["E_after_1"])])
+        )
+    return blocks
+
+
+def _layer_name(l: int, L: int, lang: str) -> str:  # noqa: E741
+    if l == 1:
+        return _t("input_layer", lang)
+    if l == L:
+        return _t("output_layer", lang)
+    return _t("hidden_layer", lang) if L == 3 else _t("hidden_layer_n", lang, n=l - 1)
+
+
+def _update_heading(l: int, L: int, lang: str) -> str:  # noqa: E741
+    return _t("update_layer", lang, a=_layer_name(l - 1, L, lang), b=_layer_name(l, L, lang))
+
+
+def _bias_lines(d: Derivation, n: _Names, lang: str) -> list[tuple]:
+    if not d.update_biases:
+        return [
+            ("p", [_t("bias_fixed" if n.article and all(n.shared) else "bias_fixed_generic", lang)])
+        ]
+    blocks: list[tuple] = [("p", [_t("bias_update", lang)])]
+    for bs in d.biases:
+        b = n.bias(bs.l, bs.j)
+        blocks.append(_eq(partial(n.error(), b), n.delta(bs.l, bs.j), num(bs.gradient)))
+        blocks.append(
+            _greek(
+                _eq(
+                    plus_sup(b),
+                    cat(b, " - η", MUL, n.delta(bs.l, bs.j)),
+                    cat(
+                        num(bs.value, paren=True),
+                        " - ",
+                        num(d.eta),
+                        MUL,
+                        num(bs.gradient, paren=True),
+                    ),
+                    num(bs.updated),
+                )
+            )
+        )
+    return blocks
+
+
+def _setup(d: Derivation, n: _Names, lang: str, matrix: bool) -> list[tuple]:
+    hidden = _t("hidden_n", lang, n=n.L - 2) if n.L > 2 else ""
+    acts = d.activations[0] if len(set(d.activations)) == 1 else ", ".join(d.activations)
+    blocks: list[tuple] = [
+        ("h", 1, _t("title_matrix" if matrix else "title", lang)),
+        ("h", 2, _t("setup", lang)),
+        ("p", [_t("sizes", lang, sizes="-".join(map(str, d.sizes)), hidden=hidden)]),
+        ("p", [_t("act", lang, act=acts, cost=_cost_name(d.cost, lang), eta=number(d.eta))]),
+    ]
+    ins = join(", ", [cat(n.out(1, k), " = ", num(v)) for k, v in enumerate(d.acts[0])])
+    ts = join(", ", [cat(n.target(j), " = ", num(nr.target)) for j, nr in enumerate(d.layers[-1])])
+    blocks.append(("p", [_t("example", lang, x="{x}", y="{y}")]))
+    blocks[-1] = ("p", _splice(blocks[-1][1][0], {"{x}": ins, "{y}": ts}))
+    blocks.append(("p", [_t("initial", lang)]))
+    for l in range(2, n.L + 1):  # noqa: E741
+        ws = [
+            cat(n.weight(l, j, k), " = ", num(d.w[l - 2][j, k]))
+            for j in range(d.sizes[l - 1])
+            for k in range(d.sizes[l - 2])
+        ]
+        if n.article and n.shared[l - 2]:
+            bs = [cat(n.bias(l, 0), " = ", num(d.b[l - 2][0]))]
+        else:
+            bs = [cat(n.bias(l, j), " = ", num(d.b[l - 2][j])) for j in range(d.sizes[l - 1])]
+        blocks.append(("p", [join(", ", ws + bs)]))
+    blocks.append(("p", [_t("rounding", lang)]))
+    return blocks
+
+
+def _splice(text: str, parts: dict[str, M]) -> list[str | M]:
+    out: list[str | M] = []
+    for piece in re.split(r"(\{x\}|\{y\})", text):
+        if piece in parts:
+            out.append(parts[piece])
+        elif piece:
+            out.append(piece)
+    return out
+
+
+def _matrix_blocks(d: Derivation, n: _Names, lang: str) -> list[tuple]:
+    """Nielsen's matrix form: z^l, a^l, then BP1–BP4 with the vectors and matrices printed."""
+    L = n.L
+    v = n.layer_vec
+    blocks: list[tuple] = [("h", 2, _t("m_forward", lang))]
+    blocks.append(_eq(v("a", 1), M("x", "x", "x"), matrix(d.acts[0])))
+    for l in range(2, L + 1):  # noqa: E741
+        i = l - 2
+        blocks.append(
+            _eq(
+                v("z", l),
+                cat(v("w", l), " ", v("a", l - 1), " + ", v("b", l)),
+                cat(matrix(d.w[i]), " ", matrix(d.acts[i]), " + ", matrix(d.b[i])),
+                matrix(d.zs[i]),
+            )
+        )
+        blocks.append(
+            _eq(
+                v("a", l),
+                cat(_act_sym(d.activations[i]), "(", v("z", l), ")"),
+                matrix(d.acts[i + 1]),
+            )
+        )
+    blocks.append(("h", 2, _t("m_cost", lang)))
+    blocks.append(_eq(M("C", "C", "C"), num(d.error)))
+    blocks.append(("h", 2, _t("m_backward", lang)))
+    nabla_a = np.array([nr.d_out for nr in d.layers[-1]])
+    blocks.append(("p", [_t("m_bp1", lang)]))
+    grad_a = M("∇ₐC", r"\nabla_a C", "∇<sub>a</sub>C")
+    had = M(" ⊙ ", r" \odot ", " ⊙ ")
+    sp = M("σ'", r"\sigma'", "σ'")
+    if d.output_rule == "chain":
+        primes = np.array([nr.prime for nr in d.layers[-1]])
+        blocks.append(
+            _eq(
+                v("δ", L),
+                cat(grad_a, had, sp, "(", v("z", L), ")"),
+                cat(matrix(nabla_a), had, matrix(primes)),
+                matrix(d.nabla_b[-1]),
+            )
+        )
+    elif d.output_rule == "simplified":
+        blocks.append(_eq(v("δ", L), cat(v("a", L), " - y"), matrix(d.nabla_b[-1])))
+    else:
+        blocks.append(
+            _eq(v("δ", L), cat(grad_a, had, sp, "(", v("z", L), ")"), matrix(d.nabla_b[-1]))
+        )
+    for l in range(L - 1, 1, -1):  # noqa: E741
+        i = l - 2
+        primes = np.array([nr.prime for nr in d.layers[l - 1]])
+        blocks.append(("p", [_t("m_bp2", lang, l=l, n=l + 1)]))
+        wt = M(
+            v("w", l + 1).text + "ᵀ",
+            "{" + v("w", l + 1).tex + "}^{T}",
+            v("w", l + 1).html + "<sup>T</sup>",
+        )
+        blocks.append(
+            _eq(
+                v("δ", l),
+                cat("(", wt, " ", v("δ", l + 1), ")", had, sp, "(", v("z", l), ")"),
+                cat(matrix(d.w[i + 1].T), " ", matrix(d.nabla_b[i + 1]), had, matrix(primes)),
+                matrix(d.nabla_b[i]),
+            )
+        )
+    for l in range(L, 1, -1):  # noqa: E741
+        i = l - 2
+        blocks.append(("p", [_t("m_bp3", lang, l=l)]))
+        blocks.append(_eq(partial(M("C", "C", "C"), v("b", l)), v("δ", l), matrix(d.nabla_b[i])))
+        blocks.append(("p", [_t("m_bp4", lang, l=l)]))
+        at = M(
+            v("a", l - 1).text + "ᵀ",
+            "{" + v("a", l - 1).tex + "}^{T}",
+            v("a", l - 1).html + "<sup>T</sup>",
+        )
+        blocks.append(
+            _eq(
+                partial(M("C", "C", "C"), v("w", l)),
+                cat(v("δ", l), " ", at),
+                cat(matrix(d.nabla_b[i]), " ", matrix(d.acts[i][None, :])),
+                matrix(d.nabla_w[i]),
+            )
+        )
+    blocks.append(("h", 2, _t("m_update", lang)))
+    for l in range(2, L + 1):  # noqa: E741
+        i = l - 2
+        new = d.w[i] - d.eta * d.nabla_w[i]
+        blocks.append(
+            _greek(
+                _eq(
+                    plus_sup(v("w", l)),
+                    cat(v("w", l), " - η ", partial(M("C", "C", "C"), v("w", l))),
+                    cat(matrix(d.w[i]), " - ", num(d.eta), " ", matrix(d.nabla_w[i])),
+                    matrix(new),
+                )
+            )
+        )
+    if d.update_biases:
+        blocks.append(("p", [_t("m_bias_update", lang)]))
+        for l in range(2, L + 1):  # noqa: E741
+            i = l - 2
+            new = d.b[i] - d.eta * d.nabla_b[i]
+            blocks.append(
+                _greek(
+                    _eq(
+                        plus_sup(v("b", l)),
+                        cat(matrix(d.b[i]), " - ", num(d.eta), " ", matrix(d.nabla_b[i])),
+                        matrix(new),
+                    )
+                )
+            )
+    else:
+        blocks.append(("p", [_t("bias_fixed_generic", lang)]))
+    blocks.append(("h", 2, _t("after", lang)))
+    blocks.append(_eq(plus_sup(M("C", "C", "C")), num(d.error_after)))
+    return [_fix_delta(b) for b in blocks]
+
+
+def _fix_delta(block: tuple) -> tuple:
+    if block[0] != "eq":
+        return block
+    return (
+        "eq",
+        [
+            M(s.text, s.tex.replace("δ", r"\delta ").replace("σ", r"\sigma "), s.html)
+            for s in block[1]
+        ],
+    )
+
+
+def _act_sym(name: str) -> M:
+    return M("σ", r"\sigma", "σ") if name == "sigmoid" else _fn(name.replace("_", " "))
+
+
+def _errata_blocks(items: Sequence[Erratum], lang: str) -> list[tuple]:
+    header = [_t(k, lang) for k in ("col_where", "col_printed", "col_exact", "col_cause")]
+    rows = [[e.where(lang), e.printed, e.exact, e.cause(lang)] for e in items]
+    return [
+        ("h", 2, _t("errata", lang)),
+        ("p", [_t("errata_intro", lang)]),
+        ("table", header, rows),
+    ]
+
+
+def document(
+    d: Derivation,
+    *,
+    lang: str = "en",
+    matrix: bool = False,
+    errata: Sequence[Erratum] | None = None,
+) -> list[tuple]:
+    """The derivation as a list of blocks (headings, paragraphs, equations, tables)."""
+    _li(lang)
+    check_limits(d.sizes, matrix=matrix)
+    n = _Names(d)
+    blocks = _setup(d, n, lang, matrix)
+    if matrix:
+        blocks += _matrix_blocks(d, n, lang)
+    else:
+        blocks += _forward(d, n, lang) + _backward(d, n, lang)
+    if errata:
+        blocks += _errata_blocks(errata, lang)
+    return [_fix_half(_fix_delta(b)) for b in blocks]
+
+
+# == renderers ===================================================================================
+
+
+def render(
+    d: Derivation,
+    *,
+    lang: str = "en",
+    fmt: str = "text",
+    matrix: bool = False,
+    errata: Sequence[Erratum] | None = None,
+) -> str:
+    """Write a derivation as ``fmt`` (text, markdown, latex or html) in ``lang`` (en or zh).
+
+    ``matrix`` gives Nielsen's matrix form (BP1–BP4) instead of the article's neuron-by-neuron
+    chain rule; ``errata`` (from :func:`errata`) adds the errata table.  LaTeX is a complete
+    document (xelatex with ctex for Chinese); HTML is one self-contained page.
+
+    Raises
+    ------
+    ValueError
+        For an unknown language or format, or a network over :data:`STEP_LIMIT`
+        (:data:`MATRIX_LIMIT` with ``matrix``).
+    """
+    blocks = document(d, lang=lang, matrix=matrix, errata=errata)
+    return _render_blocks(blocks, lang, fmt, d=d, matrix=matrix)
+
+
+def render_steps(
+    rows: Sequence[tuple[int, float]], problem: Problem, *, lang: str = "en", fmt: str = "text"
+) -> str:
+    """The table of :func:`error_table` (0–5, 10, 20, 50, … updates and the last) as ``fmt``."""
+    _li(lang)
+    n_steps = rows[-1][0]
+    net = problem.net
+    acts = [a.name for a in net.activations]
+    bias = "" if problem.update_biases else _t("steps_bias", lang)
+    blocks: list[tuple] = [
+        ("h", 1, _t("steps_title", lang, n=n_steps)),
+        (
+            "p",
+            [
+                _t(
+                    "steps_text",
+                    lang,
+                    sizes="-".join(map(str, net.sizes)),
+                    act=acts[0] if len(set(acts)) == 1 else ", ".join(acts),
+                    cost=_cost_name(net.cost.name, lang),
+                    eta=number(problem.eta),
+                    bias=bias,
+                )
+            ],
+        ),
+        (
+            "table",
+            [_t("col_step", lang), _t("col_error", lang)],
+            [[str(s), number(rows[s][1])] for s in table_rows(n_steps)],
+        ),
+    ]
+    d_article = _is_article(net, problem.x, problem.y, problem.eta, problem.update_biases)
+    if d_article and n_steps == 10000:
+        printed = dict(ARTICLE_FIGURES)["E_after_10000"]
+        blocks.append(
+            ("p", [_t("steps_article", lang, printed=printed, exact=number(rows[-1][1]))])
+        )
+    return _render_blocks(blocks, lang, fmt)
+
+
+def _render_blocks(
+    blocks: list[tuple], lang: str, fmt_: str, *, d: Derivation | None = None, matrix: bool = False
+) -> str:
+    if fmt_ == "text":
+        return _text(blocks)
+    if fmt_ == "markdown":
+        return _markdown(blocks)
+    if fmt_ == "latex":
+        return _latex(blocks, lang)
+    if fmt_ == "html":
+        return _page(blocks, lang, d, matrix)
+    raise ValueError(f"unknown format {fmt_!r}; choose one of: {', '.join(FORMATS)}")
+
+
+def _inline(parts: Sequence[str | M], kind: str) -> str:
+    out = []
+    for p in parts:
+        if isinstance(p, M):
+            out.append(
+                {
+                    "text": p.text,
+                    "md": f"${p.tex}$",
+                    "tex": f"${p.tex}$",
+                    "html": f'<span class="m">{p.html}</span>',
+                }[kind]
+            )
+        else:
+            out.append({"text": p, "md": p, "tex": _tex_escape(p), "html": _html.escape(p)}[kind])
+    return "".join(out)
+
+
+def _text(blocks: list[tuple]) -> str:
+    lines: list[str] = []
+    for b in blocks:
+        if b[0] == "h":
+            text = b[2]
+            if lines:
+                lines.append("")
+            lines.append(text)
+            if b[1] < 3:
+                lines.append(("=" if b[1] == 1 else "-") * _width(text))
+        elif b[0] == "p":
+            lines.append(_inline(b[1], "text"))
+        elif b[0] == "eq":
+            eq = join(EQ, b[1]).text
+            lines.extend("    " + line for line in eq.split("\n"))
+        elif b[0] == "table" and len(b[1]) == 4:  # errata: one record per item, not a table
+            for i, (where, printed, exact, cause) in enumerate(b[2], start=1):
+                lines += [
+                    f"{i:2d}. {where}",
+                    f"    {b[1][1]}: {printed}",
+                    f"    {b[1][2]}: {exact}",
+                    f"    {b[1][3]}: {cause}",
+                ]
+        elif b[0] == "table":
+            lines.extend(_text_table(b[1], b[2]))
+    return "\n".join(lines) + "\n"
+
+
+def _width(s: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(c) >= 0x1100 and not 0x2000 <= ord(c) < 0x3000 else 1 for c in s)
+
+
+def _text_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    cols = list(zip(header, *rows))
+    widths = [max(_width(c) for c in col) for col in cols]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths)).rstrip()
+
+    out = [line(header), "  ".join("-" * w for w in widths)]
+    out.extend(line(r) for r in rows)
+    return out
+
+
+def _markdown(blocks: list[tuple]) -> str:
+    out: list[str] = []
+    for b in blocks:
+        if b[0] == "h":
+            out += ["#" * b[1] + " " + b[2], ""]
+        elif b[0] == "p":
+            out += [_inline(b[1], "md"), ""]
+        elif b[0] == "eq":
+            out += ["$$" + join(EQ, b[1]).tex + "$$", ""]
+        elif b[0] == "table":
+            esc = [[c.replace("|", r"\|") for c in r] for r in [b[1], *b[2]]]
+            out.append("| " + " | ".join(esc[0]) + " |")
+            out.append("|" + "|".join("---" for _ in esc[0]) + "|")
+            out += ["| " + " | ".join(r) + " |" for r in esc[1:]]
+            out.append("")
+    return "\n".join(out)
+
+
+_TEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_TEX_UNICODE = {
+    "→": r"$\rightarrow$",
+    "η": r"$\eta$",
+    "δ": r"$\delta$",
+    "∂": r"$\partial$",
+    "σ": r"$\sigma$",
+    "…": r"\ldots{}",
+    "⁺": r"$^{+}$",
+    "−": "-",
+    "—": "---",
+    "½": r"$\frac{1}{2}$",
+    "Σ": r"$\Sigma$",
+    "·": r"$\cdot$",
+    "²": r"$^{2}$",
+    "≥": r"$\geq$",
+    "≤": r"$\leq$",
+    "⊙": r"$\odot$",
+    "ᵀ": r"$^{T}$",
+}
+
+
+def _tex_escape(s: str) -> str:
+    s = "".join(_TEX_SPECIAL.get(c, c) for c in s)
+    return "".join(_TEX_UNICODE.get(c, c) for c in s)
+
+
+def _latex(blocks: list[tuple], lang: str) -> str:
+    head = [
+        r"\documentclass[11pt]{ctexart}" if lang == "zh" else r"\documentclass[11pt]{article}",
+        r"\usepackage[margin=2cm]{geometry}",
+        r"\usepackage{amsmath,amssymb}",
+        r"\usepackage{longtable}",
+        r"\allowdisplaybreaks",
+        r"\setlength{\parindent}{0pt}",
+        r"\begin{document}",
+    ]
+    out = list(head)
+    for b in blocks:
+        if b[0] == "h":
+            out.append(
+                {1: r"\section*{", 2: r"\subsection*{", 3: r"\subsubsection*{"}[b[1]]
+                + _tex_escape(b[2])
+                + "}"
+            )
+        elif b[0] == "p":
+            out += [_inline(b[1], "tex"), ""]
+        elif b[0] == "eq":
+            segs = [s.tex for s in b[1]]
+            if len(segs) <= 2:
+                out.append(r"\[ " + " = ".join(segs) + r" \]")
+            else:
+                body = [f"{segs[0]} &= {segs[1]}"] + [f"&= {s}" for s in segs[2:]]
+                out += [r"\begin{align*}", " \\\\\n".join(body), r"\end{align*}"]
+        elif b[0] == "table":
+            ncol = len(b[1])
+            spec = "|p{3.2cm}|p{2.3cm}|p{2.3cm}|p{6.5cm}|" if ncol == 4 else "|r|r|"
+            out.append(r"\begin{longtable}{" + spec + r"}\hline")
+            for r in [b[1], *b[2]]:
+                out.append(" & ".join(_tex_escape(c) for c in r) + r" \\ \hline")
+            out.append(r"\end{longtable}")
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"
+
+
+# -- HTML -------------------------------------------------------------------------------------
+
+
+_CSS = """
+body{font-family:system-ui,"Noto Sans CJK SC","PingFang SC",sans-serif;margin:0;color:#222}
+header{padding:12px 20px;background:#f4f6fa;border-bottom:1px solid #dde}
+main{display:flex;gap:20px;padding:16px;align-items:flex-start}
+#figure{position:sticky;top:8px;flex:0 0 55%}
+#figure svg{width:100%;height:auto}
+#derivation{flex:1 1 auto;min-width:0;overflow-x:auto}
+#panel{border:1px solid #ccd;border-radius:6px;padding:8px 12px;margin-top:8px;
+ background:#fffdf4;min-height:80px}
+.eq{font-family:"DejaVu Sans Mono",monospace;margin:4px 0 4px 24px;white-space:pre-wrap}
+.m{font-family:"DejaVu Sans Mono",monospace}
+table.mat{display:inline-table;border-left:2px solid #333;border-right:2px solid #333;
+ vertical-align:middle;margin:0 3px;border-collapse:collapse}
+table.mat td{padding:1px 6px;text-align:right}
+table.data{border-collapse:collapse}
+table.data td,table.data th{border:1px solid #ccd;padding:3px 8px}
+svg text{font-family:"DejaVu Sans Mono",monospace;font-size:12px}
+.edge line.vis{stroke:#9aa;stroke-width:2}
+.edge:focus{outline:none}
+.edge line.hit{stroke:transparent;stroke-width:14;cursor:pointer}
+.edge text{fill:#246;paint-order:stroke;stroke:#fff;stroke-width:4px;cursor:pointer}
+.node circle{fill:#e8f0ff;stroke:#468;stroke-width:2}
+.node.input circle{fill:#eef8ee}.node.output circle{fill:#fff0e6}
+.hl line.vis{stroke:#d33;stroke-width:4}.hl circle{stroke:#d33;stroke-width:4;fill:#ffe4e4}
+.hl text{fill:#b00;font-weight:bold}
+.deriv{display:none}
+"""
+
+_JS = """
+(function(){
+var panel=document.getElementById('panel'),hint=panel.innerHTML,pinned=null;
+function clear(){document.querySelectorAll('.hl').forEach(function(e){e.classList.remove('hl');});}
+function show(w){clear();var g=document.getElementById('edge-'+w);
+ g.getAttribute('data-path').split(' ').forEach(function(id){
+  var e=document.getElementById(id);if(e){e.classList.add('hl');}});
+ panel.innerHTML=document.getElementById('deriv-'+w).innerHTML;panel.setAttribute('data-weight',w);}
+function reset(){if(pinned){show(pinned);return;}clear();panel.innerHTML=hint;
+ panel.removeAttribute('data-weight');}
+document.querySelectorAll('.edge').forEach(function(g){var w=g.getAttribute('data-weight');
+ g.addEventListener('mouseenter',function(){show(w);});
+ g.addEventListener('mouseleave',reset);
+ g.addEventListener('click',function(){pinned=(pinned===w)?null:w;reset();if(!pinned){show(w);}});
+ g.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();
+  pinned=(pinned===w)?null:w;reset();}});});
+})();
+"""
+
+
+def _html_blocks(blocks: list[tuple]) -> str:
+    out = []
+    for b in blocks:
+        if b[0] == "h":
+            out.append(f"<h{b[1] + 1}>{_html.escape(b[2])}</h{b[1] + 1}>")
+        elif b[0] == "p":
+            out.append(f"<p>{_inline(b[1], 'html')}</p>")
+        elif b[0] == "eq":
+            out.append(f'<div class="eq">{join(EQ, b[1]).html}</div>')
+        elif b[0] == "table":
+            head = "".join(f"<th>{_html.escape(c)}</th>" for c in b[1])
+            body = "".join(
+                "<tr>" + "".join(f"<td>{_html.escape(c)}</td>" for c in r) + "</tr>" for r in b[2]
+            )
+            out.append(f'<table class="data"><tr>{head}</tr>{body}</table>')
+    return "\n".join(out)
+
+
+def _page(blocks: list[tuple], lang: str, d: Derivation | None, matrix: bool) -> str:
+    title = _html.escape(blocks[0][2]) if blocks and blocks[0][0] == "h" else "bprop"
+    figure = ""
+    if d is not None:
+        check_limits(d.sizes)
+        figure = (
+            f'<div id="figure">{_svg(d)}'
+            f'<div id="panel"><p>{_html.escape(_t("html_hint", lang))}</p></div>'
+            f"{_weight_panels(d, lang)}</div>"
+        )
+    return (
+        f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}">\n<head>\n'
+        f'<meta charset="utf-8">\n<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n'
+        f"<body>\n<header><strong>bprop explain</strong></header>\n<main>{figure}"
+        f'<div id="derivation">\n{_html_blocks(blocks)}\n</div></main>\n'
+        f"<script>{_JS if d is not None else ''}</script>\n</body>\n</html>\n"
+    )
+
+
+def _weight_panels(d: Derivation, lang: str) -> str:
+    """One hidden derivation per weight, shown in the panel when the weight is chosen."""
+    n = _Names(d)
+    out = []
+    for ws in d.weights:
+        key = n.weight_key(ws.l, ws.j, ws.k)
+        nr = d.neuron(ws.l, ws.j)
+        blocks: list[tuple] = [
+            ("h", 3, f"{_t('html_panel', lang)} {n.weight(ws.l, ws.j, ws.k).text}")
+        ]
+        if ws.l < n.L:
+            blocks += _path_lines(d, n, nr)
+        else:
+            blocks.append(_d_out_line(d, n, nr))
+        if nr.prime is not None:
+            blocks.append(_prime_line(d, n, ws.l, nr))
+        blocks.append(_delta_line(d, n, nr))
+        blocks += _weight_lines(d, n, ws, lang, full=True)
+        out.append(
+            f'<div class="deriv" id="deriv-{key}">'
+            f"{_html_blocks([_fix_half(_fix_delta(b)) for b in blocks])}</div>"
+        )
+    return "\n".join(out)
+
+
+def _svg(d: Derivation) -> str:
+    n = _Names(d)
+    L, gap_x, gap_y, r = n.L, 250, 130, 30
+    height = max(d.sizes) * gap_y + 40
+    width = (L - 1) * gap_x + 200
+    pos = {}
+    for l, size in enumerate(d.sizes, start=1):  # noqa: E741
+        top = (height - (size - 1) * gap_y) / 2 - 20
+        for j in range(size):
+            pos[(l, j)] = (100 + (l - 1) * gap_x, top + j * gap_y)
+    edges, nodes = [], []
+    for ws in d.weights:
+        key = n.weight_key(ws.l, ws.j, ws.k)
+        (x1, y1), (x2, y2) = pos[(ws.l - 1, ws.k)], pos[(ws.l, ws.j)]
+        # Labels of edges from different sources sit at different distances, so fewer collide.
+        t = 0.25 + 0.45 * ws.k / max(1, d.sizes[ws.l - 2] - 1)
+        tx, ty = x1 + t * (x2 - x1), y1 + t * (y2 - y1) - 4
+        path = [f"edge-{key}", f"node-{n.neuron(ws.l - 1, ws.k)}", f"node-{n.neuron(ws.l, ws.j)}"]
+        path += _downstream(d, n, ws.l, ws.j)
+        label = f"{n.weight(ws.l, ws.j, ws.k).text} = {number(ws.value)}"
+        edges.append(
+            f'<g class="edge" id="edge-{key}" tabindex="0" data-weight="{key}" '
+            f'data-path="{" ".join(path)}" data-value="{ws.value!r}" '
+            f'data-gradient="{ws.gradient!r}" '
+            f'data-updated="{ws.updated!r}">'
+            f'<line class="vis" x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}"/>'
+            f'<line class="hit" x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}"/>'
+            f'<text id="label-{key}" x="{tx:.0f}" y="{ty:.0f}" text-anchor="middle">'
+            f"{_html.escape(label)}</text></g>"
+        )
+    for layer in d.layers:
+        for nr in layer:
+            x, y = pos[(nr.l, nr.j)]
+            name = n.neuron(nr.l, nr.j)
+            kind = "input" if nr.l == 1 else "output" if nr.l == L else "hidden"
+            lines = [f"{n.out(nr.l, nr.j).text} = {number(nr.out)}"]
+            data = f'data-out="{nr.out!r}"'
+            if nr.net is not None:
+                lines = [
+                    f"{n.net(nr.l, nr.j).text} = {number(nr.net)}",
+                    lines[0],
+                    f"{n.delta(nr.l, nr.j).text} = {number(nr.delta)}",
+                ]
+                data += f' data-net="{nr.net!r}" data-delta="{nr.delta!r}"'
+            texts = "".join(
+                f'<text x="{x:.0f}" y="{y + r + 16 + 14 * i:.0f}" text-anchor="middle">'
+                f"{_html.escape(t)}</text>"
+                for i, t in enumerate(lines)
+            )
+            nodes.append(
+                f'<g class="node {kind}" id="node-{name}" {data}>'
+                f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{r}"/>'
+                f'<text x="{x:.0f}" y="{y + 4:.0f}" text-anchor="middle" font-size="14">'
+                f"{_html.escape(name)}</text>{texts}</g>"
+            )
+    return (
+        f'<svg width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">{"".join(edges)}{"".join(nodes)}</svg>'
+    )
+
+
+def _downstream(d: Derivation, n: _Names, l: int, j: int) -> list[str]:  # noqa: E741
+    """Every edge and neuron through which δ flows back to neuron j of layer l (BP2)."""
+    ids, frontier = [], {j}
+    for nl in range(l + 1, n.L + 1):
+        for ws in d.weights:
+            if ws.l == nl and ws.k in frontier:
+                ids.append(f"edge-{n.weight_key(ws.l, ws.j, ws.k)}")
+        frontier = set(range(d.sizes[nl - 1]))
+        ids += [f"node-{n.neuron(nl, q)}" for q in frontier]
+    return ids

@@ -1,0 +1,402 @@
+"""`bprop explain`: the article's example line for line, its errata, any small network, formats.
+
+The article's figures below are copied from seeds/003 by hand; the library computes them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bprop import Network, explain
+from bprop.cli import main
+from bprop.examples import WEIGHT_NAMES, worked_example
+from bprop.network import backprop
+
+# The article's figures in the order it prints them (forward pass, error, output layer, δ_o1,
+# w5…w8 updated, hidden layer, w1 updated).  ∂E_o2/∂out_h1 is the exact −0.019049118, not the
+# article's −0.019049119 (see the errata).
+ARTICLE_ORDER = [
+    "0.3775", "0.593269992", "0.596884378", "1.105905967", "0.75136507", "0.772928465",
+    "0.274811083", "0.023560026", "0.298371109", "0.74136507", "0.186815602", "0.082167041",
+    "0.138498562", "0.35891648", "0.408666186", "0.51130127", "0.561370121", "0.055399425",
+    "-0.019049118", "0.036350306", "0.241300709", "0.000438568", "0.149780716",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def article():
+    ex = worked_example()
+    return explain.derive(ex.net, ex.x, ex.y, ex.eta)
+
+
+@pytest.fixture(scope="module")
+def default_text(capsys_module=None):
+    return _cli([])
+
+
+def _cli(argv, capsys=None):
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["explain", *argv])
+    assert code == 0
+    return out.getvalue()
+
+
+def test_default_output_shows_the_articles_figures_in_order(default_text):
+    pos = 0
+    for figure in ARTICLE_ORDER:
+        found = re.search(rf"(?<![\d.]){re.escape(figure)}(?!\d)", default_text[pos:])
+        assert found, f"{figure} missing after position {pos}"
+        pos += found.end()
+    # Each line shows the formula, the values substituted and the result.
+    assert "net_h1 = w1 * i1 + w2 * i2 + b1 * 1 = 0.15 * 0.05 + 0.2 * 0.1 + 0.35 * 1 = 0.3775" in (
+        default_text
+    )
+    assert (
+        "∂E_total/∂w5 = ∂E_total/∂out_o1 * ∂out_o1/∂net_o1 * ∂net_o1/∂w5 = "
+        "0.74136507 * 0.186815602 * 0.593269992 = 0.082167041" in default_text
+    )
+    assert "∂E_o1/∂out_h1 + ∂E_o2/∂out_h1 = 0.055399425 + (-0.019049118) = 0.036350306" in (
+        default_text
+    )
+    assert "E_total⁺ = 0.291027774" in default_text
+    assert "Errata" in default_text
+
+
+def test_gradients_equal_backprop_exactly(article):
+    ex = worked_example()
+    nabla_b, nabla_w, _ = backprop(
+        ex.net.weights, ex.net.biases, ex.net.activations, ex.net.cost, ex.x, ex.y
+    )
+    for name, (i, j, k) in WEIGHT_NAMES.items():
+        ws = article.weight(name)
+        assert ws.gradient == nabla_w[i][j, k]
+        assert ws.updated == ex.net.weights[i][j, k] - ex.eta * nabla_w[i][j, k]
+        assert ws.d_out * ws.prime * ws.d_net == pytest.approx(ws.gradient, rel=1e-12)
+    for layer, nb in zip(article.layers[1:], nabla_b):
+        assert [nr.delta for nr in layer] == list(nb)
+    # The updated weights equal one step of the library's SGD.
+    ex.train(1)
+    assert [article.weight(n).updated for n in WEIGHT_NAMES] == [ex.weight(n) for n in WEIGHT_NAMES]
+    assert article.error_after == ex.error()
+    assert article.is_article
+
+
+def test_errata_find_each_slip():
+    items = {e.key: e for e in explain.errata()}
+    expected = {
+        "output_vector_o1": ("0.75136079", "0.75136507"),
+        "dEo2_dout_h1": ("-0.019049119", "-0.019049118"),
+        "E_after_1": ("0.291027924", "0.291027774"),
+        "E_after_10000": ("0.000035085", "0.000035102"),
+        "out_o1_after_10000": ("0.015912196", "0.01591362"),
+        "out_o2_after_10000": ("0.984065734", "0.984064274"),
+        "program_target_o2": ("0.09", "0.99"),
+    }
+    errors = {k for k, e in items.items() if e.kind == "error"}
+    assert errors == set(expected)
+    for key, (printed, exact) in expected.items():
+        assert (items[key].printed, items[key].exact) == (printed, exact)
+    # The likely causes reproduce the printed figures exactly.
+    assert items["dEo2_dout_h1"].reproduced == "-0.019049119"
+    assert items["E_after_1"].reproduced == "0.291027924"
+    assert items["E_after_10000"].reproduced == "0.000035085"
+    assert items["out_o1_after_10000"].reproduced == "0.015912196"
+    assert items["out_o2_after_10000"].reproduced == "0.984065734"
+    precision = {k for k, e in items.items() if e.kind == "precision"}
+    assert precision == {"out_h1_in_sigma_prime", "w2+", "w3+", "w4+"}
+    assert {"heading_hidden", "original_input", "biases"} <= set(items)
+    assert items["heading_hidden"].exact == "输入层——>隐含层的权值更新"
+    for e in items.values():
+        assert e.where("en") and e.cause("en") and e.where("zh") and e.cause("zh")
+
+
+_ALLOWED = {"sigmoid", "tanh", "relu", "leaky", "softmax", "identity", "total", "target",
+            "bprop", "train", "Mazur", "update", "biases", "max"}  # fmt: skip
+
+
+def test_chinese_output_is_complete(default_text):
+    zh = _cli(["--lang", "zh"])
+    for term in ("前向传播", "反向传播", "总误差", "学习速率", "隐含层", "输出层", "输入层",
+                 "链式法则", "偏导", "权值更新", "激活函数", "勘误"):  # fmt: skip
+        assert term in zh, term
+    words = set(re.findall(r"(?<![A-Za-z_\\])[A-Za-z]{4,}", zh)) - _ALLOWED
+    assert not words, words
+    # The same numbers as the English, line for line.
+    nums = re.compile(r"-?\d+\.\d+")
+    assert nums.findall(zh.split("勘误")[0]) == nums.findall(default_text.split("Errata")[0])
+
+
+def test_markdown_structure():
+    md = _cli(["--format", "markdown"])
+    assert md.startswith("# Backpropagation, step by step")
+    assert "## Step 1  Forward pass" in md
+    assert r"$$net_{h1} = w_{1} \cdot i_{1} + w_{2} \cdot i_{2} + b_{1} \cdot 1" in md
+    assert "0.082167041$$" in md
+    assert md.count("$$") % 2 == 0
+    assert "| where | article prints |" in md
+
+
+def _check_latex_structure(tex: str) -> None:
+    assert tex.startswith(r"\documentclass")
+    assert tex.rstrip().endswith(r"\end{document}")
+    body = re.sub(r"\\[{}$&%#_]", "", tex)
+    depth = 0
+    for c in body:
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        assert depth >= 0
+    assert depth == 0
+    envs = re.findall(r"\\(begin|end)\{(\w+\*?)\}", tex)
+    stack = []
+    for kind, name in envs:
+        if kind == "begin":
+            stack.append(name)
+        else:
+            assert stack.pop() == name
+    assert not stack
+    assert body.count("$") % 2 == 0
+    assert r"\[" not in tex or tex.count(r"\[") == tex.count(r"\]")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("matrix", [False, True])
+def test_latex_is_a_complete_document_that_compiles(tmp_path, lang, matrix):
+    tex = _cli(["--format", "latex", "--lang", lang] + (["--matrix"] if matrix else []))
+    _check_latex_structure(tex)
+    assert ("ctexart" in tex) == (lang == "zh")
+    engine = shutil.which("xelatex")
+    if engine is None:
+        pytest.skip("no TeX engine (apt-get install texlive-xetex texlive-lang-chinese)")
+    (tmp_path / "d.tex").write_text(tex, encoding="utf-8")
+    run = subprocess.run(
+        [engine, "-interaction=nonstopmode", "-halt-on-error", "d.tex"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert (tmp_path / "d.pdf").stat().st_size > 1000
+
+
+def test_steps_10000_matches_exact_figure_quickly():
+    t = time.perf_counter()
+    text = _cli(["--steps", "10000"])
+    assert time.perf_counter() - t < 5
+    last = next(line for line in text.splitlines() if line.startswith("10000 "))
+    assert last.split() == ["10000", "0.000035102"]
+    assert "0.000035085" in text  # the article's figure, named as such
+    ex = worked_example()
+    rows = explain.error_table(ex.net, ex.x, ex.y, ex.eta, 3)
+    assert [s for s, _ in rows] == [0, 1, 2, 3]
+    assert round(rows[1][1], 9) == 0.291027774
+    assert ex.net.weights[0][0, 0] == 0.15  # the caller's network is left unchanged
+
+
+def test_spec_json_for_a_3_3_2_tanh_network(tmp_path):
+    spec = {
+        "sizes": [3, 3, 2],
+        "activation": "tanh",
+        "cost": "quadratic",
+        "eta": 0.1,
+        "inputs": [0.5, -0.2, 0.1],
+        "targets": [0.3, -0.4],
+        "weights": [
+            [[0.1, 0.2, -0.3], [0.4, -0.5, 0.6], [-0.7, 0.8, 0.9]],
+            [[0.15, -0.25, 0.35], [-0.45, 0.55, 0.65]],
+        ],
+        "biases": [[0.1, 0.2, 0.3], 0.5],
+    }
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(spec))
+    text = _cli(["--spec", str(path)])
+    assert "tanh(net_h1)" in text
+    assert "∂out_h1/∂net_h1 = 1 - out_h1^2" in text
+    assert "∂E_o1/∂out_h3 + ∂E_o2/∂out_h3" in text
+    problem = explain.problem_from_spec(spec)
+    d = explain.derive(problem.net, problem.x, problem.y, problem.eta)
+    _, nabla_w = problem.net.backprop(problem.x, problem.y)
+    assert [ws.gradient for ws in d.weights] == [g for nw in nabla_w for g in nw.ravel()]
+    assert explain.number(d.weights[0].gradient) in text
+    assert not d.is_article
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"sizes": [2, 2]}, '"inputs"'),
+        ({"sizes": [2, 2], "inputs": [1, 2], "targets": [1]}, "targets"),
+        ({"sizes": [2, 2], "inputs": [1, 2], "targets": [1, 2], "weights": [[[1, 2]]]},
+         "must be 2 rows of 2 numbers"),
+        ({"sizes": [2, 2], "inputs": [1, 2], "targets": [1, 2], "biases": [[1, 2, 3]]},
+         "2 numbers or one shared"),
+        ({"sizes": [2, 2], "inputs": [1, 2], "targets": [1, 2], "eta": -1}, '"eta"'),
+        ({"sizes": [2, 2], "colour": 1}, "unknown key"),
+        ({"sizes": [2]}, "at least two"),
+    ],
+)  # fmt: skip
+def test_spec_errors_are_clear(spec, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        explain.problem_from_spec(spec)
+
+
+def test_too_large_network_names_the_limit(capsys):
+    code = main(["explain", "--sizes", "2,8,2", "--seed", "0"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "at most" in err or "the limit is 6 neurons per layer and 4 layers" in err
+    assert "--matrix" in err
+    with pytest.raises(ValueError, match="10 neurons per layer"):
+        explain.check_limits([2, 11, 2], matrix=True)
+    explain.check_limits([2, 8, 2], matrix=True)
+
+
+def test_matrix_view_prints_bp1_to_bp4_with_matrices():
+    text = _cli(["--matrix"])
+    for label in ("BP1", "BP2", "BP3", "BP4"):
+        assert label in text
+    assert "z² = w² a¹ + b² = [ 0.15  0.2 ] [ 0.05 ] + [ 0.35 ] = [ 0.3775 ]" in text
+    assert "[ 0.082167041   0.082667628 ]" in text
+    assert "δ³ = ∇ₐC ⊙ σ'(z³)" in text
+    md = _cli(["--matrix", "--format", "markdown"])
+    assert r"\begin{bmatrix}" in md
+
+
+def test_deeper_network_uses_nielsens_names():
+    net = Network([2, 3, 2, 1], "sigmoid", seed=3)
+    d = explain.derive(net, [0.1, 0.2], [0.7], 1.0, update_biases=True)
+    text = explain.render(d)
+    assert "z²₁ = w²₁₁ * a¹₁ + w²₁₂ * a¹₂ + b²₁ * 1" in text
+    assert "δ²₁" in text and "∂C/∂w²₁₁" in text
+    assert "b²₁⁺" in text  # biases updated by BP3
+    nabla_b, nabla_w = net.backprop(np.array([[0.1, 0.2]]), np.array([[0.7]]))
+    assert d.weight("w2_11").gradient == nabla_w[0][0, 0]
+    assert [b.gradient for b in d.biases] == [g for nb in nabla_b for g in nb]
+
+
+@pytest.mark.parametrize(
+    ("act", "out", "cost", "shown"),
+    [
+        ("relu", "sigmoid", "cross-entropy", "δ_o1 = ∂E_total/∂net_o1 = out_o1 - target_o1"),
+        ("sigmoid", "softmax", "log-likelihood", "out_o1 = e^(net_o1)/(e^(net_o1) + e^(net_o2))"),
+        ("leaky_relu", "identity", "quadratic", "out_o1 = net_o1"),
+        ("tanh", "softmax", "quadratic", "δ_o1 = ∂E_total/∂net_o1"),
+    ],
+)
+def test_other_activations_and_costs(act, out, cost, shown):
+    net = Network([2, 2, 2], act, cost, output_activation=out, seed=1)
+    d = explain.derive(net, [0.3, -0.6], [0.0, 1.0], 0.5)
+    _, nabla_w = net.backprop(np.array([[0.3, -0.6]]), np.array([[0.0, 1.0]]))
+    assert [ws.gradient for ws in d.weights] == [g for nw in nabla_w for g in nw.ravel()]
+    for fmt in explain.FORMATS:
+        for lang in explain.LANGS:
+            assert explain.render(d, fmt=fmt, lang=lang)
+    assert shown in explain.render(d)
+
+
+def test_out_writes_the_file(tmp_path):
+    target = tmp_path / "explain.md"
+    assert main(["explain", "--format", "markdown", "--out", str(target)]) == 0
+    assert target.read_text(encoding="utf-8").startswith("# Backpropagation")
+    assert [p.name for p in tmp_path.iterdir()] == ["explain.md"]
+
+
+def test_number_format():
+    assert explain.number(0.3775) == "0.3775"
+    assert explain.number(0.7513650695) == "0.75136507"
+    assert explain.number(1.0) == "1"
+    assert explain.number(-1e-12) == "0"
+    assert explain.number(-0.0190491183) == "-0.019049118"
+
+
+# -- the HTML page ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def page():
+    return _cli(["--format", "html"])
+
+
+def test_html_is_self_contained(page, article):
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"(src|href)\s*=", page)
+    assert "http" not in page
+    assert "<svg" in page and "<script>" in page
+    for ws in article.weights:
+        key = article_key(ws)
+        assert f'id="edge-{key}"' in page and f'id="deriv-{key}"' in page
+        assert f'data-gradient="{ws.gradient!r}"' in page
+
+
+def article_key(ws):
+    return next(n for n, (i, j, k) in WEIGHT_NAMES.items() if (i + 2, j, k) == (ws.l, ws.j, ws.k))
+
+
+def _browser():
+    pw = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no chromium: apt-get install chromium")
+    return pw, chromium
+
+
+def test_html_in_a_headless_browser(tmp_path, page, article):
+    pw, chromium = _browser()
+    path = tmp_path / "explain.html"
+    path.write_text(page, encoding="utf-8")
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=args)
+        try:
+            tab = browser.new_page(viewport={"width": 1400, "height": 900})
+            requests = []
+            tab.on("request", lambda r: requests.append(r.url))
+            tab.goto(path.as_uri())
+            # The numbers in the page are the library's.
+            edges = tab.eval_on_selector_all(
+                ".edge",
+                "es => es.map(e => [e.dataset.weight, +e.dataset.gradient, +e.dataset.updated])",
+            )
+            assert len(edges) == 8
+            for key, gradient, updated in edges:
+                ws = article.weight(key)
+                assert (gradient, updated) == (ws.gradient, ws.updated)
+            h1 = tab.eval_on_selector("#node-h1", "e => [+e.dataset.net, +e.dataset.out]")
+            assert h1 == [article.layers[1][0].net, article.layers[1][0].out]
+            assert "0.593269992" in tab.text_content("#node-h1")
+            # Clicking w5 highlights its path and shows its derivation.
+            tab.click("#label-w5")
+            panel = tab.inner_text("#panel")
+            assert "0.082167041" in panel and "0.35891648" in panel
+            highlighted = tab.eval_on_selector_all(".hl", "es => es.map(e => e.id)")
+            assert set(highlighted) == {"edge-w5", "node-h1", "node-o1"}
+            tab.click("#label-w1")
+            assert "0.036350306" in tab.inner_text("#panel")
+            highlighted = set(tab.eval_on_selector_all(".hl", "es => es.map(e => e.id)"))
+            assert {"edge-w1", "edge-w5", "edge-w7", "node-o1", "node-o2"} <= highlighted
+            shot = tmp_path / "shot.png"
+            tab.screenshot(path=str(shot), full_page=False)
+            assert all(u.startswith("file:") for u in requests), requests
+        finally:
+            browser.close()
+    _assert_not_blank(shot)
+
+
+def _assert_not_blank(png: Path) -> None:
+    try:
+        from PIL import Image
+    except ImportError:
+        assert png.stat().st_size > 20_000
+        return
+    with Image.open(png) as im:
+        colours = im.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 50, "the screenshot is blank"
