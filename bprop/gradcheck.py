@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bprop.network import Network
 
 Array = np.ndarray
+NORM_FLOOR = 1e-4
 
 
 def numerical_gradient(
@@ -71,17 +72,22 @@ def gradcheck(net: Network, X: Any, Y: Any, eps: float = 1e-4) -> float:
     Returns
     -------
     float
-        max over the arrays w^l, b^l of ‖g_bp − g_num‖ / (‖g_bp‖ + ‖g_num‖) (0 where both
-        are exactly 0).
+        max over the arrays w^l, b^l of ‖g_bp − g_num‖ / max(‖g_bp‖ + ‖g_num‖, 1e-4·max(1, C)).
+        The floor keeps an array whose true gradient is 0 (behind a dead ReLU, say) from being
+        judged by the finite difference's rounding noise (≈ 1e-16·C/ε): there the check is an
+        absolute one, at about 1e-11·max(1, C).
     """
     weights, biases, x, y = _float64_problem(net, X, Y)
     nabla_b, nabla_w, _ = backprop(weights, biases, net.activations, net.cost, x, y)
     num_b, num_w = numerical_gradient(net, X, Y, eps)
+    # Rounding in C(θ ± ε) leaves ≈ 1e-16·|C|/ε of noise in every numerical derivative.
+    floor = NORM_FLOOR * max(
+        1.0, abs(net.cost(feedforward(weights, biases, net.activations, x), y))
+    )
     worst = 0.0
     for g_bp, g_num in zip(nabla_b + nabla_w, num_b + num_w):
-        scale = np.linalg.norm(g_bp) + np.linalg.norm(g_num)
-        if scale > 0:
-            worst = max(worst, float(np.linalg.norm(g_bp - g_num) / scale))
+        scale = max(np.linalg.norm(g_bp) + np.linalg.norm(g_num), floor)
+        worst = max(worst, float(np.linalg.norm(g_bp - g_num) / scale))
     return worst
 
 

@@ -299,12 +299,22 @@ class Network:
                 f"X must have shape (m, {self.sizes[0]}) — one example of {self.sizes[0]} "
                 f"inputs per row — got {x.shape}"
             )
-        return np.ascontiguousarray(x, dtype=self.dtype), single
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        if not np.isfinite(x).all():
+            raise ValueError("X contains NaN or infinite values; clean or impute them first")
+        return x, single
 
     def targets(self, Y: Any, m: int) -> Array:
         """Target matrix ``(m, n_out)`` from a target matrix or a vector of class labels."""
         y = np.asarray(Y)
         n_out = self.sizes[-1]
+        if y.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Y must hold numbers (targets or integer class labels), got dtype {y.dtype}; "
+                "encode text labels as 0 … n_out−1 first"
+            )
+        if not np.isfinite(y).all():
+            raise ValueError("Y contains NaN or infinite values")
         if y.ndim == 1 and n_out > 1:
             if y.dtype.kind not in "iub" and not np.all(np.mod(y, 1) == 0):
                 raise ValueError("a 1-D Y must hold integer class labels 0 … n_out−1")

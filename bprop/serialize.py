@@ -17,6 +17,7 @@ then renamed over the target, so a crash or Ctrl-C never leaves a half-written m
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -55,9 +56,16 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            full = OSError(
+                f"not enough disk space to write {path} ({e.strerror}); any earlier "
+                f"{path.name} was left as it was: free some space, or write elsewhere"
+            )
+            full.errno = e.errno
+            raise full from e
         raise
     with contextlib.suppress(OSError):  # make the rename itself durable
         dir_fd = os.open(path.parent, os.O_RDONLY)

@@ -266,14 +266,10 @@ def sgd(
         start of that epoch.
     """
     x, _ = net._inputs(X, batch_only=True)
-    if not np.all(np.isfinite(x)):
-        raise ValueError("X contains NaN or infinite values; clean or impute them first")
     n = len(x)
     if n == 0:
         raise ValueError("no training examples: X has 0 rows")
     y = net.targets(Y, n)
-    if not np.all(np.isfinite(y)):
-        raise ValueError("Y contains NaN or infinite values")
     labels = _labels_of(Y, y)
     _check_hyperparameters(epochs, mini_batch_size, n, eta, lmbda, momentum)
     eta_at = eta if callable(eta) else (lambda _epoch, _eta=float(eta): _eta)
