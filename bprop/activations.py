@@ -43,6 +43,8 @@ class Activation:
     prime: Callable[[Array, Array], Array] = field(repr=False)
     max_prime: float = 1.0
     elementwise: bool = True
+    fn_out: Callable[[Array, Array], None] | None = field(default=None, repr=False)
+    delta_out: Callable[[Array, Array, Array, Array], None] | None = field(default=None, repr=False)
 
     def __call__(self, z: Array) -> Array:
         return self.fn(z)
@@ -55,6 +57,24 @@ class Activation:
         """
         g *= self.prime(z, a)
         return g
+
+    # The training loop's fast path works in preallocated buffers.  The built-in activations
+    # supply in-place kernels (``fn_out``, ``delta_out``) computing exactly what ``fn`` and
+    # ``delta`` do, without temporary arrays; a user's own activation falls back to those.
+
+    def forward_into(self, z: Array, out: Array) -> None:
+        """Write σ(z) into ``out`` (same shape as ``z``)."""
+        if self.fn_out is not None:
+            self.fn_out(z, out)
+        else:
+            out[...] = self.fn(z)
+
+    def delta_into(self, z: Array, a: Array, g: Array, tmp: Array) -> None:
+        """Multiply ``g`` in place by σ'(z) (``delta``'s product); ``tmp`` is scratch space."""
+        if self.delta_out is not None:
+            self.delta_out(z, a, g, tmp)
+        else:
+            self.delta(z, a, g)
 
 
 def sigmoid(z: Array) -> Array:
@@ -77,11 +97,34 @@ def sigmoid_prime(z: Array, a: Array | None = None) -> Array:
     return a * (1.0 - a)
 
 
+def _sigmoid_out(z: Array, out: Array) -> None:
+    np.negative(z, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    np.reciprocal(out, out=out)
+
+
+def _sigmoid_delta_out(z: Array, a: Array, g: Array, tmp: Array) -> None:
+    np.subtract(1.0, a, out=tmp)  # g ⊙ a(1 − a)
+    g *= a
+    g *= tmp
+
+
 def tanh_prime(z: Array, a: Array | None = None) -> Array:
     """tanh'(z) = 1 − tanh²(z)."""
     if a is None:
         a = np.tanh(z)
     return 1.0 - a * a
+
+
+def _tanh_out(z: Array, out: Array) -> None:
+    np.tanh(z, out=out)
+
+
+def _tanh_delta_out(z: Array, a: Array, g: Array, tmp: Array) -> None:
+    np.multiply(a, a, out=tmp)  # g ⊙ (1 − a²)
+    np.subtract(1.0, tmp, out=tmp)
+    g *= tmp
 
 
 def relu(z: Array) -> Array:
@@ -92,6 +135,15 @@ def relu(z: Array) -> Array:
 def relu_prime(z: Array, a: Array | None = None) -> Array:
     """ReLU'(z) = 1 for z > 0, else 0 (the subgradient 0 is taken at z = 0)."""
     return (z > 0).astype(z.dtype)
+
+
+def _relu_out(z: Array, out: Array) -> None:
+    np.maximum(z, 0.0, out=out)
+
+
+def _relu_delta_out(z: Array, a: Array, g: Array, tmp: Array) -> None:
+    np.greater(z, 0.0, out=tmp)  # g ⊙ [z > 0]
+    g *= tmp
 
 
 LEAKY_SLOPE = 0.01
@@ -107,6 +159,17 @@ def leaky_relu_prime(z: Array, a: Array | None = None) -> Array:
     return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)
 
 
+def _leaky_relu_out(z: Array, out: Array) -> None:
+    np.multiply(z, LEAKY_SLOPE, out=out)  # max(z, 0.01 z) is z for z > 0, 0.01 z otherwise
+    np.maximum(z, out, out=out)
+
+
+def _leaky_relu_delta_out(z: Array, a: Array, g: Array, tmp: Array) -> None:
+    tmp.fill(LEAKY_SLOPE)
+    np.copyto(tmp, 1.0, where=z > 0)
+    g *= tmp
+
+
 def identity(z: Array) -> Array:
     """σ(z) = z (a linear output layer, for regression)."""
     return z.copy()
@@ -115,6 +178,14 @@ def identity(z: Array) -> Array:
 def identity_prime(z: Array, a: Array | None = None) -> Array:
     """σ'(z) = 1."""
     return np.ones_like(z)
+
+
+def _identity_out(z: Array, out: Array) -> None:
+    np.copyto(out, z)
+
+
+def _identity_delta_out(z: Array, a: Array, g: Array, tmp: Array) -> None:
+    pass  # σ' = 1
 
 
 def softmax(z: Array) -> Array:
@@ -149,11 +220,21 @@ class Softmax(Activation):
 ACTIVATIONS: dict[str, Activation] = {
     act.name: act
     for act in (
-        Activation("sigmoid", sigmoid, sigmoid_prime, max_prime=0.25),
-        Activation("tanh", np.tanh, tanh_prime, max_prime=1.0),
-        Activation("relu", relu, relu_prime, max_prime=1.0),
-        Activation("leaky_relu", leaky_relu, leaky_relu_prime, max_prime=1.0),
-        Activation("identity", identity, identity_prime, max_prime=1.0),
+        Activation("sigmoid", sigmoid, sigmoid_prime, 0.25, True, _sigmoid_out, _sigmoid_delta_out),
+        Activation("tanh", np.tanh, tanh_prime, 1.0, True, _tanh_out, _tanh_delta_out),
+        Activation("relu", relu, relu_prime, 1.0, True, _relu_out, _relu_delta_out),
+        Activation(
+            "leaky_relu",
+            leaky_relu,
+            leaky_relu_prime,
+            1.0,
+            True,
+            _leaky_relu_out,
+            _leaky_relu_delta_out,
+        ),
+        Activation(
+            "identity", identity, identity_prime, 1.0, True, _identity_out, _identity_delta_out
+        ),
         Softmax("softmax", softmax, softmax_prime, max_prime=0.25, elementwise=False),
     )
 }

@@ -64,11 +64,30 @@ class Cost:
         """The mean cost C = (1/m) Σ_x C_x over the rows of ``a`` and ``y`` ``(m, n_L)``."""
         return float(np.mean(self.fn(a, y)))
 
+    def is_exact(self, activation: Activation) -> bool:
+        """True when δ^L = a − y exactly for this cost and output activation."""
+        return (
+            activation.name in self.exact_delta and ACTIVATIONS.get(activation.name) is activation
+        )
+
     def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
         """BP1: δ^L = ∇_a C ⊙ σ'(z^L), shape ``(m, n_L)``."""
-        if activation.name in self.exact_delta and ACTIVATIONS.get(activation.name) is activation:
+        if self.is_exact(activation):
             return a - y  # the exact simplification named in the module docstring
         return activation.delta(z, a, self.nabla_a(a, y))
+
+    def delta_into(
+        self, z: Array, a: Array, y: Array, activation: Activation, out: Array, tmp: Array
+    ) -> None:
+        """BP1 written into ``out`` (the training loop's buffers; ``tmp`` is scratch)."""
+        if self.is_exact(activation):
+            np.subtract(a, y, out=out)
+            return
+        if self.name == "quadratic" and COSTS.get(self.name) is self:
+            np.subtract(a, y, out=out)  # ∇_a C = a − y
+        else:
+            out[...] = self.nabla_a(a, y)
+        activation.delta_into(z, a, out, tmp)
 
 
 def _quadratic(a: Array, y: Array) -> Array:

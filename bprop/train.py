@@ -19,10 +19,12 @@ a pure function of ``(seed, epoch)``.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
     from bprop.network import Network
 
 Array = np.ndarray
+# Below this many multiply-adds per mini-batch product, a second BLAS thread costs more in
+# hand-over than it saves (the book's 784-30-10 with m = 10 does 235,200).
+SMALL_GEMM = 1_000_000
 
 
 # -- learning-rate schedules -------------------------------------------------------------------
@@ -224,6 +229,8 @@ def sgd(
     verbose: bool = False,
     state: TrainState | None = None,
     history: History | None = None,
+    fast: bool = True,
+    blas_threads: int | None = None,
 ) -> History:
     """Train ``net`` in place by mini-batch SGD and return the :class:`History`.
 
@@ -258,6 +265,13 @@ def sgd(
     state, history : optional
         A :class:`TrainState` and :class:`History` returned by an interrupted call: training
         resumes exactly where it stopped (pass the same data and options).
+    fast : bool
+        Use the fused, preallocated mini-batch step (default) rather than the textbook one;
+        both compute the same update and agree to float rounding.
+    blas_threads : int, optional
+        Threads for the BLAS matrix products while training; by default 1 when the products
+        are too small to gain from more (the book's 784-30-10 with m = 10), else all cores.
+        Needs threadpoolctl; without it BLAS keeps its own setting.
 
     Raises
     ------
@@ -300,86 +314,187 @@ def sgd(
         c.on_train_begin(net, state)
 
     # Overflow on the way to a NaN cost is reported once, as a DivergenceError, not as warnings.
-    with np.errstate(over="ignore", invalid="ignore"):
-        _loop(
-            net,
-            x,
-            y,
-            labels,
-            epochs,
-            mini_batch_size,
-            eta_at,
-            lmbda,
-            momentum,
-            shuffle,
-            update_biases,
-            callbacks,
-            test,
-            state,
-            history,
-        )
+    run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, fast)
+    with (
+        np.errstate(over="ignore", invalid="ignore"),
+        _blas_threads(blas_threads, net, mini_batch_size),
+    ):
+        run.loop(epochs, eta_at, lmbda, shuffle, callbacks, test, state, history)
     return history
 
 
-def _loop(
-    net,
-    x,
-    y,
-    labels,
-    epochs,
-    mini_batch_size,
-    eta_at,
-    lmbda,
-    momentum,
-    shuffle,
-    update_biases,
-    callbacks,
-    test,
-    state,
-    history,
-) -> None:
-    n = len(x)
-    batch_hooks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
-    n_batches = -(-n // mini_batch_size)
-    while state.epoch < epochs:
-        epoch, step = state.epoch, float(eta_at(state.epoch))
-        order = epoch_order(state.seed, epoch, n, shuffle)
-        last_good = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
-        started = time.perf_counter()
-        for k in range(state.batch, n_batches):
-            idx = order[k * mini_batch_size : (k + 1) * mini_batch_size]
-            xb, yb = x[idx], y[idx]
-            nabla_b, nabla_w, out = backprop(
-                net.weights, net.biases, net.activations, net.cost, xb, yb
-            )
-            batch_cost = float(np.sum(net.cost.fn(out, yb)))
-            if not math.isfinite(batch_cost):
-                net.weights[:], net.biases[:] = last_good
-                history.status = "diverged"
-                raise DivergenceError(_divergence_message(epoch, k, batch_cost, step), history)
-            _update(net, nabla_b, nabla_w, step, lmbda / n, momentum, update_biases, state)
-            state.cost_sum += batch_cost
-            state.seen += len(idx)
-            if labels is not None:
-                state.correct += int(np.sum(_decide(out) == labels[idx]))
-            state.batch = k + 1
-            for c in batch_hooks:
-                c.on_batch_end(state)
+class _Run:
+    """The training loop over epochs and mini-batches, with its fixed context.
+
+    Two interchangeable mini-batch steps: :meth:`plain_step` is the textbook one — BP1–BP4 by
+    :func:`bprop.network.backprop`, then the update — and :meth:`fused_step` (the default) does
+    the same arithmetic in preallocated buffers, with δ^L scaled by η/m before it is
+    backpropagated (BP2 is linear in δ, so BP3 and BP4 then give η·∂C/∂b and η·∂C/∂w directly).
+    The two agree to float rounding; a test checks it.
+    """
+
+    def __init__(self, net, x, y, labels, m, lmbda_over_n, momentum, update_biases, fast):
+        self.net, self.x, self.y, self.labels, self.m = net, x, y, labels, m
+        self.lmbda_over_n, self.momentum, self.update_biases = lmbda_over_n, momentum, update_biases
+        self.step = self.fused_step if fast else self.plain_step
+        if fast:
+            dt, widths = net.dtype, net.sizes[1:]
+            self.xb = np.empty((m, net.sizes[0]), dt)
+            self.yb = np.empty((m, net.sizes[-1]), dt)
+            self.z = [np.empty((m, w), dt) for w in widths]
+            self.a = [np.empty((m, w), dt) for w in widths]
+            self.delta = [np.empty((m, w), dt) for w in widths]
+            self.tmp = [np.empty((m, w), dt) for w in widths]
+            self.nabla_w = [np.empty_like(w) for w in net.weights]
+            self.nabla_b = [np.empty_like(b) for b in net.biases]
+        self.predicted = np.empty(len(x), np.int64)
+
+    def loop(self, epochs, eta_at, lmbda, shuffle, callbacks, test, state, history) -> None:
+        net, n, m = self.net, len(self.x), self.m
+        batch_hooks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
+        n_batches = -(-n // m)
+        while state.epoch < epochs:
+            epoch, eta = state.epoch, float(eta_at(state.epoch))
+            order = epoch_order(state.seed, epoch, n, shuffle)
+            last_good = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
+            first, started = state.batch, time.perf_counter()
+            for k in range(first, n_batches):
+                rows = order[k * m : (k + 1) * m] if shuffle else slice(k * m, (k + 1) * m)
+                batch_cost = self.step(rows, eta, state, k * m)
+                if not math.isfinite(batch_cost):
+                    net.weights[:], net.biases[:] = last_good
+                    history.status = "diverged"
+                    raise DivergenceError(_divergence_message(epoch, k, batch_cost, eta), history)
+                state.cost_sum += batch_cost
+                state.batch = k + 1
+                for c in batch_hooks:
+                    c.on_batch_end(state)
+                if state.stop_requested:
+                    self._count(state, order, first * m, state.batch * m)
+                    state.seconds += time.perf_counter() - started
+                    history.status = "interrupted"
+                    return
+            self._count(state, order, first * m, n)
+            state.seconds += time.perf_counter() - started
+            record = _close_epoch(net, state, epoch, eta, lmbda, n, self.labels is not None, test)
+            history.epochs.append(record)
+            state.epoch, state.batch = epoch + 1, 0
+            state.cost_sum, state.correct, state.seen, state.seconds = 0.0, 0, 0, 0.0
+            for c in callbacks:
+                c.on_epoch_end(record, net, state)
             if state.stop_requested:
-                state.seconds += time.perf_counter() - started
                 history.status = "interrupted"
                 return
-        state.seconds += time.perf_counter() - started
-        record = _close_epoch(net, state, epoch, step, lmbda, n, labels is not None, test)
-        history.epochs.append(record)
-        state.epoch, state.batch = epoch + 1, 0
-        state.cost_sum, state.correct, state.seen, state.seconds = 0.0, 0, 0, 0.0
-        for c in callbacks:
-            c.on_epoch_end(record, net, state)
-        if state.stop_requested:
-            history.status = "interrupted"
-            return
-    history.status = "completed"
+        history.status = "completed"
+
+    def _count(self, state: TrainState, order: Array, start: int, stop: int) -> None:
+        """Add the examples ``order[start:stop]`` to the running totals of the epoch."""
+        state.seen += stop - start
+        if self.labels is not None:
+            hits = self.predicted[start:stop] == self.labels[order[start:stop]]
+            state.correct += int(np.count_nonzero(hits))
+
+    def plain_step(self, rows: Any, eta: float, state: TrainState, offset: int) -> float:
+        """One mini-batch: BP1–BP4 by ``backprop``, then the update; returns Σ_x C_x."""
+        net = self.net
+        xb, yb = self.x[rows], self.y[rows]
+        nabla_b, nabla_w, out = backprop(net.weights, net.biases, net.activations, net.cost, xb, yb)
+        self.predicted[offset : offset + len(xb)] = _decide(out)
+        batch_cost = float(np.sum(net.cost.fn(out, yb)))
+        if math.isfinite(batch_cost):
+            _update(
+                net,
+                nabla_b,
+                nabla_w,
+                eta,
+                self.lmbda_over_n,
+                self.momentum,
+                self.update_biases,
+                state,
+            )
+        return batch_cost
+
+    def fused_step(self, rows: Any, eta: float, state: TrainState, offset: int) -> float:
+        """The same mini-batch step in preallocated buffers, the update folded into BP3/BP4."""
+        net = self.net
+        W, b, acts = net.weights, net.biases, net.activations
+        if isinstance(rows, slice):
+            xb, yb = self.x[rows], self.y[rows]
+        else:
+            k = len(rows)
+            xb, yb = self.xb[:k], self.yb[:k]
+            np.take(self.x, rows, axis=0, out=xb)
+            np.take(self.y, rows, axis=0, out=yb)
+        k = len(xb)
+        z = [t[:k] for t in self.z]
+        a = [t[:k] for t in self.a]
+        delta = [t[:k] for t in self.delta]
+        tmp = [t[:k] for t in self.tmp]
+        prev = xb
+        for i in range(len(W)):
+            np.matmul(prev, W[i].T, out=z[i])  # z^l = w^l a^(l−1) + b^l: (m, n_l)
+            z[i] += b[i]
+            acts[i].forward_into(z[i], a[i])  # a^l = σ(z^l)
+            prev = a[i]
+        out = a[-1]
+        if out.shape[1] == 1:
+            self.predicted[offset : offset + k] = out[:, 0] > 0.5
+        else:
+            np.argmax(out, axis=1, out=self.predicted[offset : offset + k])
+        batch_cost = float(np.sum(net.cost.fn(out, yb)))
+        if not math.isfinite(batch_cost):
+            return batch_cost
+        # BP1: δ^L = ∇_a C ⊙ σ'(z^L), scaled by η/m so that BP3/BP4 give the update itself.
+        net.cost.delta_into(z[-1], out, yb, acts[-1], delta[-1], tmp[-1])
+        delta[-1] *= eta / k
+        for i in range(len(W) - 1, -1, -1):
+            if i > 0:
+                # BP2: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l), before w^(l+1) changes: (m, n_l)
+                np.matmul(delta[i], W[i], out=delta[i - 1])
+                acts[i - 1].delta_into(z[i - 1], a[i - 1], delta[i - 1], tmp[i - 1])
+            # BP4 summed over the mini-batch, times η/m: (η/m) Σ_x δ^x (a^(x,l−1))ᵀ
+            np.matmul(delta[i].T, a[i - 1] if i > 0 else xb, out=self.nabla_w[i])
+            self._apply(i, eta, delta[i], state)
+        return batch_cost
+
+    def _apply(self, i: int, eta: float, delta: Array, state: TrainState) -> None:
+        """w → (1 − ηλ/n) w − (η/m) Σ δ aᵀ (or the momentum form), b → b − (η/m) Σ δ."""
+        w, step_w = self.net.weights[i], self.nabla_w[i]
+        if self.momentum:
+            v = state.velocity_w[i]
+            v *= self.momentum
+            v -= step_w
+            if self.lmbda_over_n:
+                v -= (eta * self.lmbda_over_n) * w
+            w += v
+        else:
+            if self.lmbda_over_n:
+                w *= 1.0 - eta * self.lmbda_over_n
+            w -= step_w
+        if self.update_biases:
+            step_b = np.sum(delta, axis=0, out=self.nabla_b[i])  # BP3, times η/m
+            if self.momentum:
+                v = state.velocity_b[i]
+                v *= self.momentum
+                v -= step_b
+                self.net.biases[i] += v
+            else:
+                self.net.biases[i] -= step_b
+
+
+@contextlib.contextmanager
+def _blas_threads(threads: int | None, net: Network, m: int) -> Iterator[None]:
+    """Limit BLAS to ``threads`` (chosen from the matrix sizes when None) while training."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    if threads is None:
+        largest = m * max(a * b for a, b in itertools.pairwise(net.sizes))
+        threads = 1 if largest < SMALL_GEMM else None
+    with threadpool_limits(limits=threads, user_api="blas"):
+        yield
 
 
 def _update(

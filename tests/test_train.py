@@ -7,6 +7,7 @@ import pytest
 
 import bprop
 from bprop.train import Callback, epoch_order, schedule
+from tests.conftest import random_problem, valid_combinations
 
 
 def sigmoid(z):
@@ -231,3 +232,49 @@ def test_float32_training_stays_float32_and_tracks_float64():
     assert all(w.dtype == np.float32 for w in nets[np.float32].weights)
     for a, b in zip(nets[np.float32].weights, nets[np.float64].weights):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize(("hidden", "out", "cost"), valid_combinations())
+def test_fused_step_equals_the_plain_step(hidden, out, cost):
+    """The optimised path (buffers, δ scaled by η/m) = BP1–BP4 then the update, to rounding."""
+    nets = []
+    for fast in (True, False):
+        net, X, Y = random_problem(hidden, out, cost, 8, m=23)
+        labels = np.argmax(Y, axis=1) if cost != "quadratic" else None
+        history = net.SGD(
+            X,
+            labels if labels is not None and out == "softmax" else Y,
+            3,
+            5,
+            0.05,
+            lmbda=0.2,
+            momentum=0.5,
+            seed=2,
+            verbose=False,
+            fast=fast,
+        )
+        nets.append((net, history))
+    (a, ha), (b, hb) = nets
+    for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_allclose(p, q, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(ha.column("train_cost"), hb.column("train_cost"), rtol=1e-11)
+    assert ha.column("train_accuracy") == hb.column("train_accuracy")
+
+
+def test_fused_step_with_a_users_own_activation_and_float32():
+    softplus = bprop.Activation(
+        "softplus", lambda z: np.log1p(np.exp(z)), lambda z, a: 1 / (1 + np.exp(-z))
+    )
+    rng = np.random.default_rng(9)
+    X, y = rng.normal(size=(40, 5)), rng.integers(0, 3, 40)
+    for dtype, rtol in ((np.float64, 1e-11), (np.float32, 1e-4)):
+        nets = []
+        for fast in (True, False):
+            net = bprop.Network(
+                [5, 6, 3], softplus, output_activation="sigmoid", dtype=dtype, seed=4
+            )
+            net.SGD(X, y, 2, 8, 0.5, seed=1, verbose=False, fast=fast)
+            nets.append(net)
+        for p, q in zip(nets[0].weights, nets[1].weights):
+            assert p.dtype == dtype
+            np.testing.assert_allclose(p, q, rtol=rtol, atol=rtol / 10)
