@@ -34,6 +34,7 @@ Only NumPy is imported with the module; Pillow (``pip install "bprop[cli]"``) is
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -74,6 +75,7 @@ MIN_CONTRAST = 0.1
 #: Images with more pixels than this are refused before they are decoded (50 megapixels; a
 #: phone photo has 12–48).
 MAX_PIXELS = 50_000_000
+MAX_FILE_BYTES = 100 * 2**20
 
 _PILLOW_HINT = 'reading images needs Pillow: pip install "bprop[cli]"'
 
@@ -124,7 +126,13 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
         # One-argument form: str(error) is the message alone, as the CLI prints it.
         raise FileNotFoundError(f"image file not found: {p}")
 
-    with open(p, "rb") as fp:  # outside the try: a PermissionError is not a format error
+    with open(p, "rb") as f:  # outside the try: a PermissionError is not a format error
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"{p} is over {MAX_FILE_BYTES >> 20} MB: too large for an image to read")
+    # Pillow reads a chunk of whatever length the file declares; from memory such a read is
+    # bounded by the file's real size (a file object would allocate the declared length first).
+    with io.BytesIO(data) as fp:
         try:
             with warnings.catch_warnings():
                 # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that.

@@ -135,7 +135,10 @@ def _load_within_budget(loader, path, errors, monkeypatch):
     finally:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    assert peak < MEMORY_BUDGET, f"{peak} bytes allocated for a {path.stat().st_size}-byte file"
+    # An image's decoding works on a few float64 copies of its colour and alpha channels: about
+    # 80 bytes per pixel, bounded by the (lowered) pixel cap, never by what the file claims.
+    budget = 128 * images.MAX_PIXELS if loader is images.preprocess else MEMORY_BUDGET
+    assert peak < budget, f"{peak} bytes allocated for a {path.stat().st_size}-byte file"
 
 
 @pytest.mark.parametrize("name", sorted(LOADERS))
