@@ -95,6 +95,10 @@ def _quadratic(a: Array, y: Array) -> Array:
     return 0.5 * np.einsum("ij,ij->i", d, d)  # C_x = ½‖y − a‖²
 
 
+def _quadratic_nabla(a: Array, y: Array) -> Array:
+    return a - y  # ∇_a C_x = a − y
+
+
 def _cross_entropy(a: Array, y: Array) -> Array:
     # C_x = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)]
     return -(_xlogy(y, a) + _xlogy(1.0 - y, 1.0 - a)).sum(axis=1)
@@ -119,7 +123,7 @@ def _log_likelihood_nabla(a: Array, y: Array) -> Array:
 COSTS: dict[str, Cost] = {
     c.name: c
     for c in (
-        Cost("quadratic", _quadratic, lambda a, y: a - y),
+        Cost("quadratic", _quadratic, _quadratic_nabla),
         Cost(
             "cross-entropy",
             _cross_entropy,

@@ -1,0 +1,432 @@
+"""Diagnostics: watching the four equations slow learning down, on the user's own run.
+
+The seeds end with two insights, both read straight off the equations:
+
+* BP1, δ^L = ∇_a C ⊙ σ'(z^L): when an output neuron saturates (σ'(z^L) ≈ 0) its error — and so
+  by BP3/BP4 the gradient of its weights and bias — is tiny, however wrong the neuron is;
+* BP2, δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l): a small σ' in a layer shrinks the error passed to
+  the layers before it, so early layers starve (and BP4 adds: a weight whose input activation
+  a^(l−1)_k is near 0 learns slowly).
+
+:class:`Diagnostics` is a training callback that measures these effects on a fixed probe
+sample of the training data (1,000 examples, as Nielsen does in ch.5): at the start of
+training, at a few points within the first epoch (where the difference between costs shows
+most), and after every epoch.  Per layer l it records
+
+* the learning speed ‖∂C/∂b^l‖ and ‖∂C/∂w^l‖ (Nielsen ch.5's measure),
+* the mean over examples of ‖δ^l_x‖,
+* the fraction of saturated neurons, σ'(z)/max σ' < :data:`SATURATION` (sigmoid, tanh, softmax),
+  and for the output layer the fraction saturated on the *wrong* answer (|a − y| > ½),
+* the fraction of dead ReLUs (z ≤ 0 for every probe example, so σ' = 0 and δ = 0 for good),
+* the mean, standard deviation and largest |w| of the weights.
+
+:func:`warnings_for` turns a run's measurements into advice naming the insight and a remedy.
+Nothing here prints; the callback hands each new warning to an ``on_warning`` function.
+Everything recorded is plain JSON (:meth:`Diagnostics.to_dict`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from bprop.activations import Activation
+from bprop.costs import Cost
+from bprop.network import Network, feedforward_trace
+from bprop.train import Callback, EpochRecord, TrainState
+
+Array = np.ndarray
+
+FORMAT = "bprop-diagnostics"
+PROBE_SIZE = 1000
+#: A neuron is saturated when σ'(z) is below this fraction of σ's largest slope.
+SATURATION = 0.01
+#: Activations that saturate (σ' → 0 for large |z|).
+SATURATING = frozenset({"sigmoid", "tanh", "softmax"})
+#: Where within the first epoch (as fractions of it) the probe is measured as well: early,
+#: where the costs differ most. Each measurement costs about 2% of an epoch of the book's network.
+FIRST_EPOCH_POINTS = (0.01, 0.05, 0.2)
+
+#: Warn when this share of output neurons (over probe examples) is saturated on the wrong answer.
+SATURATED_WRONG_SHARE = 0.01
+#: Warn when the first layer's ‖∂C/∂b‖ is this many times smaller than the last layer's.
+VANISHING_RATIO = 10.0
+#: Warn when this share of a hidden layer's neurons is saturated before training.
+SATURATED_HIDDEN_SHARE = 0.3
+#: Warn when this share of a layer's ReLUs is dead.
+DEAD_SHARE = 0.25
+#: Warn when an epoch's training cost is this many times the lowest earlier one.
+RISING_COST = 1.5
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+
+def probe_sample(X: Any, y: Any, size: int = PROBE_SIZE, seed: int = 0) -> tuple[Array, Array]:
+    """A fixed random sample of ``size`` rows of ``(X, y)``, the same for every run.
+
+    The default seed does not depend on the run's seed, so two runs on the same data (say, the
+    quadratic and the cross-entropy cost) are measured on the same examples.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    n = len(X)
+    if n == 0:
+        raise ValueError("cannot draw a probe sample from 0 examples")
+    idx = np.sort(np.random.default_rng(seed).choice(n, size=min(size, n), replace=False))
+    return X[idx], y[idx]
+
+
+def measure(
+    weights: Sequence[Array],
+    biases: Sequence[Array],
+    acts: Sequence[Activation],
+    cost: Cost,
+    x: Array,
+    y: Array,
+) -> dict[str, Any]:
+    """One forward and one backward pass over ``x`` ``(m, n_1)``, ``y`` ``(m, n_L)``.
+
+    Returns a JSON-ready dict: ``cost`` (the mean C over the probe), ``accuracy`` (share of
+    argmax matches, or None for one output) and ``layers``, one dict per layer with weights,
+    input side first (see the module docstring for the keys).
+    """
+    m = len(x)
+    zs, activations = feedforward_trace(weights, biases, acts, x)
+    a_L = activations[-1]  # (m, n_L)
+    layers: list[dict[str, Any]] = [{} for _ in weights]
+    # BP1, with the cost's own simplification where it has one: (m, n_L)
+    delta = cost.delta(zs[-1], a_L, y, acts[-1])
+    # As in network.backprop, index -i counts layers back from the output: -1 is layer L.
+    for i in range(1, len(weights) + 1):
+        if i > 1:
+            # BP2 as rows: δ^l = (δ^(l+1) w^(l+1)) ⊙ σ'(z^l): (m, n_l)
+            delta = acts[-i].delta(zs[-i], activations[-i], delta @ weights[-i + 1])
+        nabla_b = delta.sum(axis=0) / m  # BP3: (n_l,)
+        nabla_w = delta.T @ activations[-i - 1] / m  # BP4: (n_l, n_(l−1))
+        layers[-i] = _layer_stats(
+            acts[-i], zs[-i], activations[-i], delta, nabla_b, nabla_w, weights[-i]
+        )
+        layers[-i]["layer"] = len(weights) - i + 2  # the book's numbering: 2 … L
+    if acts[-1].name in SATURATING:
+        wrong = np.abs(a_L - y) > 0.5
+        layers[-1]["saturated_wrong"] = float(np.mean(wrong & _saturated(acts[-1], zs[-1], a_L)))
+    accuracy = None
+    if a_L.shape[1] > 1:
+        accuracy = float(np.mean(np.argmax(a_L, axis=1) == np.argmax(y, axis=1)))
+    return {"cost": cost(a_L, y), "accuracy": accuracy, "layers": layers}
+
+
+def _saturated(act: Activation, z: Array, a: Array) -> Array:
+    """True where σ'(z) < SATURATION · max σ': (m, n_l)."""
+    return act.prime(z, a) < SATURATION * act.max_prime
+
+
+def _layer_stats(
+    act: Activation,
+    z: Array,
+    a: Array,
+    delta: Array,
+    nabla_b: Array,
+    nabla_w: Array,
+    w: Array,
+) -> dict[str, Any]:
+    return {
+        "activation": act.name,
+        "speed_b": float(np.linalg.norm(nabla_b)),
+        "speed_w": float(np.linalg.norm(nabla_w)),
+        "delta": float(np.mean(np.linalg.norm(delta, axis=1))),
+        "saturated": float(np.mean(_saturated(act, z, a))) if act.name in SATURATING else None,
+        "dead": float(np.mean(np.all(z <= 0, axis=0))) if act.name == "relu" else None,
+        "w_mean": float(np.mean(w)),
+        "w_std": float(np.std(w)),
+        "w_max": float(np.max(np.abs(w))),
+    }
+
+
+# -- the callback ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingWarning:
+    """Advice about a run: ``code`` names the problem, ``message`` the insight and a remedy.
+
+    ``position`` is where it first applied, in epochs of training (0 = before training).
+    """
+
+    code: str
+    message: str
+    position: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Diagnostics(Callback):
+    """Record the learning speed, saturation and weights of each layer while training.
+
+    Parameters
+    ----------
+    X_probe : array ``(m, n_in)``
+        The probe inputs (see :func:`probe_sample`); the training loop's callbacks do not see
+        the data, so the probe is given here.
+    Y_probe : array ``(m, n_out)`` or ``(m,)``
+        Their targets or class labels.
+    batches_per_epoch : int, optional
+        Mini-batches per epoch. When given, the probe is also measured at the fractions
+        :data:`FIRST_EPOCH_POINTS` of the first epoch.
+    on_warning : callable, optional
+        Called with each :class:`TrainingWarning` the first time it applies.
+    previous : dict, optional
+        :meth:`to_dict` of an interrupted run being resumed: its records are kept and its
+        warnings are not raised again.
+
+    Attributes
+    ----------
+    records : list of dict
+        One per measurement: ``position`` (epochs of training done), ``epoch``, ``batch``,
+        ``cost``, ``accuracy``, ``layers`` (see :func:`measure`); the records taken at an
+        epoch's end add ``eta``, ``train_cost`` and ``test_accuracy`` from the history.
+    """
+
+    def __init__(
+        self,
+        X_probe: Any,
+        Y_probe: Any,
+        *,
+        batches_per_epoch: int | None = None,
+        on_warning: Callable[[TrainingWarning], None] | None = None,
+        previous: dict[str, Any] | None = None,
+    ) -> None:
+        self.X_probe, self.Y_probe = X_probe, Y_probe
+        self.batches_per_epoch = batches_per_epoch
+        self.on_warning = on_warning
+        self.records: list[dict[str, Any]] = list((previous or {}).get("records", []))
+        self.warnings = [TrainingWarning(**w) for w in (previous or {}).get("warnings", [])]
+        self.meta: dict[str, Any] = {}
+        self._net: Network | None = None
+        self._x = self._y = np.empty(0)
+        points = sorted({round(f * (batches_per_epoch or 0)) for f in FIRST_EPOCH_POINTS})
+        self._first_epoch_batches = {b for b in points if 0 < b < (batches_per_epoch or 0)}
+
+    def __repr__(self) -> str:
+        return f"Diagnostics(probe={len(self.X_probe)} examples, {len(self.records)} records)"
+
+    def on_train_begin(self, net: Network, state: TrainState) -> None:
+        self._net = net
+        self._x = np.ascontiguousarray(self.X_probe, dtype=net.dtype)
+        self._y = net.targets(self.Y_probe, len(self._x))
+        out, cost = net.activations[-1], net.cost
+        self.meta = {
+            "sizes": list(net.sizes),
+            "activations": [a.name for a in net.activations],
+            "cost": cost.name,
+            # False when the cost cancels σ'(z^L) in BP1 (δ^L = a − y).
+            "output_delta_has_sigma_prime": out.name not in cost.exact_delta,
+            "probe_size": len(self._x),
+            "saturation_threshold": SATURATION,
+        }
+        self._record(state.epoch, state.batch, {})
+
+    def on_batch_end(self, state: TrainState) -> None:
+        if state.epoch == 0 and state.batch in self._first_epoch_batches:
+            self._record(0, state.batch, {})
+
+    def on_epoch_end(self, record: EpochRecord, net: Network, state: TrainState) -> None:
+        extra = {
+            "eta": record.eta,
+            "train_cost": record.train_cost,
+            "test_accuracy": record.test_accuracy,
+        }
+        self._record(record.epoch + 1, 0, extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything recorded, as JSON-ready data (what ``diagnostics.json`` holds)."""
+        return {
+            "format": FORMAT,
+            "version": 1,
+            **self.meta,
+            "records": self.records,
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+
+    def _record(self, epoch: int, batch: int, extra: dict[str, Any]) -> None:
+        net = self._net
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            stats = measure(net.weights, net.biases, net.activations, net.cost, self._x, self._y)
+        position = epoch + (batch / self.batches_per_epoch if self.batches_per_epoch else 0.0)
+        self.records.append(
+            {"position": position, "epoch": epoch, "batch": batch, **stats, **extra}
+        )
+        seen = {w.code for w in self.warnings}
+        for w in warnings_for(self.to_dict()):
+            if w.code not in seen:
+                self.warnings.append(w)
+                if self.on_warning is not None:
+                    self.on_warning(w)
+
+
+# -- warnings ----------------------------------------------------------------------------------
+
+
+def warnings_for(
+    diagnostics: dict[str, Any], history: dict[str, Any] | None = None
+) -> list[TrainingWarning]:
+    """The advice a run's measurements call for, each problem at most once.
+
+    Parameters
+    ----------
+    diagnostics : dict
+        :meth:`Diagnostics.to_dict` (the contents of ``diagnostics.json``).
+    history : dict, optional
+        :meth:`bprop.train.History.to_dict`; a ``"diverged"`` status raises the divergence
+        warning even when no measurement saw it.
+
+    Returns
+    -------
+    list of TrainingWarning
+        In the order the problems first appeared.
+    """
+    records = diagnostics.get("records", [])
+    found: dict[str, TrainingWarning] = {}
+    for rec in records:
+        for check in (_saturated_output, _saturated_hidden, _vanishing, _dead_relus):
+            w = check(diagnostics, rec)
+            if w is not None and w.code not in found:
+                found[w.code] = w
+    divergence = _divergence(records, history)
+    if divergence is not None:
+        found.setdefault(divergence.code, divergence)
+    return list(found.values())
+
+
+def describe_position(position: float) -> str:
+    """``0`` → "before training", ``0.2`` → "20% into epoch 0", ``3`` → "after epoch 2"."""
+    if position == 0:
+        return "before training"
+    if position == int(position):
+        return f"after epoch {int(position) - 1}"
+    return f"{position - int(position):.0%} into epoch {int(position)}"
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}" if share >= 0.01 else f"{share:.1%}"
+
+
+def _saturated_output(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
+    out = rec["layers"][-1]
+    share = out.get("saturated_wrong")
+    if not d.get("output_delta_has_sigma_prime") or share is None:
+        return None
+    if share < SATURATED_WRONG_SHARE:
+        return None
+    remedy = (
+        "the log-likelihood cost (--cost log-likelihood)"
+        if out["activation"] == "softmax"
+        else "the cross-entropy cost (--cost cross-entropy)"
+    )
+    return TrainingWarning(
+        "saturated-output",
+        f"{_percent(share)} of the output neurons' answers are saturated and wrong "
+        f"{describe_position(rec['position'])}: σ'(z^L) ≈ 0 while |a − y| > ½. With the "
+        f"{d.get('cost', 'quadratic')} cost, BP1 gives δ^L = (a − y) ⊙ σ'(z^L) ≈ 0 for them, "
+        "so by BP3 and BP4 their biases and weights barely learn: an output neuron that "
+        f"saturates learns slowly however wrong it is. Remedy: {remedy}, whose δ^L = a − y has "
+        "no σ'(z^L) factor.",
+        rec["position"],
+    )
+
+
+def _saturated_hidden(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
+    if rec["position"] != 0:
+        return None  # trained hidden neurons often saturate usefully; only the start is a fault
+    for layer in rec["layers"][:-1]:
+        share = layer.get("saturated")
+        if share is not None and share >= SATURATED_HIDDEN_SHARE:
+            return TrainingWarning(
+                "saturated-hidden",
+                f"{_percent(share)} of layer {layer['layer']}'s {layer['activation']} neurons "
+                "are saturated before training: with w ~ N(0, 1) a neuron with many inputs gets "
+                "a weighted input z of large spread, so σ'(z) ≈ 0 and by BP2 its δ ≈ 0 — it "
+                "learns slowly and starves any layers before it. Remedy: scaled initialisation "
+                "w ~ N(0, 1/n_in) (--init scaled).",
+                rec["position"],
+            )
+    return None
+
+
+def _vanishing(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
+    layers = rec["layers"]
+    first, last = layers[0], layers[-1]
+    slow, fast = first["speed_b"], last["speed_b"]
+    if not (math.isfinite(slow) and math.isfinite(fast)) or fast <= VANISHING_RATIO * slow:
+        return None
+    ratio = fast / slow if slow > 0 else math.inf
+    hidden = sorted({layer["activation"] for layer in layers[:-1]})
+    return TrainingWarning(
+        "vanishing-gradient",
+        f"layer {first['layer']} learns {ratio:.0f}× slower than layer {last['layer']} "
+        f"{describe_position(rec['position'])} (‖∂C/∂b‖ = {first['speed_b']:.2g} against "
+        f"{last['speed_b']:.2g}). By BP2, δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l): every layer's "
+        f"σ'(z) (at most ¼ for sigmoid; hidden layers here: {', '.join(hidden)}) shrinks the "
+        "error on its way back, so the early layers starve — the vanishing gradient problem. "
+        "Remedy: ReLU hidden layers with He initialisation (--activation relu --init he), or "
+        "at least scaled initialisation (--init scaled).",
+        rec["position"],
+    )
+
+
+def _dead_relus(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
+    for layer in rec["layers"]:
+        share = layer.get("dead")
+        if share is not None and share >= DEAD_SHARE:
+            return TrainingWarning(
+                "dead-relu",
+                f"{_percent(share)} of layer {layer['layer']}'s ReLU neurons are dead "
+                f"{describe_position(rec['position'])}: z ≤ 0 for every probe example, so "
+                "σ'(z) = 0 and by BP2 their δ is 0 — they never learn again. Remedy: a smaller "
+                "learning rate η, He initialisation (--init he), or leaky ReLU "
+                "(--activation leaky_relu).",
+                rec["position"],
+            )
+    return None
+
+
+def _divergence(
+    records: list[dict[str, Any]], history: dict[str, Any] | None
+) -> TrainingWarning | None:
+    eta = next((r["eta"] for r in reversed(records) if "eta" in r), None)
+    if history:
+        epochs = history.get("epochs")
+        eta = epochs[-1].get("eta", eta) if epochs else history.get("config", {}).get("eta", eta)
+    remedy = f"e.g. η = {eta / 10:g}" if isinstance(eta, (int, float)) else "e.g. a tenth of it"
+    advice = (
+        "the gradient steps overshoot the minimum instead of descending into it. Remedy: a "
+        f"smaller learning rate η, {remedy}."
+    )
+    if history and history.get("status") == "diverged":
+        return TrainingWarning(
+            "divergence", f"training diverged: the cost became NaN or infinite; {advice}", None
+        )
+    lowest = math.inf
+    for rec in records:
+        where = describe_position(rec["position"])
+        for cost in (rec["cost"], rec.get("train_cost")):
+            if cost is not None and not math.isfinite(cost):
+                return TrainingWarning(
+                    "divergence", f"the cost became {cost} {where}; {advice}", rec["position"]
+                )
+        cost = rec.get("train_cost")
+        if cost is None:
+            continue
+        if cost > RISING_COST * lowest:
+            return TrainingWarning(
+                "divergence",
+                f"the training cost rose from {lowest:.3g} to {cost:.3g} {where}; {advice}",
+                rec["position"],
+            )
+        lowest = min(lowest, cost)
+    return None
