@@ -1,0 +1,538 @@
+"""scikit-learn estimators over bprop's networks: :class:`BPClassifier` and :class:`BPRegressor`.
+
+Thin wrappers: ``fit`` builds a :class:`bprop.Network` ``[n_features, *hidden_layer_sizes,
+n_outputs]`` and trains it with :func:`bprop.train.sgd` — Nielsen's mini-batch SGD with his
+η (``eta``), λ (``lmbda``, L2 in the ``(1 − ηλ/n) w`` form) and mini-batch size m
+(``batch_size``). One epoch is one iteration: ``max_iter`` is the number of epochs,
+``loss_curve_`` the training cost C after each, ``n_iter_`` how many ran. The fitted network is
+``network_``.
+
+Defaults
+--------
+``BPClassifier``: sigmoid hidden layers, a softmax output layer and the log-likelihood cost
+(Nielsen ch.3), so ``predict_proba`` returns the softmax outputs; scaled initialisation
+w ~ N(0, 1/n_in); η = 0.5, m = 10, 30 epochs. For the book's first network pass
+``output_activation="sigmoid", cost="quadratic", init="standard", eta=3.0``.
+
+``BPRegressor``: sigmoid hidden layers, an identity output layer and the quadratic cost
+C = 1/(2n) Σ‖y − a‖²; η = 0.05, m = 10, 30 epochs. Targets may be 1-D or one column per
+output. Standardise targets of large magnitude (``TransformedTargetRegressor``) for plain SGD.
+
+Like scikit-learn's ``MLPClassifier``, training stops early when the training cost has not
+fallen by ``tol`` for ``n_iter_no_change`` epochs (``tol=None`` always runs ``max_iter``
+epochs), or, with ``early_stopping=True``, when the score on a held-out ``validation_fraction``
+of the data has not risen by ``tol``; the weights of the best validation epoch are then kept.
+
+Importing this module needs scikit-learn: ``pip install "bprop[sklearn]"``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import sys
+from typing import Any
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils import check_random_state
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import check_is_fitted, validate_data
+except ImportError as e:  # pragma: no cover - exercised with scikit-learn absent
+    raise ImportError(
+        'bprop.sklearn needs scikit-learn 1.6 or later: pip install "bprop[sklearn]"'
+    ) from e
+
+from bprop.activations import ACTIVATIONS
+from bprop.costs import COSTS
+from bprop.network import Network
+from bprop.train import Callback, TrainState, schedule, sgd
+
+__all__ = ["BPClassifier", "BPRegressor"]
+
+Array = np.ndarray
+_NO_Y = object()  # marks "no y given" apart from y=None, which validate_data must reject
+
+
+class _BPEstimator(BaseEstimator):
+    """What the classifier and the regressor share: building, training and early stopping.
+
+    Subclasses validate ``y`` and turn it into the network's targets in ``fit`` and
+    ``partial_fit``, and score a validation set (:meth:`_validation_score`).
+    """
+
+    # -- fitting --------------------------------------------------------------------------------
+
+    def _fit(self, X: Array, T: Array, n_outputs: int) -> _BPEstimator:
+        """Train a fresh network on inputs ``X`` ``(n, n_features)`` and targets ``T``."""
+        self._check_params()
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self._build(X.shape[1], n_outputs, seed)
+        X_val = T_val = None
+        if self.early_stopping:
+            X, X_val, T, T_val = train_test_split(
+                X,
+                T,
+                test_size=self.validation_fraction,
+                random_state=seed,
+                stratify=T if self._can_stratify(T) else None,
+            )
+        monitor = _Monitor(self, X_val, T_val)
+        history = self._sgd(X, T, self.max_iter, [monitor])
+        self.loss_curve_ = history.column("train_cost")
+        self.n_iter_ = len(history.epochs)
+        if self.early_stopping:
+            self.validation_scores_ = monitor.scores
+            self.best_validation_score_ = monitor.best_score
+            self.network_.weights, self.network_.biases = monitor.best_parameters
+        else:
+            self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else None
+        return self
+
+    def _partial_fit(self, X: Array, T: Array, n_outputs: int) -> _BPEstimator:
+        """One epoch over ``(X, T)``, continuing the network (built on the first call)."""
+        if not hasattr(self, "network_"):
+            self._check_params()
+            seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+            self._build(X.shape[1], n_outputs, seed)
+            self.loss_curve_, self.n_iter_ = [], 0
+        history = self._sgd(X, T, self.n_iter_ + 1, [])
+        self.loss_curve_ = [*self.loss_curve_, *history.column("train_cost")]
+        self.n_iter_ += len(history.epochs)
+        return self
+
+    def _can_stratify(self, T: Array) -> bool:
+        """Whether the validation split can hold every class in proportion (classifiers)."""
+        if not is_classifier(self):
+            return False
+        counts = np.bincount(T)
+        n_val = int(np.ceil(self.validation_fraction * len(T)))
+        return counts.min() >= 2 and len(counts) <= min(n_val, len(T) - n_val)
+
+    def _build(self, n_features: int, n_outputs: int, seed: int) -> None:
+        hidden = self.hidden_layer_sizes
+        sizes = [n_features, *((hidden,) if isinstance(hidden, numbers.Integral) else hidden)]
+        sizes.append(n_outputs)
+        self.network_ = Network(
+            sizes,
+            self.activation,
+            self.cost,
+            output_activation=self.output_activation,
+            init=self.init,
+            dtype=self.dtype,
+            seed=seed,
+        )
+        # Each epoch's order is a pure function of (seed, epoch): partial_fit continues it.
+        self._train_state = TrainState(seed=seed)
+
+    def _sgd(self, X: Array, T: Array, epochs: int, callbacks: list[Callback]) -> Any:
+        """Run :func:`bprop.train.sgd` up to epoch ``epochs`` from where training stands."""
+        if self.verbose:
+            callbacks = [*callbacks, _PrintLoss()]
+        return sgd(
+            self.network_,
+            X,
+            T,
+            epochs,
+            min(self.batch_size, len(X)),  # as MLPClassifier: m is clipped to n
+            schedule(self.schedule, float(self.eta), self.max_iter),
+            lmbda=float(self.lmbda),
+            momentum=float(self.momentum),
+            shuffle=self.shuffle,
+            callbacks=callbacks,
+            state=self._train_state,
+        )
+
+    def _check_params(self) -> None:
+        """Validate what the network and sgd() do not check themselves (at fit, not init)."""
+        hidden = self.hidden_layer_sizes
+        if isinstance(hidden, numbers.Integral):
+            hidden = (hidden,)
+        if not all(isinstance(h, numbers.Integral) and h >= 1 for h in hidden):
+            raise ValueError(
+                f"hidden_layer_sizes must list positive widths, e.g. (30,) or (100, 30); "
+                f"got {self.hidden_layer_sizes!r}"
+            )
+        _require(self.eta, "eta", "the learning rate η", low=0, strict=True)
+        _require(self.batch_size, "batch_size", "the mini-batch size m", low=1, integral=True)
+        _require(self.max_iter, "max_iter", "the number of epochs", low=1, integral=True)
+        _require(self.n_iter_no_change, "n_iter_no_change", "the patience", low=1, integral=True)
+        if self.tol is not None:
+            _require(self.tol, "tol", "the improvement tolerance", low=0)
+        if self.early_stopping and not 0 < self.validation_fraction < 1:
+            raise ValueError(
+                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}"
+            )
+
+    def _inputs(self, X: Any, reset: bool, y: Any = _NO_Y, **kw: Any) -> Any:
+        """validate_data at the boundary: X ``(n, n_features)`` as the network's float dtype."""
+        dtype = np.dtype(self.dtype).type
+        if y is _NO_Y:
+            return validate_data(self, X, reset=reset, dtype=dtype)
+        return validate_data(self, X, y, reset=reset, dtype=dtype, **kw)
+
+    # Pickle the network by the names of its activations and cost: the registered objects
+    # hold functions that the standard pickle cannot always find by name.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())  # a copy: it may be the instance dict itself
+        if isinstance(state.get("network_"), Network):
+            state["network_"] = _network_state(state["network_"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("network_"), dict):
+            state = {**state, "network_": _network_from_state(state["network_"])}
+        super().__setstate__(state)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        return tags
+
+
+class _Monitor(Callback):
+    """After each epoch: the stopping rules of MLPClassifier (training cost or validation score)."""
+
+    def __init__(self, est: _BPEstimator, X_val: Array | None, T_val: Array | None) -> None:
+        self.est, self.X_val, self.T_val = est, X_val, T_val
+        self.scores: list[float] = []
+        self.best_score = -np.inf
+        self.best_loss = np.inf
+        self.best_parameters: tuple[list[Array], list[Array]] | None = None
+        self.no_improvement = 0
+
+    def on_epoch_end(self, record: Any, net: Network, state: TrainState) -> None:
+        est, tol = self.est, self.est.tol
+        if est.early_stopping:
+            score = est._validation_score(self.X_val, self.T_val)
+            self.scores.append(score)
+            improved = tol is None or score >= self.best_score + tol
+            if score > self.best_score or self.best_parameters is None:
+                self.best_score = score
+                self.best_parameters = (
+                    [w.copy() for w in net.weights],
+                    [b.copy() for b in net.biases],
+                )
+        else:
+            improved = tol is None or record.train_cost <= self.best_loss - tol
+            self.best_loss = min(self.best_loss, record.train_cost)
+        self.no_improvement = 0 if improved else self.no_improvement + 1
+        if self.no_improvement >= est.n_iter_no_change:
+            state.stop_requested = True
+
+
+class _PrintLoss(Callback):
+    """``verbose=True``: one line per epoch, on stdout."""
+
+    def on_epoch_end(self, record: Any, net: Network, state: TrainState) -> None:
+        print(f"Epoch {record.epoch}: loss = {record.train_cost:.6f}", file=sys.stdout)
+
+
+def _network_state(net: Network) -> dict[str, Any] | Network:
+    """The network as plain data, or the network itself if it uses unregistered functions."""
+    names = [a.name for a in net.activations]
+    registered = all(ACTIVATIONS.get(n) is a for n, a in zip(names, net.activations))
+    if not registered or COSTS.get(net.cost.name) is not net.cost:
+        return net
+    return {
+        "sizes": list(net.sizes),
+        "activations": names,
+        "cost": net.cost.name,
+        "init": net.init,
+        "dtype": np.dtype(net.dtype).name,
+        "weights": net.weights,
+        "biases": net.biases,
+    }
+
+
+def _network_from_state(d: dict[str, Any]) -> Network:
+    net = Network(d["sizes"], d["activations"], d["cost"], init=d["init"], dtype=d["dtype"])
+    net.weights, net.biases = list(d["weights"]), list(d["biases"])
+    return net
+
+
+def _require(
+    value: Any, name: str, what: str, low: float, strict: bool = False, integral: bool = False
+) -> None:
+    kind = numbers.Integral if integral else numbers.Real
+    ok = isinstance(value, kind) and not isinstance(value, bool) and np.isfinite(value)
+    if not ok or value < low or (strict and value == low):
+        sign = ">" if strict else "≥"
+        noun = "a whole number" if integral else "a number"
+        raise ValueError(f"{name} ({what}) must be {noun} {sign} {low:g}, got {value!r}")
+
+
+# -- the estimators ----------------------------------------------------------------------------
+
+
+class BPClassifier(ClassifierMixin, _BPEstimator):
+    """A fully connected network classifier trained by bprop's mini-batch SGD.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default (30,)
+        Widths of the hidden layers; the input and output layers come from the data.
+    activation : str, default "sigmoid"
+        σ of the hidden layers: sigmoid, tanh, relu, leaky_relu or identity.
+    output_activation : str, default "softmax"
+        σ of the output layer (one neuron per class, two for a binary problem).
+    cost : str, default "log-likelihood"
+        quadratic, cross-entropy or log-likelihood (the last two need sigmoid/softmax outputs).
+    init : str, default "scaled"
+        standard, scaled, glorot or he (see :class:`bprop.Network`).
+    eta : float, default 0.5
+        The learning rate η.
+    lmbda : float, default 0.0
+        λ of L2 regularisation, applied as ``w → (1 − ηλ/n) w`` with n the training-set size.
+    momentum : float, default 0.0
+        μ in [0, 1).
+    batch_size : int, default 10
+        The mini-batch size m (clipped to the number of examples).
+    max_iter : int, default 30
+        The number of epochs.
+    schedule : str, default "constant"
+        η schedule: constant, cosine or step:EVERY:FACTOR.
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the data (stratified), stop when its accuracy has
+        not risen by ``tol`` for ``n_iter_no_change`` epochs, and keep the best epoch's weights.
+    validation_fraction : float, default 0.1
+    n_iter_no_change : int, default 10
+    tol : float or None, default 1e-4
+        None disables stopping before ``max_iter``.
+    shuffle : bool, default True
+        Shuffle the examples every epoch.
+    random_state : int, RandomState or None
+        Seeds the initial weights, the shuffling and the validation split.
+    dtype : {"float64", "float32"}, default "float64"
+    verbose : bool, default False
+        Print the training cost after each epoch.
+
+    Attributes
+    ----------
+    classes_ : array ``(n_classes,)``
+        The sorted class labels; output neuron j stands for ``classes_[j]``.
+    n_features_in_ : int
+    network_ : bprop.Network
+    loss_curve_ : list of float
+        The training cost after each epoch.
+    n_iter_ : int
+        Epochs run.
+    validation_scores_, best_validation_score_ : with ``early_stopping``
+        Accuracy on the held-out set after each epoch, and the best one.
+    best_loss_ : float
+        Without ``early_stopping``: the lowest training cost.
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (30,),
+        activation: str = "sigmoid",
+        output_activation: str | None = "softmax",
+        cost: str = "log-likelihood",
+        init: str = "scaled",
+        eta: float = 0.5,
+        lmbda: float = 0.0,
+        momentum: float = 0.0,
+        batch_size: int = 10,
+        max_iter: int = 30,
+        schedule: str = "constant",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float | None = 1e-4,
+        shuffle: bool = True,
+        random_state: Any = None,
+        dtype: str = "float64",
+        verbose: bool = False,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.cost = cost
+        self.init = init
+        self.eta = eta
+        self.lmbda = lmbda
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.schedule = schedule
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.dtype = dtype
+        self.verbose = verbose
+
+    def fit(self, X: Any, y: Any) -> BPClassifier:
+        """Train on ``X`` ``(n, n_features)`` and labels ``y`` ``(n,)`` (any sortable labels)."""
+        X, y = self._inputs(X, reset=True, y=y)
+        check_classification_targets(y)
+        self.classes_ = self._classes(np.unique(y))
+        return self._fit(X, np.searchsorted(self.classes_, y), len(self.classes_))
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> BPClassifier:
+        """One epoch of SGD over ``(X, y)``; pass every label in ``classes`` on the first call."""
+        first = not hasattr(self, "classes_")
+        if first and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        X, y = self._inputs(X, reset=first, y=y)
+        check_classification_targets(y)
+        if first:
+            self.classes_ = self._classes(np.unique(np.asarray(classes)))
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={classes!r} differs from the classes of the first partial_fit call, "
+                f"{self.classes_!r}"
+            )
+        unseen = ~np.isin(y, self.classes_)
+        if unseen.any():
+            raise ValueError(
+                f"y holds labels not in classes: {np.unique(y[unseen])!r}; pass every label "
+                "in classes= on the first call"
+            )
+        return self._partial_fit(X, np.searchsorted(self.classes_, y), len(self.classes_))
+
+    def predict(self, X: Any) -> Array:
+        """The predicted label of each row of ``X``: the class of the most activated output."""
+        check_is_fitted(self)
+        return self.classes_[self.network_.predict(self._inputs(X, reset=False))]
+
+    def predict_proba(self, X: Any) -> Array:
+        """Class probabilities ``(n, n_classes)``, columns in the order of ``classes_``.
+
+        Softmax outputs are returned as they are. Other outputs (e.g. the book's sigmoid
+        layer) are normalised so each row sums to 1, after shifting rows with negative
+        outputs (tanh, identity) up by their minimum; a row of equal outputs is uniform.
+        """
+        check_is_fitted(self)
+        a = self.network_.feedforward(self._inputs(X, reset=False))  # (n, n_classes)
+        if self.network_.activations[-1].name == "softmax":
+            return a
+        a = a - np.minimum(a.min(axis=1, keepdims=True), 0)
+        total = a.sum(axis=1, keepdims=True)
+        uniform = np.full_like(a, 1.0 / a.shape[1])
+        return np.divide(a, total, out=uniform, where=total > 0)
+
+    def predict_log_proba(self, X: Any) -> Array:
+        """The logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def _classes(self, classes: Array) -> Array:
+        if len(classes) < 2:
+            raise ValueError(
+                f"BPClassifier needs at least 2 classes in y, got one class: {classes!r}"
+            )
+        return classes
+
+    def _validation_score(self, X: Array, labels: Array) -> float:
+        return float(np.mean(self.network_.predict(X) == labels))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        tags.classifier_tags.multi_label = False
+        return tags
+
+
+class BPRegressor(RegressorMixin, _BPEstimator):
+    """A fully connected network regressor trained by bprop's mini-batch SGD.
+
+    The parameters are those of :class:`BPClassifier`, with regression defaults: an identity
+    output layer (one neuron per target), the quadratic cost and η = 0.05. With
+    ``early_stopping`` the validation score is R² and the split is not stratified.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+    n_outputs_ : int
+        Number of targets (columns of ``y``; 1 for a 1-D ``y``).
+    network_, loss_curve_, n_iter_, validation_scores_, best_validation_score_, best_loss_
+        As for :class:`BPClassifier`.
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (30,),
+        activation: str = "sigmoid",
+        output_activation: str | None = "identity",
+        cost: str = "quadratic",
+        init: str = "scaled",
+        eta: float = 0.05,
+        lmbda: float = 0.0,
+        momentum: float = 0.0,
+        batch_size: int = 10,
+        max_iter: int = 30,
+        schedule: str = "constant",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float | None = 1e-4,
+        shuffle: bool = True,
+        random_state: Any = None,
+        dtype: str = "float64",
+        verbose: bool = False,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.cost = cost
+        self.init = init
+        self.eta = eta
+        self.lmbda = lmbda
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.schedule = schedule
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.dtype = dtype
+        self.verbose = verbose
+
+    def fit(self, X: Any, y: Any) -> BPRegressor:
+        """Train on ``X`` ``(n, n_features)`` and targets ``y`` ``(n,)`` or ``(n, n_outputs)``."""
+        X, T = self._targets(X, y, reset=True)
+        return self._fit(X, T, self.n_outputs_)
+
+    def partial_fit(self, X: Any, y: Any) -> BPRegressor:
+        """One epoch of SGD over ``(X, y)``, continuing from the previous call."""
+        first = not hasattr(self, "network_")
+        X, T = self._targets(X, y, reset=first)
+        if not first and T.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {T.shape[1]} targets per row, expected {self.n_outputs_}")
+        return self._partial_fit(X, T, self.n_outputs_)
+
+    def predict(self, X: Any) -> Array:
+        """The network's output a^L for each row: ``(n,)``, or ``(n, n_outputs)`` if fitted so."""
+        check_is_fitted(self)
+        a = self.network_.feedforward(self._inputs(X, reset=False))  # (n, n_outputs)
+        a = a.astype(np.float64, copy=False)  # float64 predictions whatever the network's dtype
+        return a[:, 0] if self._y_1d else a
+
+    def _targets(self, X: Any, y: Any, reset: bool) -> tuple[Array, Array]:
+        X, y = self._inputs(X, reset=reset, y=y, multi_output=True, y_numeric=True)
+        if reset:
+            self._y_1d = y.ndim == 1
+        T = y.reshape(len(y), -1).astype(X.dtype, copy=False)  # (n, n_outputs)
+        if reset:
+            self.n_outputs_ = T.shape[1]
+        return X, T
+
+    def _validation_score(self, X: Array, T: Array) -> float:
+        return float(r2_score(T, self.network_.feedforward(X)))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags

@@ -1,0 +1,189 @@
+"""bprop.sklearn: scikit-learn's own estimator checks, and the wrappers against the core.
+
+The oracles: scikit-learn's estimator test suite (``parametrize_with_checks``); bprop's core
+``Network`` + ``sgd`` trained by hand with the same settings; and ``fit`` for ``max_iter``
+epochs against as many ``partial_fit`` calls (each epoch's order is a pure function of the seed
+and the epoch, so the two must give bit-identical weights).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# check_array_api_input runs only when SciPy's array API support is switched on, which SciPy
+# reads when it is first imported: set it before scikit-learn imports SciPy.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+pytest.importorskip("sklearn")
+
+from sklearn.datasets import load_iris
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import bprop
+from bprop.sklearn import BPClassifier, BPRegressor
+from bprop.train import sgd
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Small max_iter keeps the suite fast; the instances cover both output conventions, early
+# stopping, float32 and momentum. No check is skipped or expected to fail. (Two checks need
+# pandas and one needs SCIPY_ARRAY_API=1; scikit-learn itself skips them when those are absent.)
+CHECKED = [
+    BPClassifier(max_iter=10),
+    BPClassifier(max_iter=10, output_activation="sigmoid", cost="quadratic", eta=3.0),
+    BPClassifier(max_iter=10, early_stopping=True, n_iter_no_change=3, dtype="float32"),
+    BPRegressor(max_iter=10),
+    BPRegressor(max_iter=10, early_stopping=True, momentum=0.5, dtype="float32"),
+]
+
+
+# A validation split of one example (from the checks' tiny data sets) has no defined R².
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")
+@parametrize_with_checks(CHECKED)
+def test_sklearn_estimator_checks(estimator, check) -> None:
+    check(estimator)
+
+
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_import_without_sklearn_names_the_install_command() -> None:
+    code = "import sys; sys.modules['sklearn'] = None; import bprop.sklearn"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "ImportError" in result.stderr
+    assert 'pip install "bprop[sklearn]"' in result.stderr
+
+
+def test_fit_trains_the_network_the_core_would() -> None:
+    X, y = iris()
+    clf = BPClassifier(
+        hidden_layer_sizes=(7,), eta=0.3, lmbda=1.0, batch_size=16, max_iter=4, tol=None
+    )
+    clf.set_params(random_state=5).fit(X, y)
+    seed = np.random.RandomState(5).randint(np.iinfo(np.int32).max)
+    net = bprop.Network([4, 7, 3], "sigmoid", "log-likelihood", output_activation="softmax",
+                        init="scaled", seed=seed)  # fmt: skip
+    history = sgd(net, X, y, 4, 16, 0.3, lmbda=1.0, seed=seed)
+    for w, w_core in zip(clf.network_.weights, net.weights):
+        np.testing.assert_array_equal(w, w_core)
+    assert clf.loss_curve_ == history.column("train_cost")
+    assert clf.n_iter_ == 4
+    np.testing.assert_array_equal(clf.predict_proba(X), net.feedforward(X))
+
+
+def test_partial_fit_epochs_equal_fit() -> None:
+    X, y = iris()
+    params = {"max_iter": 3, "tol": None, "momentum": 0.5, "random_state": 0}
+    fitted = BPClassifier(**params).fit(X, y)
+    stepped = BPClassifier(**params)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        stepped.partial_fit(X, y)
+    for _ in range(3):
+        stepped.partial_fit(X, y, classes=[0, 1, 2])
+    for w, w_fit in zip(stepped.network_.weights, fitted.network_.weights):
+        np.testing.assert_array_equal(w, w_fit)
+    assert stepped.loss_curve_ == fitted.loss_curve_ and stepped.n_iter_ == 3
+    with pytest.raises(ValueError, match="labels not in classes"):
+        stepped.partial_fit(X, y + 1)
+
+
+def test_string_labels_and_probabilities() -> None:
+    X, y = iris()
+    names = np.array(["virginica", "setosa", "versicolor"])[y]
+    for output, cost in [("softmax", "log-likelihood"), ("sigmoid", "cross-entropy")]:
+        clf = BPClassifier(output_activation=output, cost=cost, random_state=0).fit(X, names)
+        assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+        p = clf.predict_proba(X)
+        np.testing.assert_allclose(p.sum(axis=1), 1.0)
+        np.testing.assert_array_equal(clf.classes_[p.argmax(axis=1)], clf.predict(X))
+        assert clf.score(X, names) > 0.9
+
+
+def test_binary_problem_uses_two_outputs() -> None:
+    X, y = iris()
+    clf = BPClassifier(random_state=0).fit(X[y < 2], y[y < 2] == 1)
+    assert clf.network_.sizes == (4, 30, 2)
+    assert clf.predict(X[:1]).dtype == bool and clf.predict_proba(X[:1]).shape == (1, 2)
+
+
+def test_early_stopping_keeps_the_best_epoch() -> None:
+    X, y = iris()
+    clf = BPClassifier(early_stopping=True, n_iter_no_change=3, max_iter=200, random_state=1)
+    clf.fit(X, y)
+    assert clf.n_iter_ < 200 and len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+
+
+def test_tol_stops_on_a_flat_training_cost_and_none_runs_every_epoch() -> None:
+    X, y = iris()
+    # The first epoch always improves on "no cost yet"; then two epochs without a fall of 10.
+    assert BPClassifier(tol=10.0, n_iter_no_change=2, random_state=0).fit(X, y).n_iter_ == 3
+    assert BPClassifier(tol=None, max_iter=12, random_state=0).fit(X, y).n_iter_ == 12
+
+
+def test_verbose_prints_the_cost_of_each_epoch(capsys) -> None:
+    X, y = iris()
+    BPClassifier(max_iter=2, verbose=True, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["Epoch 0", "Epoch 1"]
+
+
+def test_bad_parameters_fail_at_fit_with_a_clear_message() -> None:
+    X, y = iris()
+    clf = BPClassifier(activation="sigmod")  # init accepts anything: sklearn's convention
+    with pytest.raises(ValueError, match="Did you mean 'sigmoid'"):
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match=r"eta .* must be a number > 0"):
+        BPClassifier(eta=0).fit(X, y)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        BPClassifier(hidden_layer_sizes=(30, 0)).fit(X, y)
+
+
+def test_regressor_learns_a_smooth_function_and_several_outputs() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(400, 1))
+    Y = np.c_[np.sin(X[:, 0]), 0.5 * X[:, 0] ** 2 - 1]
+    reg = BPRegressor(hidden_layer_sizes=(20,), eta=0.1, max_iter=60, random_state=0)
+    assert reg.fit(X, Y[:, 0]).predict(X).shape == (400,)
+    assert reg.score(X, Y[:, 0]) > 0.95
+    assert reg.fit(X, Y).predict(X).shape == (400, 2) and reg.n_outputs_ == 2
+    assert reg.score(X, Y) > 0.9
+
+
+def test_pipeline_grid_search_and_pickle() -> None:
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), BPClassifier(max_iter=10, random_state=0))
+    grid = {"bpclassifier__eta": [0.1, 0.5], "bpclassifier__hidden_layer_sizes": [(5,), (20,)]}
+    search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
+    assert search.best_score_ > 0.85
+    restored = pickle.loads(pickle.dumps(search.best_estimator_))
+    np.testing.assert_array_equal(
+        restored.predict_proba(X), search.best_estimator_.predict_proba(X)
+    )
+
+
+def test_readme_examples_run_quickly() -> None:
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import sklearn_grid
+    finally:
+        sys.path.pop(0)
+    assert sklearn_grid.wine_grid(quick=True, n_jobs=1).best_score_ > 0.9
+    try:
+        search = sklearn_grid.mnist_grid(quick=True, n_jobs=1)
+    except FileNotFoundError:
+        pytest.skip("MNIST is not available here")
+    assert max(search.cv_results_["mean_test_score"]) > 0.75
