@@ -1,0 +1,75 @@
+"""The accuracy benchmark's smoke mode: a few seconds of real training on real MNIST.
+
+``benchmarks/accuracy.py --smoke`` trains each recipe's network briefly on the first 10,000
+training images and checks its test accuracy; the full benchmark (minutes) is not run here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bprop import datasets
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "accuracy.py"
+MNIST_RECIPES = ["book", "chapter3", "best-mnist"]
+
+
+def _require(name: str) -> None:
+    try:
+        datasets.dataset_dir(name, download=False, verify=False)
+    except datasets.DatasetNotFoundError as exc:
+        pytest.skip(f"{name} data not found (set BPROP_DATA_DIR or use a source checkout): {exc}")
+
+
+def _smoke(tmp_path: Path, recipes: list[str]) -> list[dict]:
+    out = tmp_path / "smoke.json"
+    cmd = [sys.executable, str(SCRIPT), "--smoke", "--no-download", "--json", str(out)]
+    proc = subprocess.run(
+        [*cmd, "--recipe", *recipes],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads(out.read_text())["results"]
+    assert [r["recipe"] for r in results] == recipes
+    # The Markdown table names the command that reproduces each row.
+    for r in results:
+        assert f"`{r['command']}`" in proc.stdout
+    return results
+
+
+def _check_sane(r: dict) -> None:
+    assert r["smoke"] is True
+    assert r["n_train"] == 10_000
+    assert r["passed"], r
+    # Far above chance (10%), below perfection: the network learnt something real.
+    assert r["smoke_min"] <= r["final_test_accuracy"] < 1.0
+    assert 0.5 < r["final_validation_accuracy"] < 1.0
+    assert 0 <= r["best_epoch"] < r["epochs"]
+    assert len(r["history"]) == r["epochs"]
+    assert r["history"][-1]["test_total"] == 10_000
+    assert r["history"][-1]["validation_total"] == 10_000
+    assert r["train_seconds"] > 0
+
+
+def test_smoke_mnist_recipes(tmp_path: Path) -> None:
+    _require("mnist")
+    results = _smoke(tmp_path, MNIST_RECIPES)
+    for r in results:
+        _check_sane(r)
+        assert r["final_test_accuracy"] >= 0.8
+
+
+def test_smoke_fashion_recipe(tmp_path: Path) -> None:
+    _require("fashion-mnist")
+    (r,) = _smoke(tmp_path, ["best-fashion"])
+    _check_sane(r)
+    assert r["final_test_accuracy"] >= 0.6
