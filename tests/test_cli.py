@@ -19,6 +19,12 @@ from bprop.cli import main
 QUICK = ["--limit", "2000", "--epochs", "2", "--no-progress", "--seed", "1"]
 
 
+@pytest.fixture(autouse=True)
+def _in_a_scratch_folder(tmp_path, monkeypatch):
+    """Runs that fail early would otherwise leave runs/<timestamp>/ folders in the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 def run(capsys, *argv):
     code = main(list(argv))
     out, err = capsys.readouterr()

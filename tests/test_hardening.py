@@ -31,6 +31,14 @@ from bprop.cli import main
 from tests.conftest import COSTS, HIDDEN, OUTPUT
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _in_a_scratch_folder(tmp_path, monkeypatch):
+    """Runs that fail early would otherwise leave runs/<timestamp>/ folders in the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
