@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 import bprop
 from bprop import datasets, images, serialize
 from bprop.cli import main
-from tests.conftest import COSTS, HIDDEN, OUTPUT
+from tests.conftest import COSTS, HIDDEN, OUTPUT, random_problem
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,15 +62,7 @@ def test_random_networks_pass_the_gradient_check(sizes, hidden, out, cost, m, se
         out = "sigmoid"
     if out == "softmax" and sizes[-1] == 1:
         sizes = [*sizes[:-1], 2]
-    rng = np.random.default_rng(seed)
-    net = bprop.Network(sizes, hidden, cost, output_activation=out, init="scaled", seed=seed)
-    X = rng.normal(size=(m, sizes[0]))
-    if cost == "quadratic":
-        Y = rng.normal(size=(m, sizes[-1]))
-    elif out == "softmax" or cost == "log-likelihood":
-        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], m)]
-    else:
-        Y = rng.uniform(0.05, 0.95, size=(m, sizes[-1]))
+    net, X, Y = random_problem(hidden, out, cost, seed, sizes=sizes, m=m)
     zs, _ = bprop.network.feedforward_trace(net.weights, net.biases, net.activations, X)
     kinked = [z for z, a in zip(zs, net.activations) if a.name in ("relu", "leaky_relu")]
     # A finite difference straddling a ReLU's kink measures no derivative: not a backprop bug.
