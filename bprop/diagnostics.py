@@ -36,7 +36,7 @@ import numpy as np
 
 from bprop.activations import Activation
 from bprop.costs import Cost
-from bprop.network import Network, feedforward_trace
+from bprop.network import Network, deltas, feedforward_trace
 from bprop.train import Callback, EpochRecord, TrainState
 
 Array = np.ndarray
@@ -97,20 +97,15 @@ def measure(
     m = len(x)
     zs, activations = feedforward_trace(weights, biases, acts, x)
     a_L = activations[-1]  # (m, n_L)
-    layers: list[dict[str, Any]] = [{} for _ in weights]
-    # BP1, with the cost's own simplification where it has one: (m, n_L)
-    delta = cost.delta(zs[-1], a_L, y, acts[-1])
-    # As in network.backprop, index -i counts layers back from the output: -1 is layer L.
-    for i in range(1, len(weights) + 1):
-        if i > 1:
-            # BP2 as rows: δ^l = (δ^(l+1) w^(l+1)) ⊙ σ'(z^l): (m, n_l)
-            delta = acts[-i].delta(zs[-i], activations[-i], delta @ weights[-i + 1])
+    layers: list[dict[str, Any]] = []
+    delta_all = deltas(weights, acts, cost, zs, activations, y)  # BP1, BP2: (m, n_l) each
+    for i, delta in enumerate(delta_all):
         nabla_b = delta.sum(axis=0) / m  # BP3: (n_l,)
-        nabla_w = delta.T @ activations[-i - 1] / m  # BP4: (n_l, n_(l−1))
-        layers[-i] = _layer_stats(
-            acts[-i], zs[-i], activations[-i], delta, nabla_b, nabla_w, weights[-i]
+        nabla_w = delta.T @ activations[i] / m  # BP4: (n_l, n_(l−1))
+        stats = _layer_stats(
+            acts[i], zs[i], activations[i + 1], delta, nabla_b, nabla_w, weights[i]
         )
-        layers[-i]["layer"] = len(weights) - i + 2  # the book's numbering: 2 … L
+        layers.append(stats | {"layer": i + 2})  # the book's numbering: 2 … L
     if acts[-1].name in SATURATING:
         wrong = np.abs(a_L - y) > 0.5
         layers[-1]["saturated_wrong"] = float(np.mean(wrong & _saturated(acts[-1], zs[-1], a_L)))

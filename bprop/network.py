@@ -89,6 +89,30 @@ def feedforward(
     return a
 
 
+def deltas(
+    weights: Sequence[Array],
+    acts: Sequence[Activation],
+    cost: Cost,
+    zs: Sequence[Array],
+    activations: Sequence[Array],
+    y: Array,
+) -> list[Array]:
+    """The error δ^l of every layer with weights, by BP1 and BP2, from a forward trace.
+
+    ``zs`` and ``activations`` are :func:`feedforward_trace`'s; ``y`` the targets
+    ``(m, n_L)``.  Returns ``delta[i]`` = δ^(i+2), shape ``(m, sizes[i+1])``: one row per
+    example (so BP3/BP4 summed over the examples, and per-example diagnostics, both read it).
+    """
+    delta: list[Array] = [np.empty(0)] * len(weights)
+    # BP1: δ^L = ∇_a C ⊙ σ'(z^L), one row per example: (m, n_L)
+    delta[-1] = cost.delta(zs[-1], activations[-1], y, acts[-1])
+    # As in Nielsen's code, index -l counts layers back from the output: -1 is layer L.
+    for i in range(2, len(weights) + 1):
+        # BP2: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l); as rows, δ^(l+1) w^(l+1): (m, n_l)
+        delta[-i] = acts[-i].delta(zs[-i], activations[-i], delta[-i + 1] @ weights[-i + 1])
+    return delta
+
+
 def backprop(
     weights: Sequence[Array],
     biases: Sequence[Array],
@@ -119,20 +143,13 @@ def backprop(
     """
     m = x.shape[0]
     zs, activations = feedforward_trace(weights, biases, acts, x)
-    nabla_b: list[Array] = [np.empty(0)] * len(weights)
-    nabla_w: list[Array] = [np.empty(0)] * len(weights)
-    # BP1: δ^L = ∇_a C ⊙ σ'(z^L), one row per example: (m, n_L)
-    delta = cost.delta(zs[-1], activations[-1], y, acts[-1])
-    # As in Nielsen's code, index -l counts layers back from the output: -1 is layer L.
-    for i in range(1, len(weights) + 1):
-        if i > 1:
-            # BP2: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l); as rows, δ^(l+1) w^(l+1): (m, n_l)
-            delta = acts[-i].delta(zs[-i], activations[-i], delta @ weights[-i + 1])
+    nabla_b, nabla_w = [], []
+    for delta, a_prev in zip(deltas(weights, acts, cost, zs, activations, y), activations):
         # BP3: ∂C/∂b^l = δ^l, averaged over the m examples: (n_l,)
-        nabla_b[-i] = delta.sum(axis=0) / m
+        nabla_b.append(delta.sum(axis=0) / m)
         # BP4: ∂C/∂w^l_jk = a^(l−1)_k δ^l_j, summed over examples as δᵀ a: (n_l, n_(l−1))
-        nabla_w[-i] = delta.T @ activations[-i - 1]
-        nabla_w[-i] /= m
+        nabla_w.append(delta.T @ a_prev)
+        nabla_w[-1] /= m
     return nabla_b, nabla_w, activations[-1]
 
 
