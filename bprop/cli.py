@@ -24,6 +24,9 @@ import numpy as np
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
 EXIT_INTERRUPTED = 130
+# Mini-batches between progress-bar updates and Ctrl-C checks in the compiled engine (the
+# NumPy engines report every mini-batch).
+PROGRESS_EVERY = 50
 
 
 class _Parser(argparse.ArgumentParser):
@@ -293,9 +296,10 @@ class _Reporter:
                 mininterval=0.2,
             )
 
-    def batch(self) -> None:
+    def batch(self, done: int) -> None:
+        """``done`` mini-batches of the epoch are trained."""
         if self.bar is not None:
-            self.bar.update(1)
+            self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -383,9 +387,12 @@ def _train(args: argparse.Namespace) -> int:
             reporter.start_epoch(state.epoch, state.batch)
 
         def on_batch_end(self, state: Any) -> None:
-            reporter.batch()
+            reporter.batch(state.batch)
             if stopper.requested:
                 state.stop_requested = True
+
+        def next_batch_end(self, state: Any) -> int:
+            return state.batch + PROGRESS_EVERY  # the bar and Ctrl-C need no more
 
         def on_epoch_end(self, record: Any, net: Any, state: Any) -> None:
             reporter.line(record.book_line())

@@ -28,6 +28,7 @@ Everything recorded is plain JSON (:meth:`Diagnostics.to_dict`).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -229,6 +230,12 @@ class Diagnostics(Callback):
     def on_batch_end(self, state: TrainState) -> None:
         if state.epoch == 0 and state.batch in self._first_epoch_batches:
             self._record(0, state.batch, {})
+
+    def next_batch_end(self, state: TrainState) -> int:
+        later = (
+            [b for b in self._first_epoch_batches if b > state.batch] if state.epoch == 0 else []
+        )
+        return min(later, default=sys.maxsize)
 
     def on_epoch_end(self, record: EpochRecord, net: Network, state: TrainState) -> None:
         extra = {

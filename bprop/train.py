@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bprop.activations import ACTIVATIONS, LEAKY_SLOPE
+from bprop.costs import COSTS
 from bprop.errors import DivergenceError
 from bprop.network import _decide, backprop, feedforward
 
@@ -40,6 +42,8 @@ Array = np.ndarray
 # Below this many multiply-adds per mini-batch product, a second BLAS thread costs more in
 # hand-over than it saves (the book's 784-30-10 with m = 10 does 235,200).
 SMALL_GEMM = 1_000_000
+# Mini-batches per call of the compiled engine: few enough that Ctrl-C is noticed at once.
+COMPILED_STRETCH = 256
 
 
 # -- learning-rate schedules -------------------------------------------------------------------
@@ -186,7 +190,19 @@ class Callback:
 
     def on_train_begin(self, net: Network, state: TrainState) -> None: ...
 
-    def on_batch_end(self, state: TrainState) -> None: ...
+    def on_batch_end(self, state: TrainState) -> None:
+        """Called after a mini-batch; ``state.batch`` mini-batches of the epoch are done."""
+
+    def next_batch_end(self, state: TrainState) -> int:
+        """The ``state.batch`` after which :meth:`on_batch_end` must run next.
+
+        The compiled engine trains stretches of mini-batches in one call and calls
+        ``on_batch_end`` only where a stretch ends; it ends stretches where a callback asks.
+        The default asks for every mini-batch; a callback that needs fewer (a progress bar,
+        a probe at set points) returns a later one and lets training run faster. The NumPy
+        engines call ``on_batch_end`` after every mini-batch whatever this returns.
+        """
+        return state.batch + 1
 
     def on_epoch_end(self, record: EpochRecord, net: Network, state: TrainState) -> None: ...
 
@@ -231,6 +247,7 @@ def sgd(
     history: History | None = None,
     fast: bool = True,
     blas_threads: int | None = None,
+    compiled: bool | None = None,
 ) -> History:
     """Train ``net`` in place by mini-batch SGD and return the :class:`History`.
 
@@ -272,6 +289,13 @@ def sgd(
         Threads for the BLAS matrix products while training; by default 1 when the products
         are too small to gain from more (the book's 784-30-10 with m = 10), else all cores.
         Needs threadpoolctl; without it BLAS keeps its own setting.
+    compiled : bool, optional
+        Run the fused step compiled with numba (``pip install "bprop[fast]"``), which removes
+        NumPy's per-call overhead where the matrices are small. None (the default) uses it
+        when numba is installed, the network's activations and cost are built-in ones and
+        the products are small (the same rule as ``blas_threads``); True insists on it
+        (ValueError when it cannot be used); False never uses it. Ignored when ``fast`` is
+        False. All engines agree to float rounding.
 
     Raises
     ------
@@ -314,7 +338,9 @@ def sgd(
         c.on_train_begin(net, state)
 
     # Overflow on the way to a NaN cost is reported once, as a DivergenceError, not as warnings.
-    run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, fast)
+    engine = _engine(net, mini_batch_size, fast, compiled)
+    run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, engine)
+    history.config["engine"] = engine
     with (
         np.errstate(over="ignore", invalid="ignore"),
         _blas_threads(blas_threads, net, mini_batch_size),
@@ -333,11 +359,12 @@ class _Run:
     The two agree to float rounding; a test checks it.
     """
 
-    def __init__(self, net, x, y, labels, m, lmbda_over_n, momentum, update_biases, fast):
+    def __init__(self, net, x, y, labels, m, lmbda_over_n, momentum, update_biases, engine):
         self.net, self.x, self.y, self.labels, self.m = net, x, y, labels, m
         self.lmbda_over_n, self.momentum, self.update_biases = lmbda_over_n, momentum, update_biases
-        self.step = self.fused_step if fast else self.plain_step
-        if fast:
+        self.step = self.plain_step if engine == "plain" else self.fused_step
+        self.engine = engine
+        if engine != "plain":
             dt, widths = net.dtype, net.sizes[1:]
             self.xb = np.empty((m, net.sizes[0]), dt)
             self.yb = np.empty((m, net.sizes[-1]), dt)
@@ -348,6 +375,15 @@ class _Run:
             self.nabla_w = [np.empty_like(w) for w in net.weights]
             self.nabla_b = [np.empty_like(b) for b in net.biases]
         self.predicted = np.empty(len(x), np.int64)
+        if engine == "numba":
+            from bprop import _compiled
+
+            self.codes = np.array([_compiled.ACTIVATION_CODES[f.name] for f in net.activations])
+            self.cost_code = _compiled.COST_CODES[net.cost.name]
+            self.exact = net.cost.is_exact(net.activations[-1])
+            self.row = np.empty(max(net.sizes[:-1]), net.dtype)
+            self.scalars = np.empty(8, net.dtype)
+            self.batch_costs = np.empty(-(-len(x) // m), np.float64)
 
     def loop(self, epochs, eta_at, lmbda, shuffle, callbacks, test, state, history) -> None:
         net, n, m = self.net, len(self.x), self.m
@@ -358,15 +394,34 @@ class _Run:
             order = epoch_order(state.seed, epoch, n, shuffle)
             last_good = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
             first, started = state.batch, time.perf_counter()
-            for k in range(first, n_batches):
-                rows = order[k * m : (k + 1) * m] if shuffle else slice(k * m, (k + 1) * m)
-                batch_cost = self.step(rows, eta, state, k * m)
+            k = first
+            while k < n_batches:
+                if self.engine == "numba":
+                    # A stretch of mini-batches in one compiled call, ending where a callback
+                    # asks to see the state (Callback.next_batch_end).
+                    stop = min(
+                        [n_batches, k + COMPILED_STRETCH]
+                        + [c.next_batch_end(state) for c in batch_hooks]
+                    )
+                    stop = max(stop, k + 1)
+                    done = self._compiled_step(order, k, stop, eta, state)
+                    for kb in range(k, done):
+                        state.cost_sum += float(self.batch_costs[kb])
+                    if done < stop:
+                        k, batch_cost = done, float(self.batch_costs[done])
+                    else:
+                        k, batch_cost = stop - 1, 0.0
+                else:
+                    rows = order[k * m : (k + 1) * m] if shuffle else slice(k * m, (k + 1) * m)
+                    batch_cost = self.step(rows, eta, state, k * m)
+                    if math.isfinite(batch_cost):
+                        state.cost_sum += batch_cost
                 if not math.isfinite(batch_cost):
                     net.weights[:], net.biases[:] = last_good
                     history.status = "diverged"
                     raise DivergenceError(_divergence_message(epoch, k, batch_cost, eta), history)
-                state.cost_sum += batch_cost
-                state.batch = k + 1
+                k += 1
+                state.batch = k
                 for c in batch_hooks:
                     c.on_batch_end(state)
                 if state.stop_requested:
@@ -386,6 +441,41 @@ class _Run:
                 history.status = "interrupted"
                 return
         history.status = "completed"
+
+    def _compiled_step(self, order: Array, first: int, last: int, eta: float, state) -> int:
+        """Mini-batches ``first`` … ``last − 1`` by the compiled kernel (:mod:`bprop._compiled`)."""
+        from bprop import _compiled
+
+        net = self.net
+        velocity = self.momentum != 0.0
+        return _compiled.train_batches(
+            self.x,
+            self.y,
+            order,
+            first,
+            last,
+            self.m,
+            float(eta),
+            float(self.lmbda_over_n),
+            float(self.momentum),
+            bool(self.update_biases),
+            tuple(net.weights),
+            tuple(net.biases),
+            tuple(state.velocity_w) if velocity else tuple(net.weights),
+            tuple(state.velocity_b) if velocity else tuple(net.biases),
+            self.codes,
+            float(LEAKY_SLOPE),
+            self.cost_code,
+            self.exact,
+            tuple(self.z),
+            tuple(self.a),
+            tuple(self.delta),
+            self.xb,
+            self.row,
+            self.scalars,
+            self.predicted,
+            self.batch_costs,
+        )
 
     def _count(self, state: TrainState, order: Array, start: int, stop: int) -> None:
         """Add the examples ``order[start:stop]`` to the running totals of the epoch."""
@@ -480,6 +570,32 @@ class _Run:
                 self.net.biases[i] += v
             else:
                 self.net.biases[i] -= step_b
+
+
+def _engine(net: Network, m: int, fast: bool, compiled: bool | None) -> str:
+    """Which mini-batch step trains ``net``: "plain", "fused" (NumPy) or "numba"."""
+    if not fast:
+        return "plain"
+    if compiled is False:
+        return "fused"
+    from bprop import _compiled
+
+    reason = None
+    if not _compiled.available():
+        reason = 'numba is not installed (pip install "bprop[fast]")'
+    elif any(ACTIVATIONS.get(f.name) is not f for f in net.activations):
+        reason = "the network has an activation of its own (only built-in ones are compiled)"
+    elif COSTS.get(net.cost.name) is not net.cost:
+        reason = "the network has a cost of its own (only built-in ones are compiled)"
+    elif any(f.name == "softmax" for f in net.activations[:-1]):
+        reason = "softmax is compiled only as the output layer"
+    if compiled is True:
+        if reason:
+            raise ValueError(f"cannot train with the compiled engine: {reason}")
+        return "numba"
+    if reason or m * max(a * b for a, b in itertools.pairwise(net.sizes)) >= SMALL_GEMM:
+        return "fused"
+    return "numba"
 
 
 @contextlib.contextmanager

@@ -5,8 +5,12 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
 import bprop
+from bprop import _compiled
+
+needs_numba = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 OUTPUT = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]

@@ -7,7 +7,7 @@ import pytest
 
 import bprop
 from bprop.train import Callback, epoch_order, schedule
-from tests.conftest import random_problem, valid_combinations
+from tests.conftest import needs_numba, random_problem, valid_combinations
 
 
 def sigmoid(z):
@@ -234,9 +234,14 @@ def test_float32_training_stays_float32_and_tracks_float64():
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
 
 
+ENGINES = ["fused", pytest.param("numba", marks=needs_numba)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("hidden", "out", "cost"), valid_combinations())
-def test_fused_step_equals_the_plain_step(hidden, out, cost):
-    """The optimised path (buffers, δ scaled by η/m) = BP1–BP4 then the update, to rounding."""
+def test_fast_engines_equal_the_plain_step(hidden, out, cost, engine):
+    """The optimised paths (buffers, δ scaled by η/m; compiled loops) = BP1–BP4 then the
+    update, to rounding, with momentum, L2 and a short last mini-batch."""
     nets = []
     for fast in (True, False):
         net, X, Y = random_problem(hidden, out, cost, 8, m=23)
@@ -252,7 +257,9 @@ def test_fused_step_equals_the_plain_step(hidden, out, cost):
             seed=2,
             verbose=False,
             fast=fast,
+            compiled=engine == "numba",
         )
+        assert history.config["engine"] == (engine if fast else "plain")
         nets.append((net, history))
     (a, ha), (b, hb) = nets
     for p, q in zip(a.weights + a.biases, b.weights + b.biases):
@@ -273,7 +280,8 @@ def test_fused_step_with_a_users_own_activation_and_float32():
             net = bprop.Network(
                 [5, 6, 3], softplus, output_activation="sigmoid", dtype=dtype, seed=4
             )
-            net.SGD(X, y, 2, 8, 0.5, seed=1, verbose=False, fast=fast)
+            history = net.SGD(X, y, 2, 8, 0.5, seed=1, verbose=False, fast=fast)
+            assert history.config["engine"] == ("fused" if fast else "plain")
             nets.append(net)
         for p, q in zip(nets[0].weights, nets[1].weights):
             assert p.dtype == dtype

@@ -1,0 +1,137 @@
+"""The numba engine: the same training as the NumPy engines, to float rounding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import bprop
+from bprop.errors import DivergenceError
+from bprop.train import Callback, TrainState
+from tests.conftest import needs_numba
+
+pytestmark = needs_numba
+
+
+def _train(engine: str, dtype=np.float64, callbacks=(), **kw):
+    rng = np.random.default_rng(11)
+    X, y = rng.random((53, 12)), rng.integers(0, 4, 53)
+    net = bprop.Network(
+        [12, 9, 7, 4], "tanh", "log-likelihood", output_activation="softmax", dtype=dtype, seed=5
+    )
+    options = {"seed": 3, "verbose": False, "callbacks": callbacks, "compiled": engine == "numba"}
+    history = net.SGD(X, y, 4, 6, 0.3, **(options | kw))
+    return net, history
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numba_engine_tracks_the_fused_engine_over_epochs(dtype):
+    """Four epochs of 9 mini-batches (the last one short), momentum and L2, in both dtypes."""
+    a, ha = _train("numba", dtype, lmbda=0.5, momentum=0.7)
+    b, hb = _train("fused", dtype, lmbda=0.5, momentum=0.7)
+    assert ha.config["engine"] == "numba" and hb.config["engine"] == "fused"
+    rtol = 1e-11 if dtype == np.float64 else 2e-4
+    for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+        assert p.dtype == dtype
+        np.testing.assert_allclose(p, q, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(ha.column("train_cost"), hb.column("train_cost"), rtol=rtol)
+    assert ha.column("train_accuracy") == hb.column("train_accuracy")
+
+
+def test_numba_engine_is_used_by_default_for_small_products_only():
+    _, h = _train("auto", compiled=None)
+    assert h.config["engine"] == "numba"
+    rng = np.random.default_rng(0)
+    net = bprop.Network([784, 800, 10], seed=0)
+    h = net.SGD(rng.random((130, 784)), rng.integers(0, 10, 130), 1, 128, 0.1, verbose=False)
+    assert h.config["engine"] == "fused"  # 128 × 784 × 800 multiply-adds: BLAS does better
+
+
+def test_numba_engine_refuses_what_it_cannot_compile():
+    softplus = bprop.Activation(
+        "softplus", lambda z: np.log1p(np.exp(z)), lambda z, a: 1 - np.exp(-a)
+    )
+    net = bprop.Network([3, 4, 2], softplus, seed=0)
+    X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="activation of its own"):
+        net.SGD(X, y, 1, 2, 0.1, verbose=False, compiled=True)
+    assert net.SGD(X, y, 1, 2, 0.1, verbose=False).config["engine"] == "fused"
+
+
+class _StopAt(Callback):
+    def __init__(self, batch: int) -> None:
+        self.batch = batch
+
+    def on_batch_end(self, state: TrainState) -> None:
+        if state.epoch == 1 and state.batch == self.batch:
+            state.stop_requested = True
+
+
+def test_numba_engine_stops_after_any_mini_batch_and_resumes_bit_identically():
+    whole, _ = _train("numba")
+    stop = _StopAt(4)
+    part, history = _train("numba", callbacks=[stop])
+    assert history.status == "interrupted" and history.state.batch == 4
+    rng = np.random.default_rng(11)
+    X, y = rng.random((53, 12)), rng.integers(0, 4, 53)
+    stop.batch = -1
+    part.SGD(
+        X,
+        y,
+        4,
+        6,
+        0.3,
+        seed=3,
+        verbose=False,
+        state=history.state,
+        history=history,
+        compiled=True,
+    )
+    for p, q in zip(whole.weights + whole.biases, part.weights + part.biases):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_numba_engine_reports_divergence_and_keeps_the_last_good_weights():
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(40, 3)) * 50, rng.normal(size=(40, 2)) * 50
+    net = bprop.Network([3, 5, 2], "relu", "quadratic", output_activation="identity", seed=0)
+    before = [w.copy() for w in net.weights]
+    messages = []
+    for compiled in (True, False):
+        with pytest.raises(DivergenceError, match="too large") as info:
+            net.SGD(X, Y, 3, 4, 5.0, verbose=False, compiled=compiled, seed=0)
+        assert info.value.history.status == "diverged"
+        for w, w0 in zip(net.weights, before):  # diverged in epoch 0: the weights it started with
+            np.testing.assert_array_equal(w, w0)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]  # the same epoch and mini-batch as the NumPy engine
+
+
+def test_numba_engine_runs_the_diagnostics_probes_at_the_same_mini_batches():
+    """Stretches end where a callback asks (Callback.next_batch_end), so the first epoch's
+    probes at 1%, 5% and 20% see the same weights as with the NumPy engine."""
+    from bprop.diagnostics import Diagnostics
+
+    rng = np.random.default_rng(2)
+    X, y = rng.random((600, 12)), rng.integers(0, 4, 600)
+    records = []
+    for compiled in (True, False):
+        d = Diagnostics(X[:50], y[:50], batches_per_epoch=100)
+        net = bprop.Network([12, 8, 4], "sigmoid", "cross-entropy", seed=1)
+        h = net.SGD(X, y, 2, 6, 0.5, seed=0, verbose=False, callbacks=[d], compiled=compiled)
+        assert h.config["engine"] == ("numba" if compiled else "fused")
+        records.append(d.records)
+    numba_records, numpy_records = records
+    assert [(r["epoch"], r["batch"]) for r in numba_records] == [
+        (0, 0),
+        (0, 1),
+        (0, 5),
+        (0, 20),
+        (1, 0),
+        (2, 0),
+    ]
+    assert [(r["epoch"], r["batch"]) for r in numpy_records] == [
+        (r["epoch"], r["batch"]) for r in numba_records
+    ]
+    for r, s in zip(numba_records, numpy_records):
+        np.testing.assert_allclose(r["layers"][0]["speed_b"], s["layers"][0]["speed_b"], rtol=1e-10)
