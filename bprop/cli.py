@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         _plot_parser,
         _report_parser,
         _sweep_parser,
+        _bench_parser,
     )
     for add in commands:
         p = add(sub)
@@ -162,6 +163,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "eval_on": "test",
     "shuffle": True,
     "update_biases": True,
+    "engine": "auto",
 }
 
 
@@ -206,6 +208,14 @@ def _train_parser(sub: Any) -> argparse.ArgumentParser:
         help="standard, scaled, glorot or he (default: standard, N(0,1))",
     )
     p.add_argument("--dtype", default=d["dtype"], choices=["float64", "float32"])
+    p.add_argument(
+        "--engine",
+        default=d["engine"],
+        choices=["auto", "numba", "numpy"],
+        help="the training step: compiled with numba (fastest for small networks), NumPy's "
+        "(least memory), or auto: numba when installed and the matrices are small "
+        "(default: auto)",
+    )
     p.add_argument(
         "--eta", type=_positive(float), default=d["eta"], help="learning rate η (default: 3.0)"
     )
@@ -423,6 +433,7 @@ def _train(args: argparse.Namespace) -> int:
                 update_biases=config["update_biases"],
                 test_data=(evaluation.X, evaluation.y),
                 seed=config["seed"],
+                compiled={"auto": None, "numba": True, "numpy": False}[config["engine"]],
                 # Diagnostics first, so that Report saves the epoch's fresh record.
                 callbacks=[c for c in (diagnostics, Report()) if c is not None],
                 verbose=False,
@@ -906,6 +917,39 @@ def _plot_and_report(args: argparse.Namespace, run: Path) -> None:
 
 
 # ---- plot and report: end ----
+
+
+# -- bench -------------------------------------------------------------------------------------
+
+BENCHMARKS = ("speed", "accuracy")
+
+
+def _bench_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "bench",
+        help="run a benchmark of a source checkout (speed or accuracy)",
+        description=(
+            "Run benchmarks/speed.py or benchmarks/accuracy.py of the source checkout this bprop "
+            "is installed from, passing the remaining arguments on "
+            "(bprop bench speed --help lists them)."
+        ),
+    )
+    p.add_argument("benchmark", choices=BENCHMARKS)
+    p.add_argument("arguments", nargs=argparse.REMAINDER, help="the benchmark's own arguments")
+    p.set_defaults(func=_bench)
+    return p
+
+
+def _bench(args: argparse.Namespace) -> int:
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / f"{args.benchmark}.py"
+    if not script.is_file():
+        raise FileNotFoundError(
+            f"benchmarks/{args.benchmark}.py is not next to this installation of bprop; the "
+            "benchmarks ship with the source: git clone the repository and pip install -e it"
+        )
+    return subprocess.call([sys.executable, str(script), *args.arguments])
 
 
 # ---- sweep: begin ----

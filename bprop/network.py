@@ -317,7 +317,7 @@ class Network:
                 f"inputs per row — got {x.shape}"
             )
         x = np.ascontiguousarray(x, dtype=self.dtype)
-        if not np.isfinite(x).all():
+        if not all_finite(x):
             raise ValueError("X contains NaN or infinite values; clean or impute them first")
         return x, single
 
@@ -330,7 +330,7 @@ class Network:
                 f"Y must hold numbers (targets or integer class labels), got dtype {y.dtype}; "
                 "encode text labels as 0 … n_out−1 first"
             )
-        if not np.isfinite(y).all():
+        if not all_finite(y):
             raise ValueError("Y contains NaN or infinite values")
         if y.ndim == 1 and n_out > 1:
             if y.dtype.kind not in "iub" and not np.all(np.mod(y, 1) == 0):
@@ -343,6 +343,17 @@ class Network:
                 f"Y must be targets of shape ({m}, {n_out}) or {m} class labels, got {y.shape}"
             )
         return np.ascontiguousarray(y, dtype=self.dtype)
+
+
+def all_finite(x: Array) -> bool:
+    """True when no entry of ``x`` is NaN or ±inf.
+
+    Checked through the minimum and maximum (NaN propagates through both, ±inf is an
+    extreme), so a training set is scanned without a temporary as large as itself.
+    """
+    if x.size == 0 or x.dtype.kind not in "fc":
+        return True
+    return bool(np.isfinite(np.min(x)) and np.isfinite(np.max(x)))
 
 
 def one_hot(labels: Array, n: int, dtype: Any = np.float64) -> Array:

@@ -20,6 +20,7 @@ a pure function of ``(seed, epoch)``.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import itertools
 import math
 import sys
@@ -578,10 +579,8 @@ def _engine(net: Network, m: int, fast: bool, compiled: bool | None) -> str:
         return "plain"
     if compiled is False:
         return "fused"
-    from bprop import _compiled
-
     reason = None
-    if not _compiled.available():
+    if importlib.util.find_spec("numba") is None:  # not imported unless it is used
         reason = 'numba is not installed (pip install "bprop[fast]")'
     elif any(ACTIVATIONS.get(f.name) is not f for f in net.activations):
         reason = "the network has an activation of its own (only built-in ones are compiled)"

@@ -1,0 +1,105 @@
+"""The speed benchmark's smoke mode, and ``bprop bench``.
+
+``benchmarks/speed.py --smoke`` runs every peer on 2,000 real MNIST images with one timed
+pass, each in its own process; the full benchmark (minutes) is not run here. The figures
+are not checked against targets (the machine is shared), only that each is measured and
+that the tables and the JSON say what was measured.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bprop import cli, datasets
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "speed.py"
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+    try:
+        datasets.dataset_dir("mnist", download=False, verify=False)
+    except datasets.DatasetNotFoundError as exc:
+        pytest.skip(f"MNIST not found: {exc}")
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    out = tmp_path_factory.mktemp("speed") / "speed.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--smoke",
+            "--configs",
+            "book,deep",
+            "--dtypes",
+            "float32",
+            "--peers",
+            "bprop,bprop-numpy,baseline,torch,sklearn",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(out.read_text()), proc.stdout
+
+
+def test_every_peer_is_measured_in_its_own_process(smoke):
+    data, _ = smoke
+    got = {(r["config"], r["peer"]): r for r in data["results"]}
+    assert set(got) == {
+        (c, p)
+        for c in ("book", "deep")
+        for p in ("bprop", "bprop-numpy", "baseline", "torch", "sklearn")
+    }
+    # scikit-learn's MLPClassifier has no quadratic cost: said, not measured.
+    assert got["book", "sklearn"]["seconds_per_epoch"] is None
+    assert "quadratic" in got["book", "sklearn"]["note"]
+    for key, r in got.items():
+        if key == ("book", "sklearn"):
+            continue
+        assert not r["error"], r
+        assert r["seconds_per_epoch"] > 0 and r["examples_timed"] >= 500
+        # Peak memory was read after loading the data, so it holds at least the images.
+        assert r["peak_rss_mb"] >= r["train_set_mb"] > 0
+    assert got["book", "bprop"]["engine"] in ("numba", "fused")
+    assert got["book", "bprop-numpy"]["engine"] == "fused"
+    assert got["deep", "torch"]["engine"] == "torch"
+
+
+def test_gemm_rate_and_blas_are_reported(smoke):
+    data, stdout = smoke
+    (gemm,) = data["gemm"].values()
+    assert gemm["rates"]["float32"] > 1e8  # FLOP/s
+    assert gemm["blas"] and gemm["blas"][0]["internal_api"]
+    assert "GFLOP/s" in stdout and "% of GEMM" in stdout
+
+
+def test_the_table_states_ratios_and_targets(smoke):
+    _, stdout = smoke
+    rows = [line for line in stdout.splitlines() if line.startswith("| book")]
+    assert len(rows) == 5
+    bprop_row = next(r for r in rows if "| bprop |" in r)
+    assert "| 1.000 |" in bprop_row  # bprop ÷ itself
+    assert "bprop ÷ per-example baseline ≤ 0.07:" in stdout
+    assert "peak RSS while training" in stdout
+
+
+def test_bprop_bench_runs_the_checkout_s_benchmark(capsys):
+    assert cli.main(["bench", "speed", "--configs", "nonsense"]) == 2  # argparse's own error
+
+
+def test_bprop_bench_without_a_checkout_says_what_to_do(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(cli, "__file__", str(tmp_path / "site-packages" / "bprop" / "cli.py"))
+    assert cli.main(["bench", "speed"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "git clone" in err
