@@ -1,6 +1,6 @@
 """Accuracy benchmark: train bprop's recipes on MNIST / Fashion-MNIST and report test accuracy.
 
-Recipes (all trained on the 50,000 training images; the last 10,000 of the original 60,000
+Recipes (trained on the 50,000 training images; the last 10,000 of the original 60,000
 training images are held out as the validation set, as in Nielsen's book; accuracy is reported
 on the 10,000 test images):
 
@@ -14,7 +14,9 @@ on the 10,000 test images):
 ``best-mnist`` / ``best-fashion``
     bprop's best fully connected recipes: ReLU hidden layers, softmax output with the
     log-likelihood cost, He initialisation, momentum, a cosine learning-rate schedule and L2,
-    in float32. Hyper-parameters were chosen on the validation set, never on the test set.
+    in float32. Hyper-parameters were chosen on the validation set, never on the test set;
+    the final network then trains on all 60,000 training images (train + validation), so
+    these runs report no validation accuracy and their "best epoch" is the last one.
 
 Usage::
 
@@ -84,6 +86,9 @@ class Recipe:
     smoke_epochs: int = 1  # --smoke trains this many epochs on SMOKE_TRAIN images
     smoke_min: float = 0.8  # test accuracy --smoke must reach (fraction)
     reference: str = ""
+    # True: once the hyper-parameters are chosen on the validation set, the final network
+    # trains on all 60,000 training images (train + validation) and is scored on the test set.
+    final_fit_on_all: bool = False
 
     def network(self, seed: int) -> bprop.Network:
         return bprop.Network(
@@ -116,6 +121,8 @@ class Recipe:
         if self.lmbda:
             parts.append(f"λ={self.lmbda:g}")
         parts += [f"{self.epochs} epochs", self.dtype]
+        if self.final_fit_on_all:
+            parts.append("trained on all 60,000 training images")
         return ", ".join(parts)
 
 
@@ -172,6 +179,7 @@ RECIPES: dict[str, Recipe] = {
             target=0.985,
             smoke_min=0.85,
             reference="issue target ≥ 98.5%",
+            final_fit_on_all=True,
         ),
         Recipe(
             name="best-fashion",
@@ -191,6 +199,7 @@ RECIPES: dict[str, Recipe] = {
             target=0.90,
             smoke_min=0.60,  # η = 0.1 with μ = 0.9 is noisy in one epoch
             reference="issue target ≥ 90%",
+            final_fit_on_all=True,
         ),
     )
 }
@@ -209,7 +218,7 @@ class Result:
     epochs: int
     final_test_accuracy: float
     final_validation_accuracy: float | None
-    best_epoch: int  # by validation accuracy (by test accuracy when there is no validation set)
+    best_epoch: int  # by validation accuracy (the last one when there is no validation set)
     best_validation_accuracy: float | None
     test_accuracy_at_best: float
     peak_test_accuracy: float  # the book's "at its peak" figure; optimistic, for comparison
@@ -296,21 +305,26 @@ def run(
     t0 = time.perf_counter()
     data = load(recipe, data_dir, download)
     load_seconds = time.perf_counter() - t0
-    train = data.train
+    train, validation = data.train, data.validation
     epochs = recipe.epochs
     if smoke:
         train = datasets.Split(train.X[:SMOKE_TRAIN], train.y[:SMOKE_TRAIN])
         epochs = recipe.smoke_epochs
+    elif recipe.final_fit_on_all and validation is not None:
+        train = datasets.Split(
+            np.concatenate([train.X, validation.X]), np.concatenate([train.y, validation.y])
+        )
+        validation = None
     if not quiet:
         print(
             f"== {recipe.name}{' (smoke)' if smoke else ''}: {data.name}, {recipe.describe()}, "
             f"seed {seed}; {len(train)} training images, "
-            f"{0 if data.validation is None else len(data.validation)} validation, "
+            f"{0 if validation is None else len(validation)} validation, "
             f"{len(data.test)} test",
             flush=True,
         )
     net = recipe.network(seed)
-    evaluate = Evaluate(data.validation, data.test, quiet=quiet)
+    evaluate = Evaluate(validation, data.test, quiet=quiet)
     t1 = time.perf_counter()
     net.SGD(
         train.X,
@@ -343,8 +357,9 @@ def summarise(
     test_acc = [r["test_correct"] / r["test_total"] for r in rows]
     has_val = rows[-1]["validation_correct"] is not None
     val_acc = [r["validation_correct"] / r["validation_total"] for r in rows] if has_val else None
-    chooser = val_acc if val_acc is not None else test_acc
-    best = int(np.argmax(chooser))  # the first epoch reaching the maximum
+    # The first epoch reaching the best validation accuracy; without a validation set, the
+    # last epoch (choosing by test accuracy would be choosing on the test set).
+    best = int(np.argmax(val_acc)) if val_acc is not None else len(rows) - 1
     peak = int(np.argmax(test_acc))
     final = test_acc[-1]
     threshold = recipe.smoke_min if smoke else recipe.target

@@ -73,3 +73,32 @@ def test_smoke_fashion_recipe(tmp_path: Path) -> None:
     (r,) = _smoke(tmp_path, ["best-fashion"])
     _check_sane(r)
     assert r["final_test_accuracy"] >= 0.6
+
+
+def test_a_final_fit_on_all_trains_on_60000_and_never_chooses_on_the_test_set() -> None:
+    _require("mnist")
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import accuracy
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    recipe = accuracy.Recipe(
+        name="tiny",
+        dataset="mnist",
+        sizes=(784, 10),
+        activation="sigmoid",
+        cost="cross-entropy",
+        init="scaled",
+        epochs=2,
+        mini_batch_size=100,
+        eta=0.5,
+        dtype="float32",
+        target=0.8,
+        final_fit_on_all=True,
+    )
+    r = accuracy.run(recipe, seed=0, quiet=True)
+    assert r.n_train == 60_000
+    assert r.final_validation_accuracy is None and r.best_validation_accuracy is None
+    assert r.best_epoch == 1  # the last epoch: no validation set to choose by
+    assert r.final_test_accuracy > 0.85
+    assert "all 60,000" in r.description
