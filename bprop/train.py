@@ -357,11 +357,12 @@ def sgd(
 class _Run:
     """The training loop over epochs and mini-batches, with its fixed context.
 
-    Two interchangeable mini-batch steps: :meth:`plain_step` is the textbook one — BP1–BP4 by
-    :func:`bprop.network.backprop`, then the update — and :meth:`fused_step` (the default) does
-    the same arithmetic in preallocated buffers, with δ^L scaled by η/m before it is
-    backpropagated (BP2 is linear in δ, so BP3 and BP4 then give η·∂C/∂b and η·∂C/∂w directly).
-    The two agree to float rounding; a test checks it.
+    Three interchangeable engines: :meth:`plain_step` is the textbook one — BP1–BP4 by
+    :func:`bprop.network.backprop`, then the update; :meth:`fused_step` does the same
+    arithmetic in preallocated buffers, with δ^L scaled by η/m before it is backpropagated
+    (BP2 is linear in δ, so BP3 and BP4 then give η·∂C/∂b and η·∂C/∂w directly); and
+    :meth:`_compiled_step` runs the fused step for stretches of mini-batches in one numba
+    function (:mod:`bprop._compiled`). All agree to float rounding; tests check it.
     """
 
     def __init__(self, net, x, y, labels, m, lmbda_over_n, momentum, update_biases, engine):
@@ -592,6 +593,8 @@ def _engine(net: Network, m: int, fast: bool, compiled: bool | None) -> str:
         reason = "the network has a cost of its own (only built-in ones are compiled)"
     elif any(f.name == "softmax" for f in net.activations[:-1]):
         reason = "softmax is compiled only as the output layer"
+    elif not all(p.flags.c_contiguous and p.dtype == net.dtype for p in net.weights + net.biases):
+        reason = "the network's weights or biases are not C-contiguous arrays of its dtype"
     if compiled is True:
         if reason:
             raise ValueError(f"cannot train with the compiled engine: {reason}")

@@ -135,3 +135,13 @@ def test_numba_engine_runs_the_diagnostics_probes_at_the_same_mini_batches():
     ]
     for r, s in zip(numba_records, numpy_records):
         np.testing.assert_allclose(r["layers"][0]["speed_b"], s["layers"][0]["speed_b"], rtol=1e-10)
+
+
+def test_numba_engine_is_skipped_for_weights_it_cannot_compile_for():
+    """A user may assign any array to net.weights[i]; the auto engine then uses NumPy's."""
+    net = bprop.Network([3, 4, 2], seed=0, dtype=np.float32)
+    net.weights[0] = np.asfortranarray(net.weights[0])
+    X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])
+    assert net.SGD(X, y, 1, 2, 0.1, verbose=False).config["engine"] == "fused"
+    with pytest.raises(ValueError, match="C-contiguous"):
+        net.SGD(X, y, 1, 2, 0.1, verbose=False, compiled=True)
