@@ -11,7 +11,8 @@ in the same order as :meth:`bprop.train._Run.fused_step`, written as loops —
 * BP3/BP4 summed over the mini-batch and applied at once, row by row of ``w^l``:
   ``w^l → (1 − ηλ/n) w^l − (η/m) Σ_x δ^(x,l) (a^(x,l−1))ᵀ`` (or the momentum form).
 
-The training rows are read through the epoch's index order, so no mini-batch is ever copied.
+Each mini-batch's rows are gathered through the epoch's index order into one preallocated
+buffer (the data set itself is never copied or shuffled).
 Only the built-in activations and costs are compiled (a user's own falls back to NumPy), and
 the engine is used only when numba is installed (``pip install "bprop[fast]"``).  Sums may be
 reassociated (vectorised), so results agree with the NumPy engines to float rounding, which a
