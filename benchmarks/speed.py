@@ -98,7 +98,8 @@ class Config:
         return f"{'-'.join(map(str, self.sizes))} {self.hidden}{out} {self.cost}, m={self.m}"
 
     def flops_per_example(self) -> int:
-        """Feedforward, BP2 and BP4: 2(3 Σ n_l n_(l−1) − n_1 n_0) multiply-adds × 2."""
+        """FLOPs of feedforward, BP2 and BP4 for one example: 2 (3 Σ n_l n_(l−1) − n_1 n_0),
+        two per multiply-add (BP2 stops at the first hidden layer: the inputs need no δ)."""
         products = [a * b for a, b in zip(self.sizes[:-1], self.sizes[1:])]
         return 2 * (3 * sum(products) - products[0])
 
@@ -418,7 +419,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     result.peak_rss_mb = _rss_mb("VmHWM")
     # bprop's epoch includes the diagnostics probe after it; the first pass of bprop compiles.
     timed = times[1:] if peer.startswith("bprop") and len(times) > 1 else times
-    result.epoch_times = [t * n / n_timed for t in times]
+    result.epoch_times = [t * N_TRAIN / n_timed for t in times]
     result.seconds_per_epoch = statistics.median(timed) * N_TRAIN / n_timed
     result.examples_timed = n_timed
     if n_timed < n:

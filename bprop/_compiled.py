@@ -231,6 +231,10 @@ def train_batches(
     scalars[1] = 1.0
     scalars[2] = slope
     zero, one, slope_t = scalars[0], scalars[1], scalars[2]
+    scalars[4] = 1.0 - eta * lmbda_over_n
+    scalars[5] = eta * lmbda_over_n
+    scalars[6] = momentum
+    shrink, decay, mu = scalars[4], scalars[5], scalars[6]
     for k in range(first, last):
         start = k * m
         kk = min(m, n - start)
@@ -290,10 +294,6 @@ def train_batches(
         for i in range(kk):
             for j in range(n_out):
                 dL[i, j] *= scale
-        scalars[4] = 1.0 - eta * lmbda_over_n
-        scalars[5] = eta * lmbda_over_n
-        scalars[6] = momentum
-        shrink, decay, mu = scalars[4], scalars[5], scalars[6]
         for l in range(L - 1, -1, -1):  # noqa: E741
             Wl, bl, dl = W[l], b[l], delta[l]
             rows_out, cols = Wl.shape

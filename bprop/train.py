@@ -578,6 +578,11 @@ class _Run:
                 self.net.biases[i] -= step_b
 
 
+def _largest_product(net: Network, m: int) -> int:
+    """Multiply-adds of the largest product of a mini-batch of m: m · max n_l n_(l−1)."""
+    return m * max(a * b for a, b in itertools.pairwise(net.sizes))
+
+
 def _engine(net: Network, m: int, fast: bool, compiled: bool | None) -> str:
     """Which mini-batch step trains ``net``: "plain", "fused" (NumPy) or "numba"."""
     if not fast:
@@ -599,7 +604,7 @@ def _engine(net: Network, m: int, fast: bool, compiled: bool | None) -> str:
         if reason:
             raise ValueError(f"cannot train with the compiled engine: {reason}")
         return "numba"
-    if reason or m * max(a * b for a, b in itertools.pairwise(net.sizes)) >= COMPILED_GEMM:
+    if reason or _largest_product(net, m) >= COMPILED_GEMM:
         return "fused"
     return "numba"
 
@@ -613,8 +618,7 @@ def _blas_threads(threads: int | None, net: Network, m: int) -> Iterator[None]:
         yield
         return
     if threads is None:
-        largest = m * max(a * b for a, b in itertools.pairwise(net.sizes))
-        threads = 1 if largest < SMALL_GEMM else None
+        threads = 1 if _largest_product(net, m) < SMALL_GEMM else None
     with threadpool_limits(limits=threads, user_api="blas"):
         yield
 
