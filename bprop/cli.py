@@ -165,6 +165,8 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "update_biases": True,
     "engine": "auto",
 }
+# --engine → sgd's `compiled`; "numba" is what run folders of bprop 0.1's numba engine say.
+_ENGINES = {"auto": None, "compiled": True, "numba": True, "numpy": False}
 
 
 def _train_parser(sub: Any) -> argparse.ArgumentParser:
@@ -211,10 +213,9 @@ def _train_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--engine",
         default=d["engine"],
-        choices=["auto", "numba", "numpy"],
-        help="the training step: compiled with numba (fastest for small networks), NumPy's "
-        "(least memory), or auto: numba when installed and the matrices are small "
-        "(default: auto)",
+        choices=["auto", "compiled", "numpy"],
+        help="the training step: compiled C (fastest for small networks), NumPy's, or auto: "
+        "compiled when bprop's C kernel is built and the matrices are small (default: auto)",
     )
     p.add_argument(
         "--eta", type=_positive(float), default=d["eta"], help="learning rate η (default: 3.0)"
@@ -433,7 +434,7 @@ def _train(args: argparse.Namespace) -> int:
                 update_biases=config["update_biases"],
                 test_data=(evaluation.X, evaluation.y),
                 seed=config["seed"],
-                compiled={"auto": None, "numba": True, "numpy": False}[config["engine"]],
+                compiled=_ENGINES[config["engine"]],
                 # Diagnostics first, so that Report saves the epoch's fresh record.
                 callbacks=[c for c in (diagnostics, Report()) if c is not None],
                 verbose=False,

@@ -20,7 +20,6 @@ a pure function of ``(seed, epoch)``.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import itertools
 import math
 import sys
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bprop import _compiled
 from bprop.activations import ACTIVATIONS, LEAKY_SLOPE
 from bprop.costs import COSTS
 from bprop.errors import DivergenceError
@@ -295,9 +295,10 @@ def sgd(
         are too small to gain from more (the book's 784-30-10 with m = 10), else all cores.
         Needs threadpoolctl; without it BLAS keeps its own setting.
     compiled : bool, optional
-        Run the fused step compiled with numba (``pip install "bprop[fast]"``), which removes
-        NumPy's per-call overhead where the matrices are small. None (the default) uses it
-        when numba is installed, the network's activations and cost are built-in ones and
+        Run the fused step compiled in C (``bprop/_kernel_step.h``, built when bprop is
+        installed), which removes NumPy's per-call overhead where the matrices are small.
+        None (the default) uses it when the kernel is built, the network's activations and
+        cost are built-in ones and
         each mini-batch product is under 4 million multiply-adds; True insists on it
         (ValueError when it cannot be used); False never uses it. Ignored when ``fast`` is
         False. All engines agree to float rounding.
@@ -361,7 +362,7 @@ class _Run:
     :func:`bprop.network.backprop`, then the update; :meth:`fused_step` does the same
     arithmetic in preallocated buffers, with δ^L scaled by η/m before it is backpropagated
     (BP2 is linear in δ, so BP3 and BP4 then give η·∂C/∂b and η·∂C/∂w directly); and
-    :meth:`_compiled_step` runs the fused step for stretches of mini-batches in one numba
+    :meth:`_compiled_step` runs the fused step for stretches of mini-batches in one C
     function (:mod:`bprop._compiled`). All agree to float rounding; tests check it.
     """
 
@@ -370,26 +371,33 @@ class _Run:
         self.lmbda_over_n, self.momentum, self.update_biases = lmbda_over_n, momentum, update_biases
         self.step = self.plain_step if engine == "plain" else self.fused_step
         self.engine = engine
+        self.predicted = np.empty(len(x), np.int64)
+        dt, widths = net.dtype, net.sizes[1:]
         if engine != "plain":
-            dt, widths = net.dtype, net.sizes[1:]
-            self.xb = np.empty((m, net.sizes[0]), dt)
-            self.yb = np.empty((m, net.sizes[-1]), dt)
             self.z = [np.empty((m, w), dt) for w in widths]
             self.a = [np.empty((m, w), dt) for w in widths]
             self.delta = [np.empty((m, w), dt) for w in widths]
+        if engine == "fused":
+            self.xb = np.empty((m, net.sizes[0]), dt)
+            self.yb = np.empty((m, net.sizes[-1]), dt)
             self.tmp = [np.empty((m, w), dt) for w in widths]
             self.nabla_w = [np.empty_like(w) for w in net.weights]
             self.nabla_b = [np.empty_like(b) for b in net.biases]
-        self.predicted = np.empty(len(x), np.int64)
-        if engine == "numba":
-            from bprop import _compiled
-
-            self.codes = np.array([_compiled.ACTIVATION_CODES[f.name] for f in net.activations])
-            self.cost_code = _compiled.COST_CODES[net.cost.name]
-            self.exact = net.cost.is_exact(net.activations[-1])
-            self.row = np.empty(max(net.sizes[:-1]), net.dtype)
-            self.scalars = np.empty(8, net.dtype)
+        if engine == "compiled":
             self.batch_costs = np.empty(-(-len(x) // m), np.float64)
+            self.compiled = _compiled.Step(
+                net,
+                x,
+                y,
+                m,
+                lmbda_over_n,
+                momentum,
+                update_biases,
+                (self.z, self.a, self.delta),
+                self.predicted,
+                self.batch_costs,
+                LEAKY_SLOPE,
+            )
 
     def loop(self, epochs, eta_at, lmbda, shuffle, callbacks, test, state, history) -> None:
         net, n, m = self.net, len(self.x), self.m
@@ -402,7 +410,7 @@ class _Run:
             first, started = state.batch, time.perf_counter()
             k = first
             while k < n_batches:
-                if self.engine == "numba":
+                if self.engine == "compiled":
                     # A stretch of mini-batches in one compiled call, ending where a callback
                     # asks to see the state (Callback.next_batch_end).
                     stop = min(
@@ -450,38 +458,7 @@ class _Run:
 
     def _compiled_step(self, order: Array, first: int, last: int, eta: float, state) -> int:
         """Mini-batches ``first`` … ``last − 1`` by the compiled kernel (:mod:`bprop._compiled`)."""
-        from bprop import _compiled
-
-        net = self.net
-        velocity = self.momentum != 0.0
-        return _compiled.train_batches(
-            self.x,
-            self.y,
-            order,
-            first,
-            last,
-            self.m,
-            float(eta),
-            float(self.lmbda_over_n),
-            float(self.momentum),
-            bool(self.update_biases),
-            tuple(net.weights),
-            tuple(net.biases),
-            tuple(state.velocity_w) if velocity else tuple(net.weights),
-            tuple(state.velocity_b) if velocity else tuple(net.biases),
-            self.codes,
-            float(LEAKY_SLOPE),
-            self.cost_code,
-            self.exact,
-            tuple(self.z),
-            tuple(self.a),
-            tuple(self.delta),
-            self.xb,
-            self.row,
-            self.scalars,
-            self.predicted,
-            self.batch_costs,
-        )
+        return self.compiled(order, first, last, float(eta), state)
 
     def _count(self, state: TrainState, order: Array, start: int, stop: int) -> None:
         """Add the examples ``order[start:stop]`` to the running totals of the epoch."""
@@ -584,14 +561,14 @@ def _largest_product(net: Network, m: int) -> int:
 
 
 def _engine(net: Network, m: int, fast: bool, compiled: bool | None) -> str:
-    """Which mini-batch step trains ``net``: "plain", "fused" (NumPy) or "numba"."""
+    """Which mini-batch step trains ``net``: "plain", "fused" (NumPy) or "compiled" (C)."""
     if not fast:
         return "plain"
     if compiled is False:
         return "fused"
     reason = None
-    if importlib.util.find_spec("numba") is None:  # not imported unless it is used
-        reason = 'numba is not installed (pip install "bprop[fast]")'
+    if not _compiled.available():
+        reason = "bprop's C kernel is not built (reinstall bprop where a C compiler is at hand)"
     elif any(ACTIVATIONS.get(f.name) is not f for f in net.activations):
         reason = "the network has an activation of its own (only built-in ones are compiled)"
     elif COSTS.get(net.cost.name) is not net.cost:
@@ -603,10 +580,10 @@ def _engine(net: Network, m: int, fast: bool, compiled: bool | None) -> str:
     if compiled is True:
         if reason:
             raise ValueError(f"cannot train with the compiled engine: {reason}")
-        return "numba"
+        return "compiled"
     if reason or _largest_product(net, m) >= COMPILED_GEMM:
         return "fused"
-    return "numba"
+    return "compiled"
 
 
 @contextlib.contextmanager

@@ -10,7 +10,9 @@ import pytest
 import bprop
 from bprop import _compiled
 
-needs_numba = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
+needs_kernel = pytest.mark.skipif(
+    not _compiled.available(), reason="bprop's C kernel is not built (no C compiler at install)"
+)
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 OUTPUT = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]

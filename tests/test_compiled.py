@@ -1,4 +1,4 @@
-"""The numba engine: the same training as the NumPy engines, to float rounding."""
+"""The compiled (C) engine: the same training as the NumPy engines, to float rounding."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 import bprop
 from bprop.errors import DivergenceError
 from bprop.train import Callback, TrainState
-from tests.conftest import needs_numba
+from tests.conftest import needs_kernel
 
-pytestmark = needs_numba
+pytestmark = needs_kernel
 
 
 def _train(engine: str, dtype=np.float64, callbacks=(), **kw):
@@ -19,17 +19,22 @@ def _train(engine: str, dtype=np.float64, callbacks=(), **kw):
     net = bprop.Network(
         [12, 9, 7, 4], "tanh", "log-likelihood", output_activation="softmax", dtype=dtype, seed=5
     )
-    options = {"seed": 3, "verbose": False, "callbacks": callbacks, "compiled": engine == "numba"}
+    options = {
+        "seed": 3,
+        "verbose": False,
+        "callbacks": callbacks,
+        "compiled": engine == "compiled",
+    }
     history = net.SGD(X, y, 4, 6, 0.3, **(options | kw))
     return net, history
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_numba_engine_tracks_the_fused_engine_over_epochs(dtype):
+def test_compiled_engine_tracks_the_fused_engine_over_epochs(dtype):
     """Four epochs of 9 mini-batches (the last one short), momentum and L2, in both dtypes."""
-    a, ha = _train("numba", dtype, lmbda=0.5, momentum=0.7)
+    a, ha = _train("compiled", dtype, lmbda=0.5, momentum=0.7)
     b, hb = _train("fused", dtype, lmbda=0.5, momentum=0.7)
-    assert ha.config["engine"] == "numba" and hb.config["engine"] == "fused"
+    assert ha.config["engine"] == "compiled" and hb.config["engine"] == "fused"
     rtol = 1e-11 if dtype == np.float64 else 2e-4
     for p, q in zip(a.weights + a.biases, b.weights + b.biases):
         assert p.dtype == dtype
@@ -38,16 +43,16 @@ def test_numba_engine_tracks_the_fused_engine_over_epochs(dtype):
     assert ha.column("train_accuracy") == hb.column("train_accuracy")
 
 
-def test_numba_engine_is_used_by_default_for_small_products_only():
+def test_compiled_engine_is_used_by_default_for_small_products_only():
     _, h = _train("auto", compiled=None)
-    assert h.config["engine"] == "numba"
+    assert h.config["engine"] == "compiled"
     rng = np.random.default_rng(0)
     net = bprop.Network([784, 800, 10], seed=0)
     h = net.SGD(rng.random((130, 784)), rng.integers(0, 10, 130), 1, 128, 0.1, verbose=False)
     assert h.config["engine"] == "fused"  # 128 × 784 × 800 multiply-adds: BLAS does better
 
 
-def test_numba_engine_refuses_what_it_cannot_compile():
+def test_compiled_engine_refuses_what_it_cannot_compile():
     softplus = bprop.Activation(
         "softplus", lambda z: np.log1p(np.exp(z)), lambda z, a: 1 - np.exp(-a)
     )
@@ -67,10 +72,10 @@ class _StopAt(Callback):
             state.stop_requested = True
 
 
-def test_numba_engine_stops_after_any_mini_batch_and_resumes_bit_identically():
-    whole, _ = _train("numba")
+def test_compiled_engine_stops_after_any_mini_batch_and_resumes_bit_identically():
+    whole, _ = _train("compiled")
     stop = _StopAt(4)
-    part, history = _train("numba", callbacks=[stop])
+    part, history = _train("compiled", callbacks=[stop])
     assert history.status == "interrupted" and history.state.batch == 4
     rng = np.random.default_rng(11)
     X, y = rng.random((53, 12)), rng.integers(0, 4, 53)
@@ -91,7 +96,7 @@ def test_numba_engine_stops_after_any_mini_batch_and_resumes_bit_identically():
         np.testing.assert_array_equal(p, q)
 
 
-def test_numba_engine_reports_divergence_and_keeps_the_last_good_weights():
+def test_compiled_engine_reports_divergence_and_keeps_the_last_good_weights():
     rng = np.random.default_rng(1)
     X, Y = rng.normal(size=(40, 3)) * 50, rng.normal(size=(40, 2)) * 50
     net = bprop.Network([3, 5, 2], "relu", "quadratic", output_activation="identity", seed=0)
@@ -107,7 +112,7 @@ def test_numba_engine_reports_divergence_and_keeps_the_last_good_weights():
     assert messages[0] == messages[1]  # the same epoch and mini-batch as the NumPy engine
 
 
-def test_numba_engine_runs_the_diagnostics_probes_at_the_same_mini_batches():
+def test_compiled_engine_runs_the_diagnostics_probes_at_the_same_mini_batches():
     """Stretches end where a callback asks (Callback.next_batch_end), so the first epoch's
     probes at 1%, 5% and 20% see the same weights as with the NumPy engine."""
     from bprop.diagnostics import Diagnostics
@@ -119,10 +124,10 @@ def test_numba_engine_runs_the_diagnostics_probes_at_the_same_mini_batches():
         d = Diagnostics(X[:50], y[:50], batches_per_epoch=100)
         net = bprop.Network([12, 8, 4], "sigmoid", "cross-entropy", seed=1)
         h = net.SGD(X, y, 2, 6, 0.5, seed=0, verbose=False, callbacks=[d], compiled=compiled)
-        assert h.config["engine"] == ("numba" if compiled else "fused")
+        assert h.config["engine"] == ("compiled" if compiled else "fused")
         records.append(d.records)
-    numba_records, numpy_records = records
-    assert [(r["epoch"], r["batch"]) for r in numba_records] == [
+    compiled_records, numpy_records = records
+    assert [(r["epoch"], r["batch"]) for r in compiled_records] == [
         (0, 0),
         (0, 1),
         (0, 5),
@@ -131,13 +136,13 @@ def test_numba_engine_runs_the_diagnostics_probes_at_the_same_mini_batches():
         (2, 0),
     ]
     assert [(r["epoch"], r["batch"]) for r in numpy_records] == [
-        (r["epoch"], r["batch"]) for r in numba_records
+        (r["epoch"], r["batch"]) for r in compiled_records
     ]
-    for r, s in zip(numba_records, numpy_records):
+    for r, s in zip(compiled_records, numpy_records):
         np.testing.assert_allclose(r["layers"][0]["speed_b"], s["layers"][0]["speed_b"], rtol=1e-10)
 
 
-def test_numba_engine_is_skipped_for_weights_it_cannot_compile_for():
+def test_compiled_engine_is_skipped_for_weights_it_cannot_compile_for():
     """A user may assign any array to net.weights[i]; the auto engine then uses NumPy's."""
     net = bprop.Network([3, 4, 2], seed=0, dtype=np.float32)
     net.weights[0] = np.asfortranarray(net.weights[0])
@@ -145,3 +150,32 @@ def test_numba_engine_is_skipped_for_weights_it_cannot_compile_for():
     assert net.SGD(X, y, 1, 2, 0.1, verbose=False).config["engine"] == "fused"
     with pytest.raises(ValueError, match="C-contiguous"):
         net.SGD(X, y, 1, 2, 0.1, verbose=False, compiled=True)
+
+
+class _Replace(Callback):
+    """Replaces w^2 after mini-batch 3 of epoch 0, as a user's callback may."""
+
+    def __init__(self, make) -> None:
+        self.make = make
+
+    def on_batch_end(self, state: TrainState) -> None:
+        if state.epoch == 0 and state.batch == 3:
+            self.net.weights[0] = self.make(self.net.weights[0])
+
+    def on_train_begin(self, net, state) -> None:
+        self.net = net
+
+
+def test_compiled_engine_follows_weights_a_callback_replaces():
+    """The kernel writes into whatever arrays net.weights holds when a stretch starts."""
+    nets = [
+        _train(engine, callbacks=[_Replace(lambda w: w * 0.5)])[0]
+        for engine in ("compiled", "fused")
+    ]
+    for p, q in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
+        np.testing.assert_allclose(p, q, rtol=1e-11, atol=1e-13)
+
+
+def test_compiled_engine_refuses_replaced_weights_it_cannot_write_into():
+    with pytest.raises(ValueError, match="C-contiguous float64"):
+        _train("compiled", callbacks=[_Replace(lambda w: np.asfortranarray(w))])

@@ -7,7 +7,7 @@ import pytest
 
 import bprop
 from bprop.train import Callback, epoch_order, schedule
-from tests.conftest import needs_numba, random_problem, valid_combinations
+from tests.conftest import needs_kernel, random_problem, valid_combinations
 
 
 def sigmoid(z):
@@ -234,7 +234,7 @@ def test_float32_training_stays_float32_and_tracks_float64():
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
 
 
-ENGINES = ["fused", pytest.param("numba", marks=needs_numba)]
+ENGINES = ["fused", pytest.param("compiled", marks=needs_kernel)]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -257,7 +257,7 @@ def test_fast_engines_equal_the_plain_step(hidden, out, cost, engine):
             seed=2,
             verbose=False,
             fast=fast,
-            compiled=engine == "numba",
+            compiled=engine == "compiled",
         )
         assert history.config["engine"] == (engine if fast else "plain")
         nets.append((net, history))
@@ -286,3 +286,16 @@ def test_fused_step_with_a_users_own_activation_and_float32():
         for p, q in zip(nets[0].weights, nets[1].weights):
             assert p.dtype == dtype
             np.testing.assert_allclose(p, q, rtol=rtol, atol=rtol / 10)
+
+
+def test_without_the_c_kernel_training_uses_numpy(monkeypatch):
+    """An install without a C compiler has no bprop._kernel: the auto engine is NumPy's and
+    insisting on the compiled one says why it cannot be had."""
+    from bprop import _compiled
+
+    monkeypatch.setattr(_compiled, "available", lambda: False)
+    net = bprop.Network([3, 4, 2], seed=0)
+    X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])
+    assert net.SGD(X, y, 1, 2, 0.1, verbose=False).config["engine"] == "fused"
+    with pytest.raises(ValueError, match="C kernel is not built"):
+        net.SGD(X, y, 1, 2, 0.1, verbose=False, compiled=True)
