@@ -12,7 +12,7 @@ class BuildKernel(build_ext):
     def build_extensions(self) -> None:
         unix = self.compiler.compiler_type == "unix"
         for ext in self.extensions:
-            ext.extra_compile_args = ["-O3", "-fopenmp-simd"] if unix else ["/O2"]
+            ext.extra_compile_args = ["-O3", "-fopenmp-simd"] if unix else []
         super().build_extensions()
 
 
@@ -21,7 +21,7 @@ setup(
         Extension(
             "bprop._kernel",
             sources=["bprop/_kernel.c"],
-            depends=["bprop/_kernel_step.h"],
+            depends=["bprop/_kernel_types.h", "bprop/_kernel_step.h"],
             optional=True,
         )
     ],

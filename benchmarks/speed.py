@@ -6,7 +6,7 @@ same number of threads (``--threads``, default: all cores):
 
 ``bprop``
     :func:`bprop.train.sgd` as ``bprop train`` runs it (the engine it picks by itself: the
-    compiled one for small products when numba is installed, else the fused NumPy step).
+    compiled C kernel for small products when it is built, else the fused NumPy step).
 ``bprop-numpy``
     bprop's fused NumPy engine (``compiled=False``), for comparison.
 ``bprop+diag``
@@ -231,6 +231,10 @@ def _run_bprop(cfg: Config, X, y, passes: int, variant: str, threads: int) -> tu
         blas_threads=None if threads == os.cpu_count() else threads,
     )
     engine = history.config["engine"]
+    if engine == "compiled":
+        from bprop import _compiled
+
+        engine += f" ({_compiled.instruction_set()})"
     if variant == "bprop+diag":
         # The probes' share of the training time, timed inside the run (all epochs, the
         # first one's extra probes included): steadier than comparing two noisy runs.

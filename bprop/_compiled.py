@@ -75,7 +75,6 @@ class _Net(ctypes.Structure):
         ("z", _pointers),
         ("a", _pointers),
         ("delta", _pointers),
-        ("row", ctypes.c_void_p),
         ("x", ctypes.c_void_p),
         ("y", ctypes.c_void_p),
         ("predicted", ctypes.POINTER(ctypes.c_int64)),
@@ -109,8 +108,28 @@ def _load() -> Any:
                 ctypes.c_int64,
                 ctypes.c_double,
             ]
+        library.bprop_isa.restype = ctypes.c_char_p
+        library.bprop_isa.argtypes = []
+        library.bprop_limit_isa.restype = ctypes.c_char_p
+        library.bprop_limit_isa.argtypes = [ctypes.c_int]
         _library = library
     return _library
+
+
+#: The kernel's versions, from the most basic one (any x86-64, or any CPU elsewhere).
+INSTRUCTION_SETS = ("generic", "avx2", "avx512")
+
+
+def instruction_set() -> str:
+    """The instruction set the kernel runs with: "avx512", "avx2" or "generic"."""
+    return _load().bprop_isa().decode()
+
+
+def limit_instruction_set(name: str | None) -> str:
+    """Run the kernel's version for at most ``name`` (None: the best this CPU runs), so that
+    every version can be tested on one machine.  Returns the one now in use."""
+    most = -1 if name is None else INSTRUCTION_SETS.index(name)
+    return _load().bprop_limit_isa(most).decode()
 
 
 def _addresses(arrays: Sequence[Array], dtype: np.dtype, shapes: Sequence[tuple]) -> Any:
@@ -159,13 +178,12 @@ class Step:
         )
         sizes = np.array(net.sizes, np.int64)
         codes = np.array([ACTIVATION_CODES[f.name] for f in net.activations], np.int32)
-        row = np.empty(max(net.sizes[:-1]), self.dtype)
         z, a, delta = buffers
         for array, rows in ((x, len(x)), (y, len(x))):
             if not (array.dtype == self.dtype and array.flags.c_contiguous and len(array) == rows):
                 raise ValueError("the compiled engine needs C-contiguous data of the net's dtype")
         # Everything the structure points into stays referenced by this object.
-        self._keep = [x, y, sizes, codes, row, z, a, delta, predicted, batch_costs]
+        self._keep = [x, y, sizes, codes, z, a, delta, predicted, batch_costs]
         self.c = _Net(
             layers=len(net.weights),
             m=m,
@@ -181,7 +199,6 @@ class Step:
             z=self._buffer_pointers(z, m),
             a=self._buffer_pointers(a, m),
             delta=self._buffer_pointers(delta, m),
-            row=row.ctypes.data,
             x=x.ctypes.data,
             y=y.ctypes.data,
             predicted=predicted.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),

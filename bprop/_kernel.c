@@ -3,8 +3,7 @@
  * in _kernel_step.h; bprop/_compiled.py calls it through ctypes.
  *
  * Built by setup.py as the extension module bprop._kernel (optional: without a C compiler
- * bprop trains with its NumPy engines).  On x86-64 with GCC, the entry points are compiled
- * for AVX-512, AVX2 and baseline x86-64, and the loader picks the one this CPU runs.
+ * bprop trains with its NumPy engines).  Needs GCC or Clang (vector extensions).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -34,42 +33,106 @@ struct bprop_net {
     void *const *w, *const *b;      /* the network's weights (n_l, n_(l-1)) and biases */
     void *const *vw, *const *vb;    /* their velocities (when momentum ≠ 0) */
     void *const *z, *const *a, *const *delta; /* buffers (m, n_l) */
-    void *row;                      /* a buffer as long as the widest layer's input */
     const void *x, *y;              /* training inputs (n, n_in) and targets (n, n_out) */
     int64_t *predicted;             /* the class picked for each example, by position */
     double *batch_costs;            /* Σ_x C_x of each mini-batch */
 };
 
-#if defined(__GNUC__) || defined(__clang__)
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "bprop's kernel needs GCC or Clang (vector extensions); bprop then trains with NumPy"
+#endif
 #define INLINE static inline __attribute__((always_inline))
 #define RESTRICT __restrict__
+
+#define JOIN_(name, type, isa) name##_##type##_##isa
+#define JOIN(name, type, isa) JOIN_(name, type, isa)
+
+typedef int64_t train_fn(const struct bprop_net *, const int64_t *, int64_t, int64_t, double);
+
+/* GCC on x86-64 compiles the step three times: for AVX-512 (x86-64-v4), AVX2 (x86-64-v3) and
+ * baseline x86-64; the first call picks the one this CPU runs.  Elsewhere: once, for the
+ * compiler's default target. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define MULTIVERSION 1
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4")
+#define ISA avx512
+#include "_kernel_types.h"
+#undef ISA
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v3")
+#define ISA avx2
+#include "_kernel_types.h"
+#undef ISA
+#pragma GCC pop_options
 #else
-#define INLINE static inline
-#define RESTRICT
+#define MULTIVERSION 0
 #endif
+#define ISA generic
+#include "_kernel_types.h"
+#undef ISA
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define KERNEL                                                                                \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+/* 2: AVX-512, 1: AVX2, 0: neither (or not x86-64 with GCC). */
+static int cpu_level(void)
+{
+#if MULTIVERSION
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("x86-64-v4") ? 2 : __builtin_cpu_supports("x86-64-v3") ? 1 : 0;
 #else
-#define KERNEL
+    return 0;
 #endif
+}
 
-#define REAL float
-#define EXP_OF expf
-#define TANH_OF tanhf
-#define NAME(name) name##_float
-#include "_kernel_step.h"
-#undef REAL
-#undef EXP_OF
-#undef TANH_OF
-#undef NAME
+static int level = -1; /* the version in use; −1: not chosen yet */
 
-#define REAL double
-#define EXP_OF exp
-#define TANH_OF tanh
-#define NAME(name) name##_double
-#include "_kernel_step.h"
+static int isa_level(void)
+{
+    if (level < 0)
+        level = cpu_level();
+    return level;
+}
+
+static const char *const isa_names[] = {"generic", "avx2", "avx512"};
+
+/* The instruction set the step runs with. */
+const char *bprop_isa(void)
+{
+    return isa_names[isa_level()];
+}
+
+/* Run the version for at most `most` (0, 1, 2 as above; −1: the CPU's best), so that tests
+ * can check every version this CPU can run against the NumPy engines. */
+const char *bprop_limit_isa(int most)
+{
+    const int top = cpu_level();
+    level = most < 0 || most > top ? top : most;
+    return isa_names[level];
+}
+
+/* Train on mini-batches first … last − 1 of the epoch ordered by `order` (see _kernel_step.h). */
+int64_t bprop_train_float(const struct bprop_net *net, const int64_t *order, int64_t first,
+                          int64_t last, double eta)
+{
+#if MULTIVERSION
+    static train_fn *const by_level[] = {train_float_generic, train_float_avx2, train_float_avx512};
+    return by_level[isa_level()](net, order, first, last, eta);
+#else
+    return train_float_generic(net, order, first, last, eta);
+#endif
+}
+
+int64_t bprop_train_double(const struct bprop_net *net, const int64_t *order, int64_t first,
+                           int64_t last, double eta)
+{
+#if MULTIVERSION
+    static train_fn *const by_level[] = {train_double_generic, train_double_avx2,
+                                         train_double_avx512};
+    return by_level[isa_level()](net, order, first, last, eta);
+#else
+    return train_double_generic(net, order, first, last, eta);
+#endif
+}
 
 /* A module with nothing in it, so that the library installs and imports like any
  * extension; its functions are reached through ctypes. */

@@ -1,7 +1,7 @@
 /* One stretch of mini-batches of bprop's fused training step, for one floating type.
  *
- * Included by _kernel.c once per type, with REAL (float or double), EXP_OF, TANH_OF and NAME(x)
- * (which appends the type's suffix) defined.  The equations, in the order of
+ * Included by _kernel_types.h once per type and instruction set, with REAL (float or double),
+ * EXP_OF, TANH_OF and NAME(x) (which appends the type's and instruction set's suffix) defined.  The equations, in the order of
  * bprop.train._Run.fused_step:
  *
  *   feedforward  z^l = w^l a^(l-1) + b^l,  a^l = σ(z^l)
@@ -32,11 +32,18 @@ INLINE REAL NAME(dot)(const REAL *RESTRICT u, const REAL *RESTRICT v, int64_t n)
     return s;
 }
 
-/* A vector of LANES numbers (32 bytes: one AVX2 register), loaded from
- * any address. */
-typedef REAL NAME(vec) __attribute__((vector_size(32), aligned(sizeof(REAL)), may_alias));
+#ifdef __AVX512F__
+#define VEC_BYTES 64 /* one AVX-512 register */
+#define BLOCK_ROWS 4 /* feedforward blocks of 4 × 4 sums: 16 of its 32 registers */
+#else
+#define VEC_BYTES 32 /* one AVX2 register, or two SSE ones */
+#define BLOCK_ROWS 2 /* 2 × 4 sums: 8 of AVX2's 16 registers */
+#endif
+
+/* A vector of LANES numbers, loaded from any address. */
+typedef REAL NAME(vec) __attribute__((vector_size(VEC_BYTES), aligned(sizeof(REAL)), may_alias));
 #define VEC NAME(vec)
-#define LANES ((int64_t)(32 / sizeof(REAL)))
+#define LANES ((int64_t)(VEC_BYTES / sizeof(REAL)))
 
 INLINE REAL NAME(lane_sum)(VEC v)
 {
@@ -46,82 +53,101 @@ INLINE REAL NAME(lane_sum)(VEC v)
     return s;
 }
 
-/* s[0..3] = x0 · w_j … w_(j+3) and s[4..7] = x1 · the same rows: a 2 × 4 block of z.  Eight
- * independent sums, each LANES wide, keep both FMA units busy, and each element loaded
- * serves 2 or 4 of them. */
-INLINE void NAME(block)(const REAL *RESTRICT x0, const REAL *RESTRICT x1,
-                        const REAL *RESTRICT w0, int64_t cols, REAL *RESTRICT s)
+/* s[4r + c] = x_r · w_c for r < R rows of the mini-batch and c < C rows of w (R ≤ BLOCK_ROWS,
+ * C ≤ 4; both constants where it is inlined): a block of z.  The R·C independent sums, each
+ * LANES wide, keep both FMA units busy, and each vector loaded serves C or R of them. */
+INLINE void NAME(block)(int R, int C, const REAL *const *x, const REAL *RESTRICT w0,
+                        int64_t cols, REAL *RESTRICT s)
 {
-    const REAL *RESTRICT w1 = w0 + cols, *RESTRICT w2 = w1 + cols, *RESTRICT w3 = w2 + cols;
-    VEC s00 = {0}, s01 = {0}, s02 = {0}, s03 = {0}, s10 = {0}, s11 = {0}, s12 = {0}, s13 = {0};
+    VEC acc[BLOCK_ROWS][4];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++)
+            acc[r][c] = (VEC){0};
     int64_t q = 0;
     for (; q + LANES <= cols; q += LANES) {
-        const VEC a0 = *(const VEC *)(x0 + q), a1 = *(const VEC *)(x1 + q);
-        const VEC b0 = *(const VEC *)(w0 + q), b1 = *(const VEC *)(w1 + q);
-        const VEC b2 = *(const VEC *)(w2 + q), b3 = *(const VEC *)(w3 + q);
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s02 += a0 * b2;
-        s03 += a0 * b3;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s12 += a1 * b2;
-        s13 += a1 * b3;
+        VEC wc[4];
+        for (int c = 0; c < C; c++)
+            wc[c] = *(const VEC *)(w0 + c * cols + q);
+        for (int r = 0; r < R; r++) {
+            const VEC a = *(const VEC *)(x[r] + q);
+            for (int c = 0; c < C; c++)
+                acc[r][c] += a * wc[c];
+        }
     }
-    s[0] = NAME(lane_sum)(s00), s[1] = NAME(lane_sum)(s01);
-    s[2] = NAME(lane_sum)(s02), s[3] = NAME(lane_sum)(s03);
-    s[4] = NAME(lane_sum)(s10), s[5] = NAME(lane_sum)(s11);
-    s[6] = NAME(lane_sum)(s12), s[7] = NAME(lane_sum)(s13);
-    for (; q < cols; q++) {
-        s[0] += x0[q] * w0[q], s[1] += x0[q] * w1[q], s[2] += x0[q] * w2[q];
-        s[3] += x0[q] * w3[q], s[4] += x1[q] * w0[q], s[5] += x1[q] * w1[q];
-        s[6] += x1[q] * w2[q], s[7] += x1[q] * w3[q];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++)
+            s[4 * r + c] = NAME(lane_sum)(acc[r][c]);
+    for (; q < cols; q++)
+        for (int r = 0; r < R; r++)
+            for (int c = 0; c < C; c++)
+                s[4 * r + c] += x[r][q] * w0[c * cols + q];
+}
+
+/* NAME(block) with R and C as constants, so that its sums live in registers. */
+INLINE void NAME(block_of)(int R, int C, const REAL *const *x, const REAL *RESTRICT w0,
+                           int64_t cols, REAL *RESTRICT s)
+{
+    if (C == 4) {
+        switch (R) {
+#if BLOCK_ROWS == 4
+        case 4:
+            NAME(block)(4, 4, x, w0, cols, s);
+            return;
+        case 3:
+            NAME(block)(3, 4, x, w0, cols, s);
+            return;
+#endif
+        case 2:
+            NAME(block)(2, 4, x, w0, cols, s);
+            return;
+        default:
+            NAME(block)(1, 4, x, w0, cols, s);
+            return;
+        }
+    }
+    switch (R) {
+#if BLOCK_ROWS == 4
+    case 4:
+        NAME(block)(4, 1, x, w0, cols, s);
+        return;
+    case 3:
+        NAME(block)(3, 1, x, w0, cols, s);
+        return;
+#endif
+    case 2:
+        NAME(block)(2, 1, x, w0, cols, s);
+        return;
+    default:
+        NAME(block)(1, 1, x, w0, cols, s);
+        return;
     }
 }
 
 /* z[i][j] = Σ_q in_i[q] w[j][q] + b[j] for the k rows of the mini-batch: z^l = w^l a^(l-1) + b^l.
  * The mini-batch goes in tiles that stay in the L1 cache while each row of w passes once;
- * within a tile, 2 rows of the mini-batch meet 4 rows of w at a time (an odd last row is
- * paired with itself). */
+ * within a tile, BLOCK_ROWS rows of the mini-batch meet 4 rows of w at a time. */
 INLINE void NAME(feedforward)(int64_t k, const REAL *base, const int64_t *idx,
                               const REAL *RESTRICT w, const REAL *RESTRICT b,
                               REAL *RESTRICT z, int64_t rows, int64_t cols)
 {
-    int64_t tile = (32768 / ((int64_t)sizeof(REAL) * cols)) & ~(int64_t)1;
-    tile = tile < 2 ? 2 : tile;
+    int64_t tile = 32768 / ((int64_t)sizeof(REAL) * cols);
+    tile = tile < BLOCK_ROWS ? BLOCK_ROWS : tile - tile % BLOCK_ROWS;
     for (int64_t i0 = 0; i0 < k; i0 += tile) {
         const int64_t i1 = i0 + tile < k ? i0 + tile : k;
-        int64_t j = 0;
-        for (; j + 3 < rows; j += 4) {
-            for (int64_t i = i0; i < i1; i += 2) {
-                const int pair = i + 1 < i1;
-                const REAL *x0 = NAME(row)(base, idx, i, cols);
-                const REAL *x1 = pair ? NAME(row)(base, idx, i + 1, cols) : x0;
-                REAL s[8];
-                NAME(block)(x0, x1, w + j * cols, cols, s);
-                for (int c = 0; c < 4; c++) {
-                    z[i * rows + j + c] = s[c] + b[j + c];
-                    if (pair)
-                        z[(i + 1) * rows + j + c] = s[4 + c] + b[j + c];
-                }
+        for (int64_t j = 0; j < rows;) {
+            const int C = rows - j >= 4 ? 4 : 1;
+            for (int64_t i = i0; i < i1; i += BLOCK_ROWS) {
+                const int R = i1 - i >= BLOCK_ROWS ? BLOCK_ROWS : (int)(i1 - i);
+                const REAL *x[BLOCK_ROWS];
+                REAL s[4 * BLOCK_ROWS];
+                for (int r = 0; r < R; r++)
+                    x[r] = NAME(row)(base, idx, i + r, cols);
+                NAME(block_of)(R, C, x, w + j * cols, cols, s);
+                for (int r = 0; r < R; r++)
+                    for (int c = 0; c < C; c++)
+                        z[(i + r) * rows + j + c] = s[4 * r + c] + b[j + c];
             }
-        }
-        for (; j < rows; j++) { /* the last rows of w, one at a time */
-            const REAL *RESTRICT wj = w + j * cols;
-            for (int64_t i = i0; i < i1; i += 2) {
-                const int pair = i + 1 < i1;
-                const REAL *RESTRICT x0 = NAME(row)(base, idx, i, cols);
-                const REAL *RESTRICT x1 = pair ? NAME(row)(base, idx, i + 1, cols) : x0;
-                REAL s0 = 0, s1 = 0;
-#pragma omp simd reduction(+ : s0, s1)
-                for (int64_t q = 0; q < cols; q++) {
-                    s0 += x0[q] * wj[q];
-                    s1 += x1[q] * wj[q];
-                }
-                z[i * rows + j] = s0 + b[j];
-                if (pair)
-                    z[(i + 1) * rows + j] = s1 + b[j];
-            }
+            j += C;
         }
     }
 }
@@ -211,61 +237,105 @@ INLINE void NAME(times_prime)(int code, REAL slope, const REAL *RESTRICT z,
     }
 }
 
-/* t = (row[q] if add else 0) + Σ_i c[i] x_i[q] for a group of 8, 4, 2 or 1 rows x_i of the
- * mini-batch: a piece of BP4 for one row j of w^l, c[i] = δ[i][j] (times η/m).  t goes to
- * row[q], or, for the last group of plain SGD, straight into the update w[q] −= t.  Fixed
- * group sizes keep each sum in a register while the loop over q is vectorised. */
-INLINE void NAME(add_rows)(int group, const REAL *const *x, const REAL *c, REAL *RESTRICT row,
-                           REAL *RESTRICT w, int64_t cols, int add)
+/* How BP4's step Δ = (η/m) Σ_x δ (a^(l-1))ᵀ changes the weights. */
+struct NAME(rule) {
+    int momentum, l2;
+    REAL shrink, decay, mu; /* 1 − ηλ/n, ηλ/n, μ */
+};
+
+/* w → w − Δ; with L2 w → (1 − ηλ/n) w − Δ; with momentum v → μv − Δ (− ηλ/n w), w → w + v:
+ * the NumPy engine's arithmetic, in its order, on LANES weights at once. */
+INLINE void NAME(apply)(const struct NAME(rule) *rule, REAL *RESTRICT w, REAL *RESTRICT v,
+                        VEC step)
 {
-/* One vectorised loop per group size and destination. */
-#define ADD_ROWS(sum)                                                                         \
-    do {                                                                                      \
-        if (w) {                                                                              \
-            _Pragma("omp simd") for (int64_t q = 0; q < cols; q++) w[q] -=                    \
-                (add ? row[q] : 0) + (sum);                                                   \
-        } else {                                                                              \
-            _Pragma("omp simd") for (int64_t q = 0; q < cols; q++) row[q] =                   \
-                (add ? row[q] : 0) + (sum);                                                   \
-        }                                                                                     \
-        return;                                                                               \
-    } while (0)
-    const REAL *RESTRICT x0 = x[0];
-    const REAL c0 = c[0];
-    if (group == 1)
-        ADD_ROWS(c0 * x0[q]);
-    const REAL *RESTRICT x1 = x[1];
-    const REAL c1 = c[1];
-    if (group == 2)
-        ADD_ROWS(c0 * x0[q] + c1 * x1[q]);
-    const REAL *RESTRICT x2 = x[2], *RESTRICT x3 = x[3];
-    const REAL c2 = c[2], c3 = c[3];
-    if (group == 4)
-        ADD_ROWS(c0 * x0[q] + c1 * x1[q] + c2 * x2[q] + c3 * x3[q]);
-    const REAL *RESTRICT x4 = x[4], *RESTRICT x5 = x[5], *RESTRICT x6 = x[6], *RESTRICT x7 = x[7];
-    const REAL c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
-    ADD_ROWS(c0 * x0[q] + c1 * x1[q] + c2 * x2[q] + c3 * x3[q] + c4 * x4[q] + c5 * x5[q] +
-             c6 * x6[q] + c7 * x7[q]);
-#undef ADD_ROWS
+    VEC wv = *(VEC *)w;
+    if (rule->momentum) {
+        VEC vv = *(VEC *)v * rule->mu - step;
+        if (rule->l2)
+            vv -= rule->decay * wv;
+        *(VEC *)v = vv;
+        *(VEC *)w = wv + vv;
+    } else if (rule->l2) {
+        *(VEC *)w = wv * rule->shrink - step;
+    } else {
+        *(VEC *)w = wv - step;
+    }
 }
 
-/* Σ_i δ[i][j] in_i over the k rows of the mini-batch: row j of δᵀ a^(l-1), BP4 summed over
- * the mini-batch (δ is already times η/m), into row, or subtracted from w_j (plain SGD). */
-INLINE void NAME(column_times_rows)(int64_t k, const REAL *RESTRICT d, int64_t j, int64_t rows,
-                                    const REAL *base, const int64_t *idx, REAL *RESTRICT row,
-                                    REAL *RESTRICT wj, int64_t cols)
+/* The same for one weight. */
+INLINE void NAME(apply_one)(const struct NAME(rule) *rule, REAL *w, REAL *v, REAL step)
 {
-    for (int64_t i = 0; i < k;) {
-        const int64_t left = k - i;
-        const int group = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-        const REAL *x[8];
-        REAL c[8];
-        for (int g = 0; g < group; g++) {
-            x[g] = NAME(row)(base, idx, i + g, cols);
-            c[g] = d[(i + g) * rows + j];
+    if (rule->momentum) {
+        REAL vv = *v * rule->mu - step;
+        if (rule->l2)
+            vv -= rule->decay * *w;
+        *v = vv;
+        *w += vv;
+    } else if (rule->l2) {
+        *w = *w * rule->shrink - step;
+    } else {
+        *w -= step;
+    }
+}
+
+/* BP4 summed over the mini-batch, and the update, for J rows of w^l (from w_j, velocities v_j)
+ * and Q vectors of columns from q (J ≤ 4, Q ≤ 4; constants where inlined):
+ * Δ[c][q] = Σ_i δ[i][j + c] in_i[q], δ already times η/m.  The J·Q sums stay in registers
+ * over the whole mini-batch; each vector of in_i loaded serves J of them. */
+INLINE void NAME(bp4_block)(int J, int Q, int64_t k, const REAL *base, const int64_t *idx,
+                            const REAL *RESTRICT d, int64_t rows, int64_t j, int64_t q,
+                            REAL *RESTRICT w, REAL *RESTRICT v, int64_t cols,
+                            const struct NAME(rule) *rule)
+{
+    VEC acc[4][4];
+    for (int c = 0; c < J; c++)
+        for (int t = 0; t < Q; t++)
+            acc[c][t] = (VEC){0};
+    for (int64_t i = 0; i < k; i++) {
+        const REAL *RESTRICT in = NAME(row)(base, idx, i, cols) + q;
+        const REAL *RESTRICT di = d + i * rows + j;
+        VEC a[4];
+        for (int t = 0; t < Q; t++)
+            a[t] = *(const VEC *)(in + t * LANES);
+        for (int c = 0; c < J; c++)
+            for (int t = 0; t < Q; t++)
+                acc[c][t] += di[c] * a[t];
+    }
+    for (int c = 0; c < J; c++)
+        for (int t = 0; t < Q; t++) {
+            const int64_t at = (j + c) * cols + q + t * LANES;
+            NAME(apply)(rule, w + at, v + at, acc[c][t]);
         }
-        NAME(add_rows)(group, x, c, row, i + group == k ? wj : NULL, cols, i > 0);
-        i += group;
+}
+
+/* BP4 and the update for all of w^l (n_l rows of n_(l-1) columns): blocks of 4 rows × 4
+ * vectors, then the leftovers, then the last columns one at a time. */
+INLINE void NAME(bp4_update)(int64_t k, const REAL *base, const int64_t *idx,
+                             const REAL *RESTRICT d, REAL *RESTRICT w, REAL *RESTRICT v,
+                             int64_t rows, int64_t cols, const struct NAME(rule) *rule)
+{
+    const int64_t vectors = cols / LANES;
+    for (int64_t j = 0; j < rows;) {
+        const int J = rows - j >= 4 ? 4 : 1;
+        int64_t t = 0;
+        for (; t + 4 <= vectors; t += 4)
+            if (J == 4)
+                NAME(bp4_block)(4, 4, k, base, idx, d, rows, j, t * LANES, w, v, cols, rule);
+            else
+                NAME(bp4_block)(1, 4, k, base, idx, d, rows, j, t * LANES, w, v, cols, rule);
+        for (; t < vectors; t++)
+            if (J == 4)
+                NAME(bp4_block)(4, 1, k, base, idx, d, rows, j, t * LANES, w, v, cols, rule);
+            else
+                NAME(bp4_block)(1, 1, k, base, idx, d, rows, j, t * LANES, w, v, cols, rule);
+        for (int64_t q = vectors * LANES; q < cols; q++)
+            for (int c = 0; c < J; c++) {
+                REAL step = 0;
+                for (int64_t i = 0; i < k; i++)
+                    step += d[i * rows + j + c] * NAME(row)(base, idx, i, cols)[q];
+                NAME(apply_one)(rule, w + (j + c) * cols + q, v + (j + c) * cols + q, step);
+            }
+        j += J;
     }
 }
 
@@ -278,8 +348,8 @@ INLINE double NAME(xlogy)(REAL x, REAL y)
 /* Train on mini-batches first … last − 1 of the epoch whose example order is `order`.
  * Returns the first mini-batch not trained: last, or one whose cost is not finite (its
  * update is skipped, as the NumPy engines do). */
-KERNEL int64_t NAME(bprop_train)(const struct bprop_net *net, const int64_t *order,
-                                 int64_t first, int64_t last, double eta)
+static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, int64_t first,
+                          int64_t last, double eta)
 {
     const int64_t L = net->layers, n = net->n, m = net->m;
     const int64_t *sizes = net->sizes;
@@ -292,11 +362,11 @@ KERNEL int64_t NAME(bprop_train)(const struct bprop_net *net, const int64_t *ord
     REAL *const *Z = (REAL *const *)net->z;
     REAL *const *A = (REAL *const *)net->a;
     REAL *const *D = (REAL *const *)net->delta;
-    REAL *row = net->row;
     const REAL slope = (REAL)net->slope, mu = (REAL)net->momentum;
     const REAL shrink = (REAL)(1.0 - eta * net->lmbda_over_n);
     const REAL decay = (REAL)(eta * net->lmbda_over_n);
     const int l2 = net->lmbda_over_n != 0.0, momentum = net->momentum != 0.0;
+    const struct NAME(rule) rule = {momentum, l2, shrink, decay, mu};
 
     for (int64_t batch = first; batch < last; batch++) {
         const int64_t start = batch * m;
@@ -383,35 +453,9 @@ KERNEL int64_t NAME(bprop_train)(const struct bprop_net *net, const int64_t *ord
                 }
                 NAME(times_prime)(net->codes[l - 1], slope, Z[l - 1], A[l - 1], dp, k, cols);
             }
-            /* BP4 summed over the mini-batch (times η/m), applied one row of w^l at a time. */
-            const REAL *base = l == 0 ? x : A[l - 1];
-            const int64_t *rows_of = l == 0 ? idx : NULL;
-            for (int64_t j = 0; j < rows; j++) {
-                REAL *RESTRICT wj = w + j * cols;
-                const int plain = !momentum && !l2;
-                NAME(column_times_rows)(k, dl, j, rows, base, rows_of, row, plain ? wj : NULL,
-                                        cols);
-                if (momentum) {
-                    REAL *RESTRICT vj = VW[l] + j * cols;
-                    if (l2) {
-#pragma omp simd
-                        for (int64_t q = 0; q < cols; q++) {
-                            vj[q] = vj[q] * mu - row[q] - decay * wj[q];
-                            wj[q] += vj[q];
-                        }
-                    } else {
-#pragma omp simd
-                        for (int64_t q = 0; q < cols; q++) {
-                            vj[q] = vj[q] * mu - row[q];
-                            wj[q] += vj[q];
-                        }
-                    }
-                } else if (l2) {
-#pragma omp simd
-                    for (int64_t q = 0; q < cols; q++)
-                        wj[q] = wj[q] * shrink - row[q];
-                } /* plain SGD: w_j −= row was done by column_times_rows */
-            }
+            /* BP4 summed over the mini-batch (times η/m), applied to w^l at once. */
+            NAME(bp4_update)(k, l == 0 ? x : A[l - 1], l == 0 ? idx : NULL, dl, w,
+                             momentum ? VW[l] : w, rows, cols, &rule);
             /* BP3 summed over the mini-batch (times η/m). */
             if (net->update_biases) {
                 REAL *bl = B[l];
@@ -431,3 +475,8 @@ KERNEL int64_t NAME(bprop_train)(const struct bprop_net *net, const int64_t *ord
     }
     return last;
 }
+
+#undef VEC
+#undef LANES
+#undef VEC_BYTES
+#undef BLOCK_ROWS

@@ -44,9 +44,10 @@ Array = np.ndarray
 # hand-over than it saves (the book's 784-30-10 with m = 10 does 235,200).
 SMALL_GEMM = 1_000_000
 # Below this many multiply-adds per mini-batch product the compiled engine (one thread, no
-# per-call overhead) beats NumPy + BLAS (measured: 784-100-10 with m = 32 trains in 0.50 s per
-# epoch instead of 0.76; with m = 128, 10 million, BLAS wins: 0.28 s against 0.49).
-COMPILED_GEMM = 4_000_000
+# per-call overhead) beats NumPy + BLAS (measured, float32 s/epoch: 784-100-10 with m = 64,
+# 5 million, 0.25 against 0.29; 784-1000-10 with m = 10, 7.8 million, 3.0 against 4.4; with
+# m = 128, 10 million, BLAS on two cores wins: 0.21 against 0.26).
+COMPILED_GEMM = 8_000_000
 # Mini-batches per call of the compiled engine: few enough that Ctrl-C is noticed at once.
 COMPILED_STRETCH = 256
 
@@ -299,7 +300,7 @@ def sgd(
         installed), which removes NumPy's per-call overhead where the matrices are small.
         None (the default) uses it when the kernel is built, the network's activations and
         cost are built-in ones and
-        each mini-batch product is under 4 million multiply-adds; True insists on it
+        each mini-batch product is under 8 million multiply-adds; True insists on it
         (ValueError when it cannot be used); False never uses it. Ignored when ``fast`` is
         False. All engines agree to float rounding.
 

@@ -14,6 +14,15 @@ needs_kernel = pytest.mark.skipif(
     not _compiled.available(), reason="bprop's C kernel is not built (no C compiler at install)"
 )
 
+
+def kernel_versions() -> list[str]:
+    """The compiled kernel's versions this CPU runs (all of them are tested)."""
+    if not _compiled.available():
+        return []
+    best = _compiled.limit_instruction_set(None)
+    return list(_compiled.INSTRUCTION_SETS[: _compiled.INSTRUCTION_SETS.index(best) + 1])
+
+
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 OUTPUT = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]
 COSTS = ["quadratic", "cross-entropy", "log-likelihood"]

@@ -8,7 +8,7 @@ import pytest
 import bprop
 from bprop.errors import DivergenceError
 from bprop.train import Callback, TrainState
-from tests.conftest import needs_kernel
+from tests.conftest import kernel_versions, needs_kernel
 
 pytestmark = needs_kernel
 
@@ -29,9 +29,20 @@ def _train(engine: str, dtype=np.float64, callbacks=(), **kw):
     return net, history
 
 
+@pytest.fixture(params=kernel_versions())
+def kernel_version(request):
+    """Each version of the kernel this CPU runs, in turn."""
+    from bprop import _compiled
+
+    assert _compiled.limit_instruction_set(request.param) == request.param
+    yield request.param
+    _compiled.limit_instruction_set(None)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_compiled_engine_tracks_the_fused_engine_over_epochs(dtype):
-    """Four epochs of 9 mini-batches (the last one short), momentum and L2, in both dtypes."""
+def test_compiled_engine_tracks_the_fused_engine_over_epochs(dtype, kernel_version):
+    """Four epochs of 9 mini-batches (the last one short), momentum and L2, in both dtypes,
+    with every version of the kernel."""
     a, ha = _train("compiled", dtype, lmbda=0.5, momentum=0.7)
     b, hb = _train("fused", dtype, lmbda=0.5, momentum=0.7)
     assert ha.config["engine"] == "compiled" and hb.config["engine"] == "fused"
@@ -179,3 +190,50 @@ def test_compiled_engine_follows_weights_a_callback_replaces():
 def test_compiled_engine_refuses_replaced_weights_it_cannot_write_into():
     with pytest.raises(ValueError, match="C-contiguous float64"):
         _train("compiled", callbacks=[_Replace(lambda w: np.asfortranarray(w))])
+
+
+def test_compiled_engine_names_the_instruction_set_it_runs_with():
+    from bprop import _compiled
+
+    assert _compiled.instruction_set() in ("avx512", "avx2", "generic")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("sizes", "m"),
+    [
+        ((70, 37, 21, 5), 23),  # widths past a vector, not multiples of one; ragged blocks
+        ((130, 64, 10), 10),  # whole vectors; the book's mini-batch size
+        ((784, 30, 10), 10),  # the book's network
+    ],
+)
+def test_every_kernel_version_vectorises_like_numpy(sizes, m, dtype, kernel_version):
+    """Layers wide enough for the kernel's vector loops and register blocks (and their
+    leftovers: rows of w beyond a multiple of 4, mini-batch rows beyond a block, columns
+    beyond a vector): the same weights as the fused NumPy engine after 3 epochs."""
+    rng = np.random.default_rng(7)
+    X, y = rng.random((101, sizes[0])), rng.integers(0, sizes[-1], 101)
+    nets = []
+    for compiled in (True, False):
+        net = bprop.Network(list(sizes), "sigmoid", "cross-entropy", dtype=dtype, seed=2)
+        h = net.SGD(
+            X, y, 3, m, 0.5, lmbda=0.1, momentum=0.3, seed=4, verbose=False, compiled=compiled
+        )
+        assert h.config["engine"] == ("compiled" if compiled else "fused")
+        nets.append(net)
+    rtol = 1e-11 if dtype == np.float64 else 1e-4
+    for p, q in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
+        np.testing.assert_allclose(p, q, rtol=rtol, atol=rtol)
+
+
+def test_plain_sgd_updates_through_the_kernel_equal_numpy(kernel_version):
+    """Without momentum or L2 the kernel subtracts BP4's sums straight from w."""
+    rng = np.random.default_rng(8)
+    X, y = rng.random((64, 100)), rng.integers(0, 10, 64)
+    nets = []
+    for compiled in (True, False):
+        net = bprop.Network([100, 45, 10], seed=1)
+        net.SGD(X, y, 2, 10, 3.0, seed=0, verbose=False, compiled=compiled)
+        nets.append(net)
+    for p, q in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
+        np.testing.assert_allclose(p, q, rtol=1e-11, atol=1e-13)

@@ -7,7 +7,7 @@ import pytest
 
 import bprop
 from bprop.train import Callback, epoch_order, schedule
-from tests.conftest import needs_kernel, random_problem, valid_combinations
+from tests.conftest import kernel_versions, needs_kernel, random_problem, valid_combinations
 
 
 def sigmoid(z):
@@ -234,7 +234,10 @@ def test_float32_training_stays_float32_and_tracks_float64():
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
 
 
-ENGINES = ["fused", pytest.param("compiled", marks=needs_kernel)]
+# The compiled engine in every version this CPU runs (AVX-512, AVX2, baseline x86-64).
+ENGINES = ["fused", pytest.param("compiled", marks=needs_kernel)] + [
+    f"compiled/{isa}" for isa in kernel_versions()
+]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -242,6 +245,24 @@ ENGINES = ["fused", pytest.param("compiled", marks=needs_kernel)]
 def test_fast_engines_equal_the_plain_step(hidden, out, cost, engine):
     """The optimised paths (buffers, δ scaled by η/m; compiled loops) = BP1–BP4 then the
     update, to rounding, with momentum, L2 and a short last mini-batch."""
+    engine, _, isa = engine.partition("/")
+    if isa:
+        from bprop import _compiled
+
+        assert _compiled.limit_instruction_set(isa) == isa
+    try:
+        nets = _train_both_ways(hidden, out, cost, engine)
+    finally:
+        if isa:
+            _compiled.limit_instruction_set(None)
+    (a, ha), (b, hb) = nets
+    for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_allclose(p, q, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(ha.column("train_cost"), hb.column("train_cost"), rtol=1e-11)
+    assert ha.column("train_accuracy") == hb.column("train_accuracy")
+
+
+def _train_both_ways(hidden, out, cost, engine):
     nets = []
     for fast in (True, False):
         net, X, Y = random_problem(hidden, out, cost, 8, m=23)
@@ -261,11 +282,7 @@ def test_fast_engines_equal_the_plain_step(hidden, out, cost, engine):
         )
         assert history.config["engine"] == (engine if fast else "plain")
         nets.append((net, history))
-    (a, ha), (b, hb) = nets
-    for p, q in zip(a.weights + a.biases, b.weights + b.biases):
-        np.testing.assert_allclose(p, q, rtol=1e-11, atol=1e-13)
-    np.testing.assert_allclose(ha.column("train_cost"), hb.column("train_cost"), rtol=1e-11)
-    assert ha.column("train_accuracy") == hb.column("train_accuracy")
+    return nets
 
 
 def test_fused_step_with_a_users_own_activation_and_float32():

@@ -1,0 +1,22 @@
+/* The training step (_kernel_step.h) for float and double, its functions named with the
+ * suffix ISA: included by _kernel.c once per instruction set it is compiled for. */
+
+#define REAL float
+#define EXP_OF expf
+#define TANH_OF tanhf
+#define NAME(name) JOIN(name, float, ISA)
+#include "_kernel_step.h"
+#undef REAL
+#undef EXP_OF
+#undef TANH_OF
+#undef NAME
+
+#define REAL double
+#define EXP_OF exp
+#define TANH_OF tanh
+#define NAME(name) JOIN(name, double, ISA)
+#include "_kernel_step.h"
+#undef REAL
+#undef EXP_OF
+#undef TANH_OF
+#undef NAME
