@@ -1,19 +1,19 @@
-/* One stretch of mini-batches of bprop's fused training step, for one floating type.
+/* One stretch of mini-batches of bprop's fused training step.
  *
- * Included by _kernel_types.h once per type and instruction set, with REAL (float or double),
- * EXP_OF, TANH_OF and NAME(x) (which appends the type's and instruction set's suffix) defined.  The equations, in the order of
- * bprop.train._Run.fused_step:
+ * Included by _kernel_types.h once per floating type and instruction set, with REAL (float or
+ * double), EXP_OF, TANH_OF and NAME(x) (which appends the type's and instruction set's
+ * suffix) defined.  The equations, in the order of bprop.train._Run.fused_step:
  *
  *   feedforward  z^l = w^l a^(l-1) + b^l,  a^l = σ(z^l)
  *   BP1          δ^L = ∇_a C ⊙ σ'(z^L)  (or the exact a − y), scaled by η/m
  *   BP2          δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l), computed before w^(l+1) changes
- *   BP3, BP4     summed over the mini-batch and applied row by row of w^l:
+ *   BP3, BP4     summed over the mini-batch and applied at once:
  *                w^l → (1 − ηλ/n) w^l − (η/m) Σ_x δ^(x,l) (a^(x,l-1))ᵀ  (or the momentum form)
  *
  * Matrices are row-major: a mini-batch holds one example per row, so z^l is (k, n_l) and
- * w^l is (n_l, n_(l-1)), entry [j][q] = w_jq.  The sums over q are vectorised with
- * "omp simd" reductions (so their order differs from NumPy's: results agree to rounding);
- * nothing assumes finite numbers, so NaN and infinity propagate to the cost.
+ * w^l is (n_l, n_(l-1)), entry [j][q] = w_jq.  The sums are vectorised (GCC/Clang vector
+ * extensions and "omp simd" loops), so their order differs from NumPy's and results agree
+ * to rounding; nothing assumes finite numbers, so NaN and infinity propagate to the cost.
  */
 
 /* Row i of a mini-batch: row idx[i] of base (the training set, read through the epoch's
