@@ -299,10 +299,9 @@ def sgd(
         Run the fused step compiled in C (``bprop/_kernel_step.h``, built when bprop is
         installed), which removes NumPy's per-call overhead where the matrices are small.
         None (the default) uses it when the kernel is built, the network's activations and
-        cost are built-in ones and
-        each mini-batch product is under 8 million multiply-adds; True insists on it
-        (ValueError when it cannot be used); False never uses it. Ignored when ``fast`` is
-        False. All engines agree to float rounding.
+        cost are built-in ones and each mini-batch product is under 8 million multiply-adds;
+        True insists on it (ValueError when it cannot be used); False never uses it. Ignored
+        when ``fast`` is False. All engines agree to float rounding.
 
     Raises
     ------

@@ -205,6 +205,7 @@ def test_compiled_engine_names_the_instruction_set_it_runs_with():
         ((70, 37, 21, 5), 23),  # widths past a vector, not multiples of one; ragged blocks
         ((130, 64, 10), 10),  # whole vectors; the book's mini-batch size
         ((784, 30, 10), 10),  # the book's network
+        ((130, 10), 7),  # no hidden layer: BP4 reads the training rows, no BP2
     ],
 )
 def test_every_kernel_version_vectorises_like_numpy(sizes, m, dtype, kernel_version):
