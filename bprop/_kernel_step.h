@@ -32,12 +32,15 @@ INLINE REAL NAME(dot)(const REAL *RESTRICT u, const REAL *RESTRICT v, int64_t n)
     return s;
 }
 
-#ifdef __AVX512F__
+#if defined(__AVX512F__)
 #define VEC_BYTES 64 /* one AVX-512 register */
 #define BLOCK_ROWS 4 /* feedforward blocks of 4 × 4 sums: 16 of its 32 registers */
+#elif defined(__AVX__)
+#define VEC_BYTES 32 /* one AVX register */
+#define BLOCK_ROWS 2 /* 2 × 4 sums: 8 of its 16 registers */
 #else
-#define VEC_BYTES 32 /* one AVX2 register, or two SSE ones */
-#define BLOCK_ROWS 2 /* 2 × 4 sums: 8 of AVX2's 16 registers */
+#define VEC_BYTES 16 /* one SSE or NEON register */
+#define BLOCK_ROWS 2
 #endif
 
 /* A vector of LANES numbers, loaded from any address. */
