@@ -128,7 +128,8 @@ INLINE void NAME(block_of)(int R, int C, const REAL *const *x, const REAL *RESTR
 
 /* z[i][j] = Σ_q in_i[q] w[j][q] + b[j] for the k rows of the mini-batch: z^l = w^l a^(l-1) + b^l.
  * The mini-batch goes in tiles that stay in the L1 cache while each row of w passes once;
- * within a tile, BLOCK_ROWS rows of the mini-batch meet 4 rows of w at a time. */
+ * within a tile, BLOCK_ROWS rows of the mini-batch meet 4 rows of w at a time (the last
+ * n_l mod 4 rows of w, one at a time). */
 INLINE void NAME(feedforward)(int64_t k, const REAL *base, const int64_t *idx,
                               const REAL *RESTRICT w, const REAL *RESTRICT b,
                               REAL *RESTRICT z, int64_t rows, int64_t cols)
@@ -185,10 +186,10 @@ INLINE void NAME(activate)(int code, REAL slope, const REAL *RESTRICT z, REAL *R
         for (int64_t q = 0; q < size; q++)
             a[q] = TANH_OF(z[q]);
         break;
-    case RELU: /* z − z rather than 0 keeps a NaN a NaN */
+    case RELU: /* max(z, 0) as NumPy's maximum: a NaN stays a NaN, −∞ gives 0 */
 #pragma omp simd
         for (int64_t q = 0; q < size; q++)
-            a[q] = z[q] > 0 ? z[q] : z[q] - z[q];
+            a[q] = z[q] > 0 || z[q] != z[q] ? z[q] : 0;
         break;
     case LEAKY_RELU:
 #pragma omp simd
