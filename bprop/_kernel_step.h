@@ -90,40 +90,16 @@ INLINE void NAME(block)(int R, int C, const REAL *const *x, const REAL *RESTRICT
 INLINE void NAME(block_of)(int R, int C, const REAL *const *x, const REAL *RESTRICT w0,
                            int64_t cols, REAL *RESTRICT s)
 {
-    if (C == 4) {
-        switch (R) {
-#if BLOCK_ROWS == 4
-        case 4:
-            NAME(block)(4, 4, x, w0, cols, s);
-            return;
-        case 3:
-            NAME(block)(3, 4, x, w0, cols, s);
-            return;
-#endif
-        case 2:
-            NAME(block)(2, 4, x, w0, cols, s);
-            return;
-        default:
-            NAME(block)(1, 4, x, w0, cols, s);
-            return;
-        }
+#define BLOCK(r, c)                                                                           \
+    if (R == r && C == c) {                                                                   \
+        NAME(block)(r, c, x, w0, cols, s);                                                    \
+        return;                                                                               \
     }
-    switch (R) {
 #if BLOCK_ROWS == 4
-    case 4:
-        NAME(block)(4, 1, x, w0, cols, s);
-        return;
-    case 3:
-        NAME(block)(3, 1, x, w0, cols, s);
-        return;
+    BLOCK(4, 4) BLOCK(3, 4) BLOCK(4, 1) BLOCK(3, 1)
 #endif
-    case 2:
-        NAME(block)(2, 1, x, w0, cols, s);
-        return;
-    default:
-        NAME(block)(1, 1, x, w0, cols, s);
-        return;
-    }
+    BLOCK(2, 4) BLOCK(1, 4) BLOCK(2, 1) BLOCK(1, 1)
+#undef BLOCK
 }
 
 /* z[i][j] = Σ_q in_i[q] w[j][q] + b[j] for the k rows of the mini-batch: z^l = w^l a^(l-1) + b^l.
