@@ -9,15 +9,15 @@ mini-batches in one call instead: the same equations, in the same order as
 * feedforward ``z^l = w^l a^(l−1) + b^l``, ``a^l = σ(z^l)``;
 * BP1 ``δ^L = ∇_a C ⊙ σ'(z^L)`` (or the exact ``a − y``), scaled by η/m;
 * BP2 ``δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l)``, computed before ``w^(l+1)`` changes;
-* BP3/BP4 summed over the mini-batch and applied at once, row by row of ``w^l``:
-  ``w^l → (1 − ηλ/n) w^l − (η/m) Σ_x δ^(x,l) (a^(x,l−1))ᵀ`` (or the momentum form).
+* BP3/BP4 summed over the mini-batch and applied at once, block by block of ``w^l`` held in
+  registers: ``w^l → (1 − ηλ/n) w^l − (η/m) Σ_x δ^(x,l) (a^(x,l−1))ᵀ`` (or the momentum form).
 
 Each mini-batch's training rows are read in place through the epoch's index order (the data
 set is never copied or shuffled).  Only the built-in activations and costs are compiled (a
-user's own falls back to NumPy).  Sums over a row are vectorised, so results agree with the
-NumPy engines to float rounding, which tests check; NaN and infinity still propagate, so
-divergence is still caught.  This module only hands the kernel pointers to the arrays, through
-:mod:`ctypes`.
+user's own falls back to NumPy).  Sums are vectorised, so results agree with the NumPy engines
+to float rounding, which tests check for every version of the kernel (AVX-512, AVX2, baseline)
+the machine runs; NaN and infinity still propagate, so divergence is still caught.  This module
+only hands the kernel pointers to the arrays, through :mod:`ctypes`.
 """
 
 from __future__ import annotations
