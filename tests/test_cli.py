@@ -218,3 +218,25 @@ def test_predict_classifies_photos_of_real_test_digits(tmp_path, capsys):
     Image.new("L", (50, 50), 255).save(blank)
     code, _, err = run(capsys, "predict", str(tmp_path / "run"), str(blank))
     assert code == 2 and "blank" in err and len(err.strip().splitlines()) == 1
+
+
+def test_train_engine_choice_is_recorded_and_a_missing_kernel_is_one_line(
+    tmp_path, capsys, monkeypatch
+):
+    from bprop import _compiled
+
+    for engine, expected in (("numpy", "fused"), ("auto", None)):
+        code, _, err = run(capsys, "train", *QUICK, "--engine", engine, "--out", f"r_{engine}")
+        assert code == 0, err
+        history = json.loads(Path(f"r_{engine}/history.json").read_text())
+        if expected:
+            assert history["config"]["engine"] == expected
+        else:  # auto: the compiled kernel for the book's small products, when it is built
+            built = _compiled.available()
+            assert history["config"]["engine"] == ("compiled" if built else "fused")
+    monkeypatch.setattr(_compiled, "available", lambda: False)
+    code, _, err = run(capsys, "train", *QUICK, "--engine", "compiled", "--out", "r_c")
+    assert code == 2
+    # The diagnostics' warnings come first; the error is one line, with no traceback.
+    assert "C kernel is not built" in err.splitlines()[-1] and "Traceback" not in err
+    assert sum("C kernel" in line for line in err.splitlines()) == 1
