@@ -165,7 +165,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "update_biases": True,
     "engine": "auto",
 }
-# --engine → sgd's `compiled`; "numba" is what run folders of bprop 0.1's numba engine say.
+# --engine → sgd's `compiled`; "numba" is what run folders of the earlier numba engine say.
 _ENGINES = {"auto": None, "compiled": True, "numba": True, "numpy": False}
 
 
