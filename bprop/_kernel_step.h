@@ -155,6 +155,7 @@ INLINE void NAME(activate)(int code, REAL slope, const REAL *RESTRICT z, REAL *R
     int64_t size = k * n;
     switch (code) {
     case SIGMOID:
+#pragma omp simd
         for (int64_t q = 0; q < size; q++)
             a[q] = 1 / (1 + EXP_OF(-z[q]));
         break;
