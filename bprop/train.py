@@ -362,8 +362,8 @@ class _Run:
     :func:`bprop.network.backprop`, then the update; :meth:`fused_step` does the same
     arithmetic in preallocated buffers, with δ^L scaled by η/m before it is backpropagated
     (BP2 is linear in δ, so BP3 and BP4 then give η·∂C/∂b and η·∂C/∂w directly); and
-    :meth:`_compiled_step` runs the fused step for stretches of mini-batches in one C
-    function (:mod:`bprop._compiled`). All agree to float rounding; tests check it.
+    ``self.compiled`` (:class:`bprop._compiled.Step`) runs the fused step for stretches of
+    mini-batches in one C function. All agree to float rounding; tests check it.
     """
 
     def __init__(self, net, x, y, labels, m, lmbda_over_n, momentum, update_biases, engine):
@@ -418,7 +418,7 @@ class _Run:
                         + [c.next_batch_end(state) for c in batch_hooks]
                     )
                     stop = max(stop, k + 1)
-                    done = self._compiled_step(order, k, stop, eta, state)
+                    done = self.compiled(order, k, stop, eta, state)
                     for kb in range(k, done):
                         state.cost_sum += float(self.batch_costs[kb])
                     if done < stop:
@@ -455,10 +455,6 @@ class _Run:
                 history.status = "interrupted"
                 return
         history.status = "completed"
-
-    def _compiled_step(self, order: Array, first: int, last: int, eta: float, state) -> int:
-        """Mini-batches ``first`` … ``last − 1`` by the compiled kernel (:mod:`bprop._compiled`)."""
-        return self.compiled(order, first, last, float(eta), state)
 
     def _count(self, state: TrainState, order: Array, start: int, stop: int) -> None:
         """Add the examples ``order[start:stop]`` to the running totals of the epoch."""
