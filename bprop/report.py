@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bprop.diagnostics import describe_position, warnings_for
-from bprop.plots import Run, comparison_figure, load_run, png_bytes, write_figures
+from bprop.plots import comparison_figure, png_bytes, write_figures
+from bprop.runs import Run, RunFolder, load_run
 
 FIGURE_CAPTIONS = {
     "cost.png": "Cost per epoch. The dotted line is the probe, measured before training and "
@@ -121,11 +122,13 @@ def write_report(
         raise ValueError("give at least one run folder")
     loaded = [load_run(p) for p in paths]
     figures = [write_figures(p, data_dir=data_dir) for p in paths]
-    target = Path(out) if out else (paths[0] / "report.html" if len(paths) == 1 else None)
-    target = target or Path("report.html")
+    page = render(loaded, [[f.read_bytes() for f in fs] for fs in figures], figures)
+    if not out and len(paths) == 1:
+        return RunFolder(paths[0]).write_report(page)
     from bprop.serialize import write_text
 
-    write_text(target, render(loaded, [[f.read_bytes() for f in fs] for fs in figures], figures))
+    target = Path(out) if out else Path("report.html")
+    write_text(target, page)
     return target
 
 
