@@ -8,7 +8,6 @@ raises the ValueError or OSError that :func:`bprop.cli.main` turns into one line
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 EXIT_BAD_INPUT = 2
@@ -50,14 +49,3 @@ def load_data(name: str, data_dir: str | None, dtype: Any) -> Any:
 
     kw: dict[str, Any] = {"dtype": dtype}
     return datasets.load(name, data_dir=data_dir, **kw)
-
-
-def model_path(path: str) -> Path:
-    p = Path(path)
-    if p.is_dir():
-        p = p / "model.npz"
-    if not p.is_file():
-        raise FileNotFoundError(
-            f"no model at {path}: give a model .npz file or a run folder written by bprop train"
-        )
-    return p

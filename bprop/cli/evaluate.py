@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from bprop.cli._common import load_data, model_path
+from bprop.cli._common import load_data
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -30,9 +30,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bprop import serialize
+    from bprop import runs, serialize
 
-    path = model_path(args.model)
+    path = runs.model_file(args.model)
     net, meta = serialize.load_model(path)
     name = args.dataset or meta.get("dataset", {}).get("name")
     if not name:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from bprop.cli._common import model_path, positive
+from bprop.cli._common import positive
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -40,9 +40,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bprop import serialize
+    from bprop import runs, serialize
 
-    path = model_path(args.model)
+    path = runs.model_file(args.model)
     net, meta = serialize.load_model(path)
     from bprop import images
 

@@ -7,7 +7,6 @@ validation set where the data set has none, shows a progress bar and writes the 
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +92,7 @@ def _hidden_list(text: str) -> list[tuple[int, ...]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bprop import serialize, sweep
+    from bprop import runs, serialize, sweep
 
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
     data = load_data(args.dataset, args.data_dir, np.dtype(args.dtype).type)
@@ -150,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    out = Path(args.out or Path("runs") / time.strftime("sweep-%Y%m%d-%H%M%S.csv"))
+    out = Path(args.out or runs.new_sweep_path())
     serialize.write_text(out, sweep.to_csv(rows))
     print(sweep.format_table(rows))
     print(f"Wrote {out}", flush=True)

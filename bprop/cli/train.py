@@ -10,18 +10,17 @@ and the files.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import sys
-import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bprop.cli._common import EXIT_DIVERGED, EXIT_INTERRUPTED, int_list, load_data, positive
 from bprop.cli._terminal import Reporter, StopOnSignal
+
+if TYPE_CHECKING:
+    from bprop.runs import RunFolder
 
 TRAIN_DEFAULTS: dict[str, Any] = {
     "dataset": "mnist",
@@ -173,27 +172,23 @@ def _non_negative(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bprop import serialize
+    from bprop import runs
     from bprop.errors import DivergenceError
     from bprop.network import Network
     from bprop.train import Callback, History, schedule
 
     if args.resume:
-        run = Path(args.resume)
-        config = _read_config(run)
-        ckpt = run / "checkpoint.npz"
-        if not ckpt.is_file():
-            raise FileNotFoundError(
-                f"{run} has no checkpoint.npz to resume from (a finished run keeps only "
-                "model.npz; start a new run instead)"
-            )
-        net, state, history, _ = serialize.load_checkpoint(ckpt)
-        print(f"Resuming {run} at epoch {state.epoch}, mini-batch {state.batch}", flush=True)
+        folder = runs.RunFolder(args.resume)
+        saved, net, state, history = folder.reopen()
+        config = TRAIN_DEFAULTS | saved
+        print(
+            f"Resuming {folder.path} at epoch {state.epoch}, mini-batch {state.batch}", flush=True
+        )
     else:
         config = {k: getattr(args, k) for k in TRAIN_DEFAULTS}
         if config["seed"] is None:
             config["seed"] = int(np.random.SeedSequence().entropy % (2**31))
-        run = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+        folder = runs.RunFolder(args.out or runs.new_run_path())
         net = state = history = None
 
     data = load_data(config["dataset"], config["data_dir"], np.dtype(config["dtype"]).type)
@@ -217,8 +212,7 @@ def run(args: argparse.Namespace) -> int:
             seed=config["seed"],
         )
         history = History()
-        run.mkdir(parents=True, exist_ok=True)
-        serialize.write_json(run / "config.json", config)
+        folder.create(config)
     eta = schedule(config["schedule"], config["eta"], config["epochs"])
     meta = {
         "training": config,
@@ -233,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
     stopper = StopOnSignal()
     diagnostics = None
     if not args.no_diagnostics:
-        diagnostics = _diagnostics_callback(X, y, n_batches, reporter.warn, run)
+        diagnostics = _diagnostics_callback(X, y, n_batches, reporter.warn, folder)
 
     class Report(Callback):
         def on_train_begin(self, net: Any, state: Any) -> None:
@@ -249,17 +243,17 @@ def run(args: argparse.Namespace) -> int:
 
         def on_epoch_end(self, record: Any, net: Any, state: Any) -> None:
             reporter.line(record.book_line())
-            serialize.save_checkpoint(run / "checkpoint.npz", net, state, history, **meta)
-            _write_history(run, history)
+            folder.save_checkpoint(net, state, history, **meta)
+            folder.write_history(history)
             if diagnostics is not None:
-                _write_diagnostics(run, diagnostics)
+                folder.write_diagnostics(diagnostics)
             if state.epoch < config["epochs"] and not stopper.requested:
                 reporter.start_epoch(state.epoch, 0)
 
     if not args.resume:
         print(
             f"Training {net} on {data.name}: {len(X)} examples, {config['epochs']} epochs, "
-            f"mini-batch {config['batch_size']}, η = {config['eta']:g} → {run}",
+            f"mini-batch {config['batch_size']}, η = {config['eta']:g} → {folder.path}",
             flush=True,
         )
     with stopper:
@@ -285,35 +279,35 @@ def run(args: argparse.Namespace) -> int:
             )
         except DivergenceError as e:
             reporter.close()
-            serialize.save_model(run / "model.npz", net, **meta, status="diverged")
-            _write_history(run, e.history)
+            folder.save_model(net, **meta, status="diverged")
+            folder.write_history(e.history)
             if diagnostics is not None:
-                _write_diagnostics(run, diagnostics)
-            print(f"bprop train: {e} Saved those weights to {run / 'model.npz'}.", file=sys.stderr)
-            _plot_and_report(args, run)
+                folder.write_diagnostics(diagnostics)
+            print(f"bprop train: {e} Saved those weights to {folder.model_path}.", file=sys.stderr)
+            _plot_and_report(args, folder.path)
             return EXIT_DIVERGED
     if history.status == "interrupted":
         reporter.close()
-        serialize.save_checkpoint(run / "checkpoint.npz", net, history.state, history, **meta)
-        _write_history(run, history)
+        folder.save_checkpoint(net, history.state, history, **meta)
+        folder.write_history(history)
         if diagnostics is not None:
-            _write_diagnostics(run, diagnostics)
+            folder.write_diagnostics(diagnostics)
         s = history.state
         print(
             f"Interrupted at epoch {s.epoch}, mini-batch {s.batch} of {n_batches}; checkpoint "
-            f"saved in {run / 'checkpoint.npz'}. Resume with: bprop train --resume {run}",
+            f"saved in {folder.checkpoint_path}. Resume with: bprop train --resume {folder.path}",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    serialize.save_model(run / "model.npz", net, **meta, status="completed")
-    _write_history(run, history)
-    (run / "checkpoint.npz").unlink(missing_ok=True)
+    folder.save_model(net, **meta, status="completed")
+    folder.write_history(history)
+    folder.drop_checkpoint()
     last = history.epochs[-1] if history.epochs else None
     accuracy = f" ({last.test_accuracy:.2%} on {config['eval_on']})" if last else ""
-    print(f"Saved {run / 'model.npz'}{accuracy}", flush=True)
+    print(f"Saved {folder.model_path}{accuracy}", flush=True)
     if diagnostics is not None:
-        _write_diagnostics(run, diagnostics)
-    _plot_and_report(args, run)
+        folder.write_diagnostics(diagnostics)
+    _plot_and_report(args, folder.path)
     return 0
 
 
@@ -330,56 +324,15 @@ def _check_sizes_fit(sizes: list[int], data: Any) -> None:
         )
 
 
-def _read_config(run: Path) -> dict[str, Any]:
-    path = run / "config.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{run} is not a bprop run folder (no config.json)")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON: {e}") from None
-    return TRAIN_DEFAULTS | config
-
-
-def _write_history(run: Path, history: Any) -> None:
-    from bprop import serialize
-
-    data = history.to_dict()
-    serialize.write_json(run / "history.json", data)
-    out = io.StringIO()
-    columns = [
-        "epoch",
-        "eta",
-        "train_cost",
-        "train_accuracy",
-        "test_cost",
-        "test_correct",
-        "test_total",
-        "test_accuracy",
-        "seconds",
-    ]
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(data["epochs"])
-    serialize.write_text(run / "history.csv", out.getvalue())
-
-
-def _diagnostics_callback(X: Any, y: Any, n_batches: int, warn: Any, run: Path) -> Any:
+def _diagnostics_callback(X: Any, y: Any, n_batches: int, warn: Any, folder: RunFolder) -> Any:
     """The Diagnostics callback of ``bprop train``, continuing a resumed run's records."""
     from bprop.diagnostics import Diagnostics, probe_sample
 
-    saved = run / "diagnostics.json"
-    previous = json.loads(saved.read_text(encoding="utf-8")) if saved.is_file() else None
+    previous = folder.read_diagnostics()
     X_probe, y_probe = probe_sample(X, y)
     return Diagnostics(
         X_probe, y_probe, batches_per_epoch=n_batches, on_warning=warn, previous=previous
     )
-
-
-def _write_diagnostics(run: Path, diagnostics: Any) -> None:
-    from bprop import serialize
-
-    serialize.write_json(run / "diagnostics.json", diagnostics.to_dict())
 
 
 def _plot_and_report(args: argparse.Namespace, run: Path) -> None:
