@@ -1,8 +1,9 @@
-"""What the ``bprop`` commands share: exit codes, argument types and the loaders of their inputs.
+"""What the ``bprop`` commands share: exit codes, argument types and loading a data set.
 
 Nothing here runs a command or prints; an argument type raises
-``argparse.ArgumentTypeError`` (argparse turns it into the one-line usage error) and a loader
-raises the ValueError or OSError that :func:`bprop.cli.main` turns into one line on stderr.
+``argparse.ArgumentTypeError`` (argparse turns it into the one-line usage error) and
+:func:`load_data` the ValueError or OSError that :func:`bprop.cli.main` turns into one line on
+stderr.
 """
 
 from __future__ import annotations

@@ -91,6 +91,7 @@ class StopOnSignal:
 
 
 def sweep_bar(total: int, show: bool) -> Any:
+    """A tqdm bar over a sweep's ``total`` grid points, or None (not shown, or no tqdm)."""
     if not show:
         return None
     try:
