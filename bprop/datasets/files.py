@@ -1,44 +1,11 @@
-"""Data sets: MNIST, Fashion-MNIST and the user's own CSV / ``.npz`` files.
+"""Checksums of the built-in data sets' files and the folders they are looked for in.
 
-The loaders return a :class:`DataSets` holding :class:`Split` objects whose ``X`` has shape
-``(m, n_features)`` (one example per row) and whose ``y`` has shape ``(m,)`` with integer labels
-``0 .. n_classes - 1``.
-
-Where the MNIST and Fashion-MNIST files are looked for
-------------------------------------------------------
-Each data set is the four IDX files ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
-``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``, gzip compressed (``.gz``, preferred)
-or not. The folders below are tried in this order; the first one that holds all four files wins:
-
-1. the ``data_dir`` argument (``--data-dir`` on the command line): either a folder holding
-   ``mnist/`` and ``fashion-mnist/`` subfolders, or directly the four files of the data set;
-2. the environment variable ``BPROP_DATA_DIR``: a folder holding ``mnist/`` and
-   ``fashion-mnist/`` subfolders;
-3. the ``data/`` folder of a source checkout of bprop (:data:`REPO_DATA_DIR`; it ships MNIST);
-4. the user cache, ``$XDG_CACHE_HOME/bprop`` or ``~/.cache/bprop`` (``mnist/``,
-   ``fashion-mnist/`` subfolders), where downloads go;
-5. system folders (:data:`SYSTEM_DIRS`): for Fashion-MNIST, Debian's ``dataset-fashion-mnist``
-   package installs the files in ``/usr/share/datasets/fashion-mnist/``;
-6. if nothing was found and ``download=True``: a download into the user cache from the mirrors in
-   :data:`MIRRORS`, preceded by those of the environment variable ``BPROP_MIRRORS``.
-
-A folder holding only some of the four files is skipped. A ``data_dir`` that does not exist is an
-error (it is never silently ignored). Every file is checked against the SHA-256 digest of its
-decompressed payload (:data:`PAYLOAD_SHA256`), which is the same whichever mirror or gzip tool
-produced the ``.gz``. A file that fails the check raises :class:`ChecksumError` naming the file:
-a corrupt file is never skipped silently in favour of a later folder.
-
-When nothing is found and downloading is off or fails, the error lists every place looked at
-(:func:`search_locations`).
-
-Nothing here prints except an optional download progress bar (tqdm, on stderr, when it is
-installed), nothing is cached in memory between calls, and nothing uses pickle.
+The search order is described in the docstring of :mod:`bprop.datasets`.
 """
 
 from __future__ import annotations
 
 import csv
-import difflib
 import gzip
 import hashlib
 import http.client
@@ -52,7 +19,7 @@ import urllib.error
 import urllib.request
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -60,35 +27,6 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from bprop._npz import read_npz
-
-__all__ = [
-    "CLASS_NAMES",
-    "DATASETS",
-    "FILES",
-    "GZ_SHA256",
-    "MIRRORS",
-    "PAYLOAD_SHA256",
-    "REPO_DATA_DIR",
-    "SYSTEM_DIRS",
-    "ChecksumError",
-    "DataFormatError",
-    "DataSets",
-    "DatasetNotFoundError",
-    "DownloadError",
-    "Split",
-    "cache_dir",
-    "dataset_dir",
-    "download",
-    "load",
-    "load_csv",
-    "load_fashion_mnist",
-    "load_mnist",
-    "load_npz",
-    "payload_sha256",
-    "read_idx",
-    "search_locations",
-    "verify_file",
-]
 
 # --------------------------------------------------------------------------------------------
 # Constants
@@ -192,7 +130,7 @@ MIRRORS: dict[str, list[str]] = {
 }
 
 #: The ``data/`` folder of a source checkout (holds ``mnist/``); may not exist when installed.
-REPO_DATA_DIR: Path = Path(__file__).resolve().parent.parent / "data"
+REPO_DATA_DIR: Path = Path(__file__).resolve().parents[2] / "data"
 
 #: System folders holding the four files directly, per data set (searched after the cache).
 SYSTEM_DIRS: dict[str, list[Path]] = {
@@ -1445,51 +1383,3 @@ def load_npz(
         class_names=class_names,
         digest=_file_sha256(path)[:16],
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Dispatch
-# --------------------------------------------------------------------------------------------
-
-_LOADERS: dict[str, Callable[..., DataSets]] = {
-    "mnist": load_mnist,
-    "fashion-mnist": load_fashion_mnist,
-}
-
-
-def load(spec: str, data_dir: str | Path | None = None, **kw: Any) -> DataSets:
-    """Load a data set by name: ``"mnist"``, ``"fashion-mnist"``, ``"csv:PATH"`` or
-    ``"npz:PATH"``.
-
-    Parameters
-    ----------
-    spec : str
-        The data set (``fashion_mnist`` is accepted for ``fashion-mnist``).
-    data_dir : str or Path, optional
-        For MNIST / Fashion-MNIST: folder searched first; ignored for files.
-    **kw
-        Passed to the loader (:func:`load_mnist`, :func:`load_csv`, :func:`load_npz`).
-
-    Returns
-    -------
-    DataSets
-
-    Raises
-    ------
-    ValueError
-        Unknown name; the message lists the valid ones and suggests the closest.
-    """
-    kind, sep, rest = spec.partition(":")
-    if sep and kind.lower() == "csv":
-        return load_csv(rest, **kw)
-    if sep and kind.lower() == "npz":
-        return load_npz(rest, **kw)
-    key = spec.strip().lower().replace("_", "-")
-    if key in _LOADERS:
-        return _LOADERS[key](data_dir, **kw)
-    valid = [*DATASETS, "csv:PATH", "npz:PATH"]
-    close = difflib.get_close_matches(key, list(DATASETS), n=1, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    if not close and key.endswith((".csv", ".npz")):
-        hint = f" Did you mean '{key[-3:]}:{spec}'?"
-    raise ValueError(f"unknown data set {spec!r}; valid: {', '.join(valid)}.{hint}")
