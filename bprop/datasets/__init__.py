@@ -42,6 +42,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bprop.datasets.errors import (
+    ChecksumError,
+    DataFormatError,
+    DatasetNotFoundError,
+    DownloadError,
+)
 from bprop.datasets.files import (
     CLASS_NAMES,
     DATASETS,
@@ -51,12 +57,6 @@ from bprop.datasets.files import (
     PAYLOAD_SHA256,
     REPO_DATA_DIR,
     SYSTEM_DIRS,
-    ChecksumError,
-    DataFormatError,
-    DatasetNotFoundError,
-    DataSets,
-    DownloadError,
-    Split,
     cache_dir,
     dataset_dir,
     download,
@@ -74,6 +74,7 @@ from bprop.datasets.files import (
 from bprop.datasets.files import IDX_DTYPES as IDX_DTYPES
 from bprop.datasets.files import MAX_DOWNLOAD_BYTES as MAX_DOWNLOAD_BYTES
 from bprop.datasets.files import MAX_IDX_BYTES as MAX_IDX_BYTES
+from bprop.datasets.splits import DataSets, Split
 
 __all__ = [
     "CLASS_NAMES",

@@ -20,13 +20,20 @@ import urllib.request
 import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from bprop._npz import read_npz
+from bprop.datasets.errors import (
+    _ENV_DATA_DIR,
+    ChecksumError,
+    DataFormatError,
+    DatasetNotFoundError,
+    DownloadError,
+)
+from bprop.datasets.splits import DataSets, Split, _float_dtype
 
 # --------------------------------------------------------------------------------------------
 # Constants
@@ -156,96 +163,12 @@ MAX_DOWNLOAD_BYTES: int = 256 << 20
 
 _CHUNK = 1 << 20
 _PREALLOC_MAX = 128 << 20
-_ENV_DATA_DIR = "BPROP_DATA_DIR"
 _ENV_MIRRORS = "BPROP_MIRRORS"
 _OFFLINE_HINT = (
     "put the four files in one of these folders, pass that folder with --data-dir (data_dir=), "
     f"set {_ENV_DATA_DIR} to a folder holding mnist/ and fashion-mnist/, or run on a machine "
     "with internet"
 )
-
-
-# --------------------------------------------------------------------------------------------
-# Errors and containers
-# --------------------------------------------------------------------------------------------
-
-
-class DataFormatError(ValueError):
-    """A data file is malformed (bad IDX header, wrong size, bad CSV cell, ...)."""
-
-
-class ChecksumError(DataFormatError):
-    """A data file's SHA-256 digest is not the expected one."""
-
-
-class DownloadError(OSError):
-    """Every mirror failed to deliver a good copy of a file."""
-
-
-class DatasetNotFoundError(FileNotFoundError):
-    """A data set was found nowhere and could not (or may not) be downloaded."""
-
-
-@dataclass(frozen=True, eq=False)
-class Split:
-    """One part of a data set.
-
-    Attributes
-    ----------
-    X : numpy.ndarray, shape (m, n_features)
-        Inputs, one example per row (floating point; MNIST images scaled to [0, 1]).
-    y : numpy.ndarray, shape (m,), dtype int64
-        Class labels in ``0 .. n_classes - 1``.
-    """
-
-    X: np.ndarray
-    y: np.ndarray
-
-    def __post_init__(self) -> None:
-        if self.X.ndim != 2 or self.y.ndim != 1 or self.X.shape[0] != self.y.shape[0]:
-            raise ValueError(
-                f"Split needs X of shape (m, n) and y of shape (m,), got {self.X.shape} "
-                f"and {self.y.shape}"
-            )
-
-    def __len__(self) -> int:
-        return int(self.y.shape[0])
-
-
-@dataclass(frozen=True, eq=False)
-class DataSets:
-    """A data set split into training, validation and test parts.
-
-    Attributes
-    ----------
-    name : str
-        ``"mnist"``, ``"fashion-mnist"``, ``"csv:FILE"`` or ``"npz:FILE"``.
-    train : Split
-        Training examples, ``X`` of shape (m_train, n_features).
-    validation : Split or None
-        Held-out examples for choosing hyper-parameters; None when not split off.
-    test : Split
-        Test examples.
-    n_classes : int
-        Number of classes; labels are ``0 .. n_classes - 1``.
-    class_names : tuple of str, length n_classes
-        Name of each class (the original labels, as strings, for user data).
-    digest : str
-        Short SHA-256 (16 hex digits) identifying the source data, for model metadata.
-    """
-
-    name: str
-    train: Split
-    validation: Split | None
-    test: Split
-    n_classes: int
-    class_names: tuple[str, ...]
-    digest: str
-
-    @property
-    def n_features(self) -> int:
-        """Number of input features (columns of ``X``)."""
-        return int(self.train.X.shape[1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -929,13 +852,6 @@ def download(
 # --------------------------------------------------------------------------------------------
 # Loading the built-in data sets
 # --------------------------------------------------------------------------------------------
-
-
-def _float_dtype(dtype: Any) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise TypeError(f"dtype must be a floating-point type, got {dt}")
-    return dt
 
 
 def _load_idx_verified(path: Path, name: str, base: str, verify: bool) -> np.ndarray:
