@@ -65,15 +65,15 @@ from bprop.datasets.files import (
     load_mnist,
     load_npz,
     payload_sha256,
-    read_idx,
     search_locations,
     verify_file,
 )
+from bprop.datasets.files import MAX_DOWNLOAD_BYTES as MAX_DOWNLOAD_BYTES
 
 # Public names never listed in __all__ (``NAME as NAME`` marks them as re-exported).
-from bprop.datasets.files import IDX_DTYPES as IDX_DTYPES
-from bprop.datasets.files import MAX_DOWNLOAD_BYTES as MAX_DOWNLOAD_BYTES
-from bprop.datasets.files import MAX_IDX_BYTES as MAX_IDX_BYTES
+from bprop.datasets.idx import IDX_DTYPES as IDX_DTYPES
+from bprop.datasets.idx import MAX_IDX_BYTES as MAX_IDX_BYTES
+from bprop.datasets.idx import read_idx
 from bprop.datasets.splits import DataSets, Split
 
 __all__ = [
