@@ -42,6 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bprop.datasets.builtin import CLASS_NAMES, dataset_dir, load_fashion_mnist, load_mnist
 from bprop.datasets.errors import (
     ChecksumError,
     DataFormatError,
@@ -49,7 +50,6 @@ from bprop.datasets.errors import (
     DownloadError,
 )
 from bprop.datasets.files import (
-    CLASS_NAMES,
     DATASETS,
     FILES,
     GZ_SHA256,
@@ -58,11 +58,8 @@ from bprop.datasets.files import (
     REPO_DATA_DIR,
     SYSTEM_DIRS,
     cache_dir,
-    dataset_dir,
     download,
     load_csv,
-    load_fashion_mnist,
-    load_mnist,
     load_npz,
     payload_sha256,
     search_locations,
