@@ -57,7 +57,7 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(ds.files, "SYSTEM_DIRS", {"mnist": [], "fashion-mnist": [tmp_path / "deb"]})
     dead = f"http://127.0.0.1:{_closed_port()}/"
-    monkeypatch.setattr(ds.files, "MIRRORS", {"mnist": [dead], "fashion-mnist": [dead]})
+    monkeypatch.setattr(ds.fetch, "MIRRORS", {"mnist": [dead], "fashion-mnist": [dead]})
     return tmp_path
 
 
@@ -592,7 +592,7 @@ def test_env_mirrors_tried_first(shared: Path, tmp_path: Path, monkeypatch) -> N
     dead = f"http://127.0.0.1:{_closed_port()}/"
     with serve_dir(shared) as base:
         monkeypatch.setenv("BPROP_MIRRORS", f" {base}{{name}} , {dead}")
-        assert ds.files._mirror_list("mnist", [dead])[0] == base + "mnist/"
+        assert ds.fetch._mirror_list("mnist", [dead])[0] == base + "mnist/"
         # progress=None: a tqdm bar, disabled because stderr is not a terminal
         ds.download("mnist", tmp_path / "dl", mirrors=[dead], backoff=0, files=[LABELS])
     ds.verify_file(tmp_path / "dl" / (LABELS + ".gz"), "mnist")

@@ -49,23 +49,22 @@ from bprop.datasets.errors import (
     DatasetNotFoundError,
     DownloadError,
 )
+from bprop.datasets.fetch import MAX_DOWNLOAD_BYTES as MAX_DOWNLOAD_BYTES
+from bprop.datasets.fetch import MIRRORS, download
 from bprop.datasets.files import (
     DATASETS,
     FILES,
     GZ_SHA256,
-    MIRRORS,
     PAYLOAD_SHA256,
     REPO_DATA_DIR,
     SYSTEM_DIRS,
     cache_dir,
-    download,
     load_csv,
     load_npz,
     payload_sha256,
     search_locations,
     verify_file,
 )
-from bprop.datasets.files import MAX_DOWNLOAD_BYTES as MAX_DOWNLOAD_BYTES
 
 # Public names never listed in __all__ (``NAME as NAME`` marks them as re-exported).
 from bprop.datasets.idx import IDX_DTYPES as IDX_DTYPES

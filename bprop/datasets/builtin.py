@@ -23,6 +23,7 @@ from bprop.datasets.errors import (
     DatasetNotFoundError,
     DownloadError,
 )
+from bprop.datasets.fetch import download
 from bprop.datasets.files import (
     _PRETTY,
     FILES,
@@ -31,7 +32,6 @@ from bprop.datasets.files import (
     _checksum_error,
     _locate,
     cache_dir,
-    download,
     verify_file,
 )
 from bprop.datasets.idx import _read_idx
