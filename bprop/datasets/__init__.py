@@ -59,19 +59,18 @@ from bprop.datasets.files import (
     REPO_DATA_DIR,
     SYSTEM_DIRS,
     cache_dir,
-    load_csv,
-    load_npz,
     payload_sha256,
     search_locations,
     verify_file,
 )
-
-# Public names never listed in __all__ (``NAME as NAME`` marks them as re-exported).
 from bprop.datasets.idx import IDX_DTYPES as IDX_DTYPES
 from bprop.datasets.idx import MAX_IDX_BYTES as MAX_IDX_BYTES
 from bprop.datasets.idx import read_idx
 from bprop.datasets.splits import DataSets, Split
+from bprop.datasets.tabular import load_csv, load_npz
 
+# IDX_DTYPES, MAX_IDX_BYTES and MAX_DOWNLOAD_BYTES are public too, though never listed here:
+# they are imported above as ``NAME as NAME``, the explicit form of a re-export.
 __all__ = [
     "CLASS_NAMES",
     "DATASETS",
