@@ -200,6 +200,39 @@ def test_fashion_mnist_env_and_data_dir(shared: Path, monkeypatch: pytest.Monkey
 # --------------------------------------------------------------------------------------------
 
 
+def test_isolation_reaches_the_module_that_downloads() -> None:
+    """The autouse fixture's mirrors are the ones a download would use (never the internet)."""
+    for name in ds.DATASETS:
+        urls = ds.fetch._mirror_list(name, None)
+        assert len(urls) == 1 and urls[0].startswith("http://127.0.0.1:"), urls
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG rule is Linux's")
+@pytest.mark.parametrize(
+    ("xdg", "under_home"),
+    [(None, True), ("", True), ("relative/cache", True), ("ABSOLUTE", False)],
+)
+def test_cache_dir_on_linux(xdg, under_home, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """$XDG_CACHE_HOME/bprop when it is an absolute path, else ~/.cache/bprop (XDG spec)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME")
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg") if xdg == "ABSOLUTE" else xdg)
+    expected = tmp_path / "home" / ".cache" if under_home else tmp_path / "xdg"
+    assert ds.cache_dir() == expected / "bprop"
+
+
+def test_platformdirs_loads_only_when_a_cache_folder_is_needed() -> None:
+    code = (
+        "import sys, bprop.datasets as ds\n"
+        "assert 'platformdirs' not in sys.modules\n"
+        "ds.cache_dir()\n"
+        "assert 'platformdirs' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=REPO)
+
+
 def test_search_precedence(shared: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     src = shared / "mnist"
     explicit = link_dataset(src, tmp_path / "explicit" / "mnist").parent

@@ -15,7 +15,8 @@ or not. The folders below are tried in this order; the first one that holds all 
 2. the environment variable ``BPROP_DATA_DIR``: a folder holding ``mnist/`` and
    ``fashion-mnist/`` subfolders;
 3. the ``data/`` folder of a source checkout of bprop (:data:`REPO_DATA_DIR`; it ships MNIST);
-4. the user cache, ``$XDG_CACHE_HOME/bprop`` or ``~/.cache/bprop`` (``mnist/``,
+4. the user cache (:func:`cache_dir`: ``$XDG_CACHE_HOME/bprop`` or ``~/.cache/bprop`` on Linux,
+   ``~/Library/Caches/bprop`` on macOS, ``%LOCALAPPDATA%\\bprop\\Cache`` on Windows; ``mnist/``,
    ``fashion-mnist/`` subfolders), where downloads go;
 5. system folders (:data:`SYSTEM_DIRS`): for Fashion-MNIST, Debian's ``dataset-fashion-mnist``
    package installs the files in ``/usr/share/datasets/fashion-mnist/``;

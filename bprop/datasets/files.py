@@ -232,16 +232,20 @@ def verify_file(path: str | Path, name: str, filename: str | None = None) -> Non
 
 
 def cache_dir() -> Path:
-    """The user cache folder, ``$XDG_CACHE_HOME/bprop`` or ``~/.cache/bprop``.
+    r"""The user cache folder, where downloads go, as :func:`platformdirs.user_cache_dir` names it.
+
+    On Linux ``$XDG_CACHE_HOME/bprop``, or ``~/.cache/bprop`` when that variable is unset, empty
+    or a relative path; on macOS ``~/Library/Caches/bprop``; on Windows
+    ``%LOCALAPPDATA%\bprop\Cache``.
 
     Returns
     -------
     Path
         It may not exist yet.
     """
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "bprop"
+    import platformdirs  # lazy: only looking for a data set needs it
+
+    return Path(platformdirs.user_cache_dir("bprop", appauthor=False))
 
 
 def search_locations(name: str, data_dir: str | Path | None = None) -> list[Path]:
