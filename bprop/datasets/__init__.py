@@ -34,6 +34,12 @@ When nothing is found and downloading is off or fails, the error lists every pla
 
 Nothing here prints except an optional download progress bar (tqdm, on stderr, when it is
 installed), nothing is cached in memory between calls, and nothing uses pickle.
+
+One concept per module: :mod:`.idx` (the IDX format), :mod:`.files` (the digests and the folders
+searched), :mod:`.fetch` (downloading, the only module that reaches the network),
+:mod:`.builtin` (MNIST and Fashion-MNIST), :mod:`.tabular` (CSV and ``.npz`` files),
+:mod:`.splits` (what the loaders return) and :mod:`.errors`; :func:`load` picks the loader. None
+of them imports the network, training or the command line: data code knows nothing of the math.
 """
 
 from __future__ import annotations

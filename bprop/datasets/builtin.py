@@ -2,10 +2,10 @@
 
 :func:`dataset_dir` walks the folders of :func:`.files.search_locations` and, when none holds
 the four files, downloads them into the user cache (:func:`.fetch.download`);
-:func:`load_mnist` and :func:`load_fashion_mnist` read them with :func:`.idx.read_idx`'s
-reader, check their digests on the way and scale the pixels to [0, 1]. The network is reached
-only through :mod:`.fetch` and only when nothing was found and downloading is on; nothing is
-cached in memory between calls.
+:func:`load_mnist` and :func:`load_fashion_mnist` read them with the IDX reader (:mod:`.idx`),
+check their digests on the way and scale the pixels to [0, 1]. This module reaches the network
+only through :mod:`.fetch`, and only when nothing was found and downloading is on; it caches
+nothing in memory between calls.
 """
 
 from __future__ import annotations

@@ -18,11 +18,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from bprop.datasets.errors import (
-    _ENV_DATA_DIR,
-    ChecksumError,
-    DataFormatError,
-)
+from bprop.datasets.errors import _ENV_DATA_DIR, ChecksumError, DataFormatError
 from bprop.datasets.idx import _CHUNK, MAX_IDX_BYTES
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,4 @@
-"""What every loader returns: a :class:`DataSets` of :class:`Split` parts, ``X`` one example per
-row.
+"""What every loader returns: a :class:`DataSets` of :class:`Split` parts, one example per row.
 
 Plain containers and the dtype rule they share. Nothing here reads a file, the environment or
 the network, and nothing scales or re-codes data: the loaders do that before building these.
