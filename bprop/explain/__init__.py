@@ -5,3 +5,4 @@ For now everything still lives in :mod:`bprop.explain.derivation` (moved from
 """
 
 from bprop.explain.derivation import *  # noqa: F403
+from bprop.explain.i18n import LANGS  # noqa: F401
