@@ -1,7 +1,7 @@
 """Backpropagation worked step by step, every number written out, for any small network.
 
-For now the derivation, the article's errata and the document still live in
-:mod:`bprop.explain.derivation`; the formats are in :mod:`bprop.explain.formats`.
+For now the derivation and the article's errata still live in :mod:`bprop.explain.derivation`;
+the document is :mod:`bprop.explain.blocks` and the formats are in :mod:`bprop.explain.formats`.
 """
 
 from __future__ import annotations
@@ -9,23 +9,89 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bprop.explain import formats
-from bprop.explain.derivation import *  # noqa: F403
+from bprop.explain.blocks import document, steps_document
 from bprop.explain.derivation import (
     ARTICLE_FIGURES,
+    ARTICLE_TEXT,
+    MATRIX_LIMIT,
+    SPEC_KEYS,
+    STEP_LIMIT,
+    Array,
+    BiasStep,
     Derivation,
     Erratum,
+    NeuronStep,
+    PathTerm,
     Problem,
-    _cost_name,
-    _is_article,
-    _li,
-    _t,
-    document,
-    number,
+    WeightStep,
+    article_spec,
+    check_limits,
+    derive,
+    errata,
+    error_table,
+    problem_from_spec,
     table_rows,
 )
-from bprop.explain.formats import FORMATS  # noqa: F401
-from bprop.explain.i18n import LANGS  # noqa: F401
-from bprop.explain.mathlayout import EQ  # noqa: F401
+from bprop.explain.formats import FORMATS
+from bprop.explain.i18n import LANGS
+from bprop.explain.mathlayout import (
+    EQ,
+    MUL,
+    PLUS,
+    M,
+    cat,
+    frac,
+    join,
+    matrix,
+    num,
+    number,
+    paren,
+    partial,
+    plus_sup,
+    sym,
+)
+
+__all__ = [
+    "ARTICLE_FIGURES",
+    "ARTICLE_TEXT",
+    "EQ",
+    "FORMATS",
+    "LANGS",
+    "MATRIX_LIMIT",
+    "MUL",
+    "PLUS",
+    "SPEC_KEYS",
+    "STEP_LIMIT",
+    "Array",
+    "BiasStep",
+    "Derivation",
+    "Erratum",
+    "M",
+    "NeuronStep",
+    "PathTerm",
+    "Problem",
+    "WeightStep",
+    "article_spec",
+    "cat",
+    "check_limits",
+    "derive",
+    "document",
+    "errata",
+    "error_table",
+    "frac",
+    "join",
+    "matrix",
+    "num",
+    "number",
+    "paren",
+    "partial",
+    "plus_sup",
+    "problem_from_spec",
+    "render",
+    "render_steps",
+    "sym",
+    "table_rows",
+]
 
 
 def render(
@@ -56,37 +122,4 @@ def render_steps(
     rows: Sequence[tuple[int, float]], problem: Problem, *, lang: str = "en", fmt: str = "text"
 ) -> str:
     """The table of :func:`error_table` (0–5, 10, 20, 50, … updates and the last) as ``fmt``."""
-    _li(lang)
-    n_steps = rows[-1][0]
-    net = problem.net
-    acts = [a.name for a in net.activations]
-    bias = "" if problem.update_biases else _t("steps_bias", lang)
-    blocks: list[tuple] = [
-        ("h", 1, _t("steps_title", lang, n=n_steps)),
-        (
-            "p",
-            [
-                _t(
-                    "steps_text",
-                    lang,
-                    sizes="-".join(map(str, net.sizes)),
-                    act=acts[0] if len(set(acts)) == 1 else ", ".join(acts),
-                    cost=_cost_name(net.cost.name, lang),
-                    eta=number(problem.eta),
-                    bias=bias,
-                )
-            ],
-        ),
-        (
-            "table",
-            [_t("col_step", lang), _t("col_error", lang)],
-            [[str(s), number(rows[s][1])] for s in table_rows(n_steps)],
-        ),
-    ]
-    d_article = _is_article(net, problem.x, problem.y, problem.eta, problem.update_biases)
-    if d_article and n_steps == 10000:
-        printed = dict(ARTICLE_FIGURES)["E_after_10000"]
-        blocks.append(
-            ("p", [_t("steps_article", lang, printed=printed, exact=number(rows[-1][1]))])
-        )
-    return formats.write(blocks, lang, fmt)
+    return formats.write(steps_document(rows, problem, lang=lang), lang, fmt)

@@ -15,20 +15,11 @@ from __future__ import annotations
 import html as _html
 from collections.abc import Sequence
 
-from bprop.explain.derivation import (
-    Derivation,
-    _d_out_line,
-    _delta_line,
-    _fix_delta,
-    _fix_half,
-    _Names,
-    _path_lines,
-    _prime_line,
-    _weight_lines,
-    check_limits,
-)
+from bprop.explain.blocks import weight_panel
+from bprop.explain.derivation import Derivation, check_limits
 from bprop.explain.i18n import _t
 from bprop.explain.mathlayout import EQ, M, join, number
+from bprop.explain.names import _Names
 from bprop.web import asset, fill
 
 
@@ -82,26 +73,11 @@ def write(blocks: list[tuple], lang: str, d: Derivation | None = None) -> str:
 def _weight_panels(d: Derivation, lang: str) -> str:
     """One hidden derivation per weight, shown in the panel when the weight is chosen."""
     n = _Names(d)
-    out = []
-    for ws in d.weights:
-        key = n.weight_key(ws.l, ws.j, ws.k)
-        nr = d.neuron(ws.l, ws.j)
-        blocks: list[tuple] = [
-            ("h", 3, f"{_t('html_panel', lang)} {n.weight(ws.l, ws.j, ws.k).text}")
-        ]
-        if ws.l < n.L:
-            blocks += _path_lines(d, n, nr)
-        else:
-            blocks.append(_d_out_line(d, n, nr))
-        if nr.prime is not None:
-            blocks.append(_prime_line(d, n, ws.l, nr))
-        blocks.append(_delta_line(d, n, nr))
-        blocks += _weight_lines(d, n, ws, lang, full=True)
-        out.append(
-            f'<div class="deriv" id="deriv-{key}">'
-            f"{_html_blocks([_fix_half(_fix_delta(b)) for b in blocks])}</div>"
-        )
-    return "\n".join(out)
+    return "\n".join(
+        f'<div class="deriv" id="deriv-{n.weight_key(ws.l, ws.j, ws.k)}">'
+        f"{_html_blocks(weight_panel(d, ws, lang))}</div>"
+        for ws in d.weights
+    )
 
 
 def _svg(d: Derivation) -> str:
