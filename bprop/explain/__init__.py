@@ -9,17 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bprop.explain import formats
+from bprop.explain.article import ARTICLE_FIGURES, ARTICLE_TEXT, Erratum, errata
 from bprop.explain.blocks import document, steps_document
 from bprop.explain.derivation import (
-    ARTICLE_FIGURES,
-    ARTICLE_TEXT,
     MATRIX_LIMIT,
     SPEC_KEYS,
     STEP_LIMIT,
     Array,
     BiasStep,
     Derivation,
-    Erratum,
     NeuronStep,
     PathTerm,
     Problem,
@@ -27,7 +25,6 @@ from bprop.explain.derivation import (
     article_spec,
     check_limits,
     derive,
-    errata,
     error_table,
     problem_from_spec,
     table_rows,

@@ -19,10 +19,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bprop.explain.article import ARTICLE_FIGURES, Erratum
 from bprop.explain.derivation import (
-    ARTICLE_FIGURES,
     Derivation,
-    Erratum,
     NeuronStep,
     Problem,
     WeightStep,
