@@ -552,14 +552,16 @@ def _matrix_blocks(d: Derivation, n: _Names, lang: str) -> list[tuple]:
     blocks.append(("h", 2, _t("m_update", lang)))
     for l in range(2, L + 1):  # noqa: E741
         i = l - 2
-        new = d.w[i] - d.eta * d.nabla_w[i]
+        new = [
+            [ws.updated for ws in d.weights if (ws.l, ws.j) == (l, j)] for j in range(len(d.b[i]))
+        ]
         blocks.append(
             _greek(
                 _eq(
                     plus_sup(v("w", l)),
                     cat(v("w", l), " - η ", partial(M("C", "C", "C"), v("w", l))),
                     cat(matrix(d.w[i]), " - ", num(d.eta), " ", matrix(d.nabla_w[i])),
-                    matrix(new),
+                    matrix(np.array(new)),  # w − η ∂C/∂w, as the derivation computed it
                 )
             )
         )
@@ -567,13 +569,13 @@ def _matrix_blocks(d: Derivation, n: _Names, lang: str) -> list[tuple]:
         blocks.append(("p", [_t("m_bias_update", lang)]))
         for l in range(2, L + 1):  # noqa: E741
             i = l - 2
-            new = d.b[i] - d.eta * d.nabla_b[i]
+            new = [bs.updated for bs in d.biases if bs.l == l]
             blocks.append(
                 _greek(
                     _eq(
                         plus_sup(v("b", l)),
                         cat(matrix(d.b[i]), " - ", num(d.eta), " ", matrix(d.nabla_b[i])),
-                        matrix(new),
+                        matrix(np.array(new)),
                     )
                 )
             )
