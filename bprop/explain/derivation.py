@@ -1,25 +1,16 @@
-"""Backpropagation worked step by step, every number written out, for any small network.
+"""The numbers of one training step of a small network on one example, every one kept.
 
-The article in the seeds (003) trains a 2-2-2 sigmoid network by hand for one step: the forward
-pass, the total error, the chain rule for an output weight, the output error δ, the two error
-paths that meet at a hidden neuron, every updated weight, and the error after the update.  This
-module does that for any small fully connected network, exactly:
+:func:`derive` runs the library's own forward pass and backpropagation
+(:func:`bprop.network.feedforward_trace`, :func:`bprop.network.backprop`, the cost and
+activation objects) and keeps each neuron's z, a, σ'(z), ∂E/∂a and δ, each error path into a
+hidden neuron (BP2), each weight's three chain-rule factors, its gradient and its update, in a
+:class:`Derivation`; it checks that every chain-rule product equals ``backprop``'s gradient.
+:func:`problem_from_spec` builds the network, example and η from a JSON-style dict
+(:func:`article_spec` is the article's), :func:`check_limits` says whether a network is small
+enough to write out, and :func:`error_table` trains N steps for the table of errors per step.
 
-* :func:`derive` computes every number with the library (:func:`bprop.network.feedforward_trace`,
-  :func:`bprop.network.backprop`, the cost and activation objects) into a :class:`Derivation`,
-  and checks that each chain-rule product equals ``backprop``'s gradient;
-* :func:`render` writes a derivation as text, Markdown, LaTeX or a self-contained HTML page, in
-  English or Chinese (the seeds' own terms), step by step or in Nielsen's matrix form (BP1–BP4);
-* :func:`errata` checks every figure the article prints against exact arithmetic;
-* :func:`error_table` runs N updates and returns the error after each (:func:`render_steps`);
-* :func:`problem_from_spec` builds a network, its one example and η from a JSON-style dict.
-
-Numbers are shown rounded to 9 decimal places with trailing zeros dropped (0.3775, 0.75136507),
-the way the article prints them; they are only rounded for display.  The 2-2-2 … n-m-k networks
-with one hidden layer use the article's names (i1, h1, o1, w1…, net_h1, out_h1, δ_o1, E_total);
-deeper networks use Nielsen's (w³₁₂, z²₁, a²₁, δ²₁, C).
-
-The module never prints and never reads files: the ``bprop explain`` command does.
+This is the math: it lays out nothing and holds no words of the page; it imports no format,
+nor :mod:`bprop.web`, and it never prints or reads or writes files.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The formats a document is written in, one module each: text, Markdown, LaTeX and HTML.
 
-A document is the list of blocks :mod:`bprop.explain.document` builds; :func:`write` hands it
+A document is the list of blocks :mod:`bprop.explain.blocks` builds; :func:`write` hands it
 to the module of the format asked for.  The formats only lay out: none computes a number,
 imports ``bprop.network`` or ``bprop.train``, or writes a file.
 """

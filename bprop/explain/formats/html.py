@@ -5,9 +5,9 @@ path lights up and its own derivation shows in a panel.  The page's skeleton, CS
 JavaScript are real files in :mod:`bprop.web` (``explain.html``, ``explain.css``,
 ``explain.js``), inlined here so that the page works offline as one file.
 
-Like every format it only lays out what the derivation computed: it computes no number
-(formatting aside), imports neither ``bprop.network`` nor ``bprop.train``, and returns a string.
-Every value put into the page is escaped here.
+Like every format it only lays out what the derivation computed: it computes none of the
+derivation's numbers (only the drawing's coordinates), imports neither ``bprop.network`` nor
+``bprop.train``, and returns a string.  Every value put into the page is escaped here.
 """
 
 from __future__ import annotations

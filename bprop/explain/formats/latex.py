@@ -2,7 +2,7 @@
 
 Text is escaped for LaTeX (its special characters, and the Unicode symbols the words use, such
 as η, δ, ∂ and →, written as math); equations of several steps become ``align*``.  It only lays
-out the blocks of :mod:`bprop.explain.document`: it computes no number, imports neither
+out the blocks of :mod:`bprop.explain.blocks`: it computes no number, imports neither
 ``bprop.network`` nor ``bprop.train``, and returns a string.
 """
 

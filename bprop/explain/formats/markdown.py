@@ -1,6 +1,6 @@
 """Markdown, with the mathematics as ``$…$`` and ``$$…$$`` LaTeX (for GitHub and most viewers).
 
-It only lays out the blocks of :mod:`bprop.explain.document`: it computes no number, imports
+It only lays out the blocks of :mod:`bprop.explain.blocks`: it computes no number, imports
 neither ``bprop.network`` nor ``bprop.train``, and returns a string.
 """
 

@@ -2,7 +2,7 @@
 
 Headings are underlined, equations indented, matrices drawn in brackets over several lines and
 tables aligned by display width (a CJK character takes two columns).  Like every format it only
-lays out the blocks of :mod:`bprop.explain.document`: it computes no number, imports neither
+lays out the blocks of :mod:`bprop.explain.blocks`: it computes no number, imports neither
 ``bprop.network`` nor ``bprop.train``, and returns a string (the command prints or saves it).
 """
 
