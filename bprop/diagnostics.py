@@ -401,14 +401,23 @@ def _divergence(
     records: list[dict[str, Any]], history: dict[str, Any] | None
 ) -> TrainingWarning | None:
     eta = next((r["eta"] for r in reversed(records) if "eta" in r), None)
+    config = (history or {}).get("config") or {}
     if history:
         epochs = history.get("epochs")
-        eta = epochs[-1].get("eta", eta) if epochs else history.get("config", {}).get("eta", eta)
+        eta = epochs[-1].get("eta", eta) if epochs else config.get("eta", eta)
     remedy = f"e.g. η = {eta / 10:g}" if isinstance(eta, (int, float)) else "e.g. a tenth of it"
     advice = (
         "the gradient steps overshoot the minimum instead of descending into it. Remedy: a "
         f"smaller learning rate η, {remedy}."
     )
+    lmbda, n = config.get("lmbda"), config.get("n_train")
+    numbers = all(isinstance(v, (int, float)) for v in (eta, lmbda, n))
+    if numbers and n > 0 and 1 - eta * lmbda / n < 0:
+        advice = (
+            f"the weight decay factor 1 − ηλ/n = {1 - eta * lmbda / n:.3g} is negative, so "
+            f"every mini-batch flips and multiplies the weights. Remedy: a smaller L2 strength "
+            f"λ (now {lmbda:g}), well below n/η = {n / eta:.3g}."
+        )
     if history and history.get("status") == "diverged":
         return TrainingWarning(
             "divergence", f"training diverged: the cost became NaN or infinite; {advice}", None

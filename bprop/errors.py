@@ -19,6 +19,11 @@ class DivergenceError(FloatingPointError):
         self.history = history
 
 
+class ChanceWarning(RuntimeWarning):
+    """Training ended no better than chance: the network answers no better than always
+    giving the commonest class (a warning, not an error: the run and its history are kept)."""
+
+
 def unknown_name(kind: str, name: str, known: Iterable[str], extra: str = "") -> ValueError:
     """A ValueError for an unknown registered name, suggesting the closest known one."""
     known = list(known)
