@@ -9,6 +9,7 @@ stderr.
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 EXIT_BAD_INPUT = 2
@@ -29,19 +30,65 @@ def int_list(text: str) -> list[int]:
     return values
 
 
+def finite_float(text: str) -> float:
+    """A float that is a finite number: ``inf``, ``1e400`` (which is inf) and ``nan`` are not."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def positive(kind: type) -> Any:
-    """An argument type reading a ``kind`` (int or float) that must be > 0."""
+    """An argument type reading a ``kind`` (int or float, finite) that must be > 0."""
 
     def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not value > 0 or value != value:
+        value = finite_float(text) if kind is float else _whole(text)
+        if not value > 0:
             raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
         return value
 
     return parse
+
+
+def non_negative(kind: type) -> Any:
+    """An argument type reading a ``kind`` (int or float, finite) that must be ≥ 0."""
+
+    def parse(text: str) -> Any:
+        value = finite_float(text) if kind is float else _whole(text)
+        if not value >= 0:
+            raise argparse.ArgumentTypeError(f"must be ≥ 0, got {text!r}")
+        return value
+
+    return parse
+
+
+def float_list(text: str) -> list[float]:
+    """``0.05,0.10`` → ``[0.05, 0.1]``: finite numbers, comma-separated."""
+    values = [v for v in text.split(",") if v.strip()]
+    try:
+        numbers = [float(v) for v in values]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers like 0.05,0.10, got {text!r}"
+        ) from None
+    bad = [v.strip() for v, x in zip(values, numbers) if not math.isfinite(x)]
+    if bad:
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {bad[0]!r} in {text!r}")
+    return numbers
+
+
+#: ``--seed``: a whole number ≥ 0 (NumPy's generators take no negative seeds).
+seed = non_negative(int)
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
 def load_data(name: str, data_dir: str | None, dtype: Any) -> Any:

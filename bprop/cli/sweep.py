@@ -7,12 +7,13 @@ validation set where the data set has none, shows a progress bar and writes the 
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bprop.cli._common import load_data, positive
+from bprop.cli._common import finite_float, load_data, positive, seed
 from bprop.cli._terminal import sweep_bar
 
 
@@ -51,11 +52,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--limit", type=positive(int), help="train on the first N examples only")
     p.add_argument(
         "--validation-fraction",
-        type=float,
+        type=finite_float,
         default=0.2,
         help="held-out share of the training set when the data set has no validation set",
     )
-    p.add_argument("--seed", type=int, help="seed of every grid point's weights and shuffling")
+    p.add_argument("--seed", type=seed, help="seed of every grid point's weights and shuffling")
     p.add_argument("--n-jobs", type=int, default=-1, help="grid points at once (-1: all cores)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster")
     p.add_argument("--out", help="results CSV (default: runs/sweep-<timestamp>.csv)")
@@ -72,6 +73,8 @@ def _number_list(kind: type) -> Any:
             raise argparse.ArgumentTypeError(
                 f"expected comma-separated numbers like 0.1,0.5,3, got {text!r}"
             ) from None
+        if any(not math.isfinite(v) for v in values):
+            raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
         if not values or any(not v >= 0 for v in values):
             raise argparse.ArgumentTypeError(f"expected numbers ≥ 0, got {text!r}")
         return values

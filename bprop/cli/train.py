@@ -10,13 +10,25 @@ and the files.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bprop.cli._common import EXIT_DIVERGED, EXIT_INTERRUPTED, int_list, load_data, positive
+from bprop.cli._common import (
+    EXIT_DIVERGED,
+    EXIT_INTERRUPTED,
+    int_list,
+    load_data,
+    non_negative,
+    positive,
+    seed,
+)
 from bprop.cli._terminal import Reporter, StopOnSignal
 
 if TYPE_CHECKING:
@@ -108,11 +120,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="η schedule: constant, cosine or step:EVERY:FACTOR",
     )
     p.add_argument(
-        "--lmbda", type=_non_negative, default=d["lmbda"], help="L2 regularisation λ (default: 0)"
+        "--lmbda",
+        type=non_negative(float),
+        default=d["lmbda"],
+        help="L2 regularisation λ (default: 0)",
     )
     p.add_argument(
         "--momentum",
-        type=_non_negative,
+        type=non_negative(float),
         default=d["momentum"],
         help="momentum μ in [0, 1) (default: 0)",
     )
@@ -123,7 +138,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default=d["batch_size"],
         help="mini-batch size m (default: 10)",
     )
-    p.add_argument("--seed", type=int, help="seed of the weights and the shuffling")
+    p.add_argument("--seed", type=seed, help="seed of the weights and the shuffling")
     p.add_argument(
         "--limit",
         type=positive(int),
@@ -159,16 +174,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--report", action="store_true", help="write RUN/report.html at the end")
     p.set_defaults(func=run)
     return p
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {text!r}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -256,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
             f"mini-batch {config['batch_size']}, η = {config['eta']:g} → {folder.path}",
             flush=True,
         )
-    with stopper:
+    with stopper, _chance_warnings_to(reporter):
         try:
             history = net.SGD(
                 X,
@@ -346,3 +351,23 @@ def _plot_and_report(args: argparse.Namespace, run: Path) -> None:
         from bprop.report import write_report
 
         print(f"Wrote {write_report(run, data_dir=args.data_dir)}")
+
+
+@contextlib.contextmanager
+def _chance_warnings_to(reporter: Reporter) -> Iterator[None]:
+    """Training's ChanceWarning ("no better than chance after epoch N") goes to stderr the way
+    the diagnostics' warnings do; other warnings are shown as Python shows them."""
+    from bprop.errors import ChanceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ChanceWarning)
+        show = warnings.showwarning
+
+        def route(message: Any, category: Any, *rest: Any, **kw: Any) -> None:
+            if issubclass(category, ChanceWarning):
+                reporter.warn(SimpleNamespace(code="chance", message=str(message)))
+            else:
+                show(message, category, *rest, **kw)
+
+        warnings.showwarning = route
+        yield
