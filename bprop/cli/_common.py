@@ -91,9 +91,42 @@ def _whole(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
-def load_data(name: str, data_dir: str | None, dtype: Any) -> Any:
-    """The data set ``name`` (see :func:`bprop.datasets.load`), in ``dtype``."""
+def add_data_flags(p: argparse.ArgumentParser) -> None:
+    """``--header`` and ``--scale``: how a CSV or npz data set is read."""
+    p.add_argument(
+        "--header",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="csv: whether the first row holds column names (default: auto, from its cells)",
+    )
+    p.add_argument(
+        "--scale",
+        choices=["auto", "standard", "minmax", "pixels", "none"],
+        default="auto",
+        help="csv/npz: scale the features, fitted on the training split (default: auto — "
+        "integers in 0…255 are divided by 255 as MNIST's pixels, features in [0, 1] are kept, "
+        "anything else is standardised)",
+    )
+
+
+def load_data(
+    name: str, data_dir: str | None, dtype: Any, header: str = "auto", scale: str = "auto"
+) -> Any:
+    """The data set ``name`` (see :func:`bprop.datasets.load`), in ``dtype``; ``header`` and
+    ``scale`` apply to CSV / npz files (MNIST's pixels are always divided by 255)."""
     from bprop import datasets
 
     kw: dict[str, Any] = {"dtype": dtype}
+    kind = name.partition(":")[0].lower() if ":" in name else ""
+    if kind == "csv":
+        kw |= {"header": header, "scale": scale}
+    elif kind == "npz":
+        kw["scale"] = scale
+    if header != "auto" and kind != "csv":
+        raise ValueError(f"--header applies to CSV files (csv:PATH), not to {name}")
+    if scale != "auto" and kind not in ("csv", "npz"):
+        raise ValueError(
+            f"--scale applies to your own data (csv:PATH, npz:PATH); {name}'s pixels are "
+            "always divided by 255"
+        )
     return datasets.load(name, data_dir=data_dir, **kw)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from bprop.cli._common import finite_float, load_data, positive, seed
+from bprop.cli._common import add_data_flags, finite_float, load_data, positive, seed
 from bprop.cli._terminal import sweep_bar
 
 
@@ -30,6 +30,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--dataset", default="mnist", help="mnist, fashion-mnist, csv:PATH, npz:PATH")
     p.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/")
+    add_data_flags(p)
     values = _number_list(float)
     p.add_argument("--eta", type=values, default=[0.5], help="η values: 0.1,0.5,3 (default: 0.5)")
     p.add_argument("--lmbda", type=values, default=[0.0], help="λ values: 0,5 (default: 0)")
@@ -98,7 +99,15 @@ def run(args: argparse.Namespace) -> int:
     from bprop import runs, serialize, sweep
 
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
-    data = load_data(args.dataset, args.data_dir, np.dtype(args.dtype).type)
+    data = load_data(
+        args.dataset,
+        args.data_dir,
+        np.dtype(args.dtype).type,
+        header=args.header,
+        scale=args.scale,
+    )
+    if data.scaling is not None:
+        print(f"Scaling the features: {data.scaling.reason}", flush=True)
     X, y, validation = data.train.X, data.train.y, data.validation
     if validation is None:
         if not 0 < args.validation_fraction < 1:

@@ -23,6 +23,7 @@ import numpy as np
 from bprop.cli._common import (
     EXIT_DIVERGED,
     EXIT_INTERRUPTED,
+    add_data_flags,
     int_list,
     load_data,
     non_negative,
@@ -55,7 +56,11 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "shuffle": True,
     "update_biases": True,
     "engine": "auto",
+    "header": "auto",
+    "scale": "auto",
 }
+# What a run folder without these keys used (written before bprop scaled CSV / npz features).
+_OLD_RUN_DEFAULTS = {"scale": "none"}
 # --engine → sgd's `compiled`; "numba" is what run folders of the earlier numba engine say.
 _ENGINES = {"auto": None, "compiled": True, "numba": True, "numpy": False}
 # Mini-batches between progress-bar updates and Ctrl-C checks in the compiled engine (the
@@ -79,6 +84,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="mnist, fashion-mnist, csv:PATH or npz:PATH (default: mnist)",
     )
     p.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/ (searched first)")
+    add_data_flags(p)
     p.add_argument(
         "--sizes",
         type=int_list,
@@ -185,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         folder = runs.RunFolder(args.resume)
         saved, net, state, history = folder.reopen()
-        config = TRAIN_DEFAULTS | saved
+        config = TRAIN_DEFAULTS | _OLD_RUN_DEFAULTS | saved
         print(
             f"Resuming {folder.path} at epoch {state.epoch}, mini-batch {state.batch}", flush=True
         )
@@ -196,7 +202,13 @@ def run(args: argparse.Namespace) -> int:
         folder = runs.RunFolder(args.out or runs.new_run_path())
         net = state = history = None
 
-    data = load_data(config["dataset"], config["data_dir"], np.dtype(config["dtype"]).type)
+    data = load_data(
+        config["dataset"],
+        config["data_dir"],
+        np.dtype(config["dtype"]).type,
+        header=config["header"],
+        scale=config["scale"],
+    )
     X, y = data.train.X, data.train.y
     if config["limit"]:
         X, y = X[: config["limit"]], y[: config["limit"]]
@@ -227,6 +239,8 @@ def run(args: argparse.Namespace) -> int:
             "class_names": list(data.class_names),
         },
     }
+    if data.scaling is not None:  # evaluate, predict and plot apply the very same transform
+        meta["scaling"] = data.scaling.to_dict()
     n_batches = -(-len(X) // config["batch_size"])
     reporter = Reporter(n_batches, show_bar=not args.no_progress)
     stopper = StopOnSignal()
@@ -255,6 +269,8 @@ def run(args: argparse.Namespace) -> int:
             if state.epoch < config["epochs"] and not stopper.requested:
                 reporter.start_epoch(state.epoch, 0)
 
+    if data.scaling is not None and not args.resume:
+        print(f"Scaling the features: {data.scaling.reason}", flush=True)
     if not args.resume:
         print(
             f"Training {net} on {data.name}: {len(X)} examples, {config['epochs']} epochs, "
