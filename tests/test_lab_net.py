@@ -92,8 +92,18 @@ def test_100_steps_give_bprops_weights_for_every_activation_and_cost(settings):
         trained = {}
         for engine, fast in (("textbook", False), ("default", True)):
             copy, _, _ = problem(hidden, out, cost, idx)
-            sgd(copy, X, Y, EPOCHS, M, settings["eta"], lmbda=settings["lmbda"],
-                momentum=settings["momentum"], seed=SEED, fast=fast)  # fmt: skip
+            sgd(
+                copy,
+                X,
+                Y,
+                EPOCHS,
+                M,
+                settings["eta"],
+                lmbda=settings["lmbda"],
+                momentum=settings["momentum"],
+                seed=SEED,
+                fast=fast,
+            )
             trained[engine] = copy
         nets.append(trained)
         start.append(net.weights)
@@ -124,8 +134,14 @@ def test_the_page_refuses_the_pairs_bprop_refuses_with_its_words():
     for hidden in [*HIDDEN, "softmax"]:
         for out in OUTPUT:
             for cost in COSTS:
-                jobs.append({"job": "pairing", "sizes": [2, 3, 2], "activations": [hidden, out],
-                             "cost": cost})  # fmt: skip
+                jobs.append(
+                    {
+                        "job": "pairing",
+                        "sizes": [2, 3, 2],
+                        "activations": [hidden, out],
+                        "cost": cost,
+                    }
+                )
                 try:
                     bprop.Network([2, 3, 2], [hidden, out], cost)
                     want.append(None)
@@ -148,8 +164,11 @@ def test_numbers_are_written_as_bprop_explain_writes_them():
 
 def test_the_pages_initial_weights_follow_bprops_schemes():
     inits = ["standard", "scaled", "glorot", "he"]
-    jobs = [{"job": "init", "sizes": [200, 150, 2], "init": i, "seed": s} for i in inits
-            for s in (1, 1, 2)]  # fmt: skip
+    jobs = [
+        {"job": "init", "sizes": [200, 150, 2], "init": i, "seed": s}
+        for i in inits
+        for s in (1, 1, 2)
+    ]
     got = run_js(jobs)
     n_in, n_out = 200, 150
     want_sd = {
@@ -190,8 +209,16 @@ def test_the_pad_prepares_an_image_as_bprop_images_does(style):
     shapes = [(280, 280), (50, 120), (200, 40), (28, 28), (300, 310), (7, 9)]
     grays = [strokes(*shapes[i % len(shapes)], i % 2 == 0, i) for i in range(24)]
     grays.append(np.full((40, 40), 0.97))  # blank
-    jobs = [{"job": "prepare", "h": g.shape[0], "w": g.shape[1], "gray": g.ravel().tolist(),
-             "style": style} for g in grays]  # fmt: skip
+    jobs = [
+        {
+            "job": "prepare",
+            "h": g.shape[0],
+            "w": g.shape[1],
+            "gray": g.ravel().tolist(),
+            "style": style,
+        }
+        for g in grays
+    ]
     got = run_js(jobs)
     prepare = images.to_mnist if style == "mnist" else images.to_fashion_mnist
     for g, x in zip(grays[:-1], got[:-1]):
