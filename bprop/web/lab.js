@@ -214,7 +214,7 @@
   function record() {
     const tr = accuracy(lab.train),
       te = accuracy(lab.test);
-    const trainCost = lab.net.totalCost(lab.train.X, lab.train.Y, state.lmbda);
+    const trainCost = tr.cost + lab.net.weightCost(state.lmbda, lab.train.X.rows); // bprop's total_cost
     lab.history.push({
       updates: lab.updates,
       train: trainCost,
@@ -292,6 +292,7 @@
   }
 
   function number(id, min, fallback) {
+    // a control's value, or fallback when it is no good
     const x = Number($(id).value);
     return Number.isFinite(x) && x >= min ? x : fallback;
   }
@@ -358,23 +359,31 @@
       refresh(true);
     });
     // η, λ, μ and m change how training goes on from here; the weights stay.
-    $("eta").addEventListener(
-      "change",
-      () => (state.eta = number("eta", Number.MIN_VALUE, state.eta)) && refresh(false),
+    const setting = (id, key, ok, words, after) =>
+      $(id).addEventListener("change", () => {
+        const x = Number($(id).value);
+        if ($(id).value.trim() !== "" && Number.isFinite(x) && ok(x)) {
+          state[key] = x;
+          say("");
+          if (after) after();
+        } else {
+          say(t(words), true);
+          $(id).value = String(state[key]);
+        }
+        refresh(false);
+      });
+    setting("eta", "eta", (x) => x > 0, "bad_eta");
+    setting("lmbda", "lmbda", (x) => x >= 0, "bad_lmbda");
+    setting("momentum", "momentum", (x) => x >= 0 && x < 1, "bad_momentum");
+    setting(
+      "batch",
+      "batch",
+      (x) => Number.isInteger(x) && x >= 1,
+      "bad_batch",
+      () => {
+        lab.ts.batch = 0; // the epoch starts over in mini-batches of the new size
+      },
     );
-    $("lmbda").addEventListener(
-      "change",
-      () => (state.lmbda = number("lmbda", 0, state.lmbda)) >= 0 && refresh(false),
-    );
-    $("momentum").addEventListener("change", () => {
-      state.momentum = Math.min(number("momentum", 0, state.momentum), 0.99);
-      refresh(false);
-    });
-    $("batch").addEventListener("change", () => {
-      state.batch = Math.round(number("batch", 1, state.batch));
-      restart();
-      refresh(false);
-    });
     $("show-test").addEventListener("change", () => {
       state.showTest = $("show-test").checked;
       refresh(false);
@@ -447,7 +456,7 @@
         relayout = false;
       }
       if (playground.hasLayout()) playground.draw();
-      playground.drawLegends();
+      if (structure) playground.drawLegends();
     }
     if (state.tab === "inspect") inspect.draw();
     dataNote();
@@ -456,12 +465,38 @@
 
   /** One frame while playing: `speed` mini-batches, then every heat map and the chart. */
   function frame() {
-    if (state.playing) {
-      for (let s = 0; s < state.speed && trainOne(); s++);
-      record();
-      refresh(false);
-    }
+    if (state.playing) tick();
     requestAnimationFrame(frame);
+  }
+
+  /** A frame's work: `speed` mini-batches, the costs, and every heat map and chart redrawn. */
+  function tick() {
+    for (let s = 0; s < state.speed && trainOne(); s++);
+    record();
+    refresh(false);
+  }
+
+  /** Write the settings into the controls, so the page shows what `state` holds. */
+  function syncControls() {
+    const d = state.data;
+    const pairs = [
+      ["dataset", d.kind],
+      ["classes", d.classes],
+      ["points", d.points],
+      ["noise", d.noise * 100],
+      ["test-share", d.testShare * 100],
+      ["data-seed", d.seed],
+      ["cost", state.cost],
+      ["eta", state.eta],
+      ["lmbda", state.lmbda],
+      ["momentum", state.momentum],
+      ["batch", state.batch],
+      ["init", state.init],
+      ["seed", state.seed],
+      ["speed", state.speed],
+    ];
+    for (const [id, value] of pairs) $(id).value = String(value);
+    $("show-test").checked = state.showTest;
   }
 
   // -- for the tests and the benchmark: the page's state and a way to set it -----------------
@@ -492,16 +527,27 @@
       lab.net = new N.Network(p.sizes, p.activations, p.cost, { weights: p.weights, biases: p.biases });
       lab.initial = lab.net.parameters();
       restart();
-      for (const [id, value] of [
-        ["eta", p.eta],
-        ["lmbda", state.lmbda],
-        ["momentum", state.momentum],
-        ["batch", state.batch],
-      ])
-        $(id).value = value;
-      $("cost").value = p.cost;
+      syncControls();
       refresh(true);
     },
+    /**
+     * Change settings as the controls would: {data: {kind, points, noise, testShare, classes,
+     * seed}, hidden: [{n, act}], output, cost, init, seed, eta, lmbda, momentum, batch, speed}.
+     * A new network and data set are made from them.
+     */
+    set(settings) {
+      state.playing = false;
+      const { data, ...rest } = settings;
+      Object.assign(state.data, data || {});
+      Object.assign(state, rest);
+      lab.fixedBatch = null;
+      makeData();
+      const ok = makeNetwork();
+      syncControls();
+      refresh(true);
+      return ok;
+    },
+    tick,
     select: (item) => inspect.select(item),
     trainOne,
     refresh,
@@ -510,6 +556,8 @@
     clearPad: () => padView.clear(),
     /** The labels of the pad's test images, in the order of their thumbnails. */
     pictures: () => padView.pad.images.map((img) => img.label),
+    /** The pad's network (bpropNet.Network). */
+    padNetwork: () => padView.pad.net,
     /** The pad's 28×28 input (784 numbers), or null when nothing is drawn. */
     padInput: () => (padView.pad.input ? Array.from(padView.pad.input) : null),
     showTab,

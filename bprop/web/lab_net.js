@@ -584,18 +584,20 @@
 
   /** C over the rows of x: the mean of C_x, plus (λ/2n) Σ w² when lmbda > 0. */
   Network.prototype.totalCost = function (x, y, lmbda) {
-    let c = this.cost.mean(this.feedforward(x), y);
-    if (lmbda) {
-      let sq = 0;
-      for (const w of this.weights)
-        sq += pairwiseSum(
-          w.data.map((v) => v * v),
-          0,
-          w.data.length,
-        );
-      c += ((0.5 * lmbda) / x.rows) * sq;
-    }
-    return c;
+    return this.cost.mean(this.feedforward(x), y) + this.weightCost(lmbda, x.rows);
+  };
+
+  /** The L2 term of the cost over n examples, (λ/2n) Σ w² (0 without λ). */
+  Network.prototype.weightCost = function (lmbda, n) {
+    if (!lmbda) return 0;
+    let sq = 0;
+    for (const w of this.weights)
+      sq += pairwiseSum(
+        w.data.map((v) => v * v),
+        0,
+        w.data.length,
+      );
+    return ((0.5 * lmbda) / n) * sq;
   };
 
   /** A copy of the parameters: {weights, biases}, to rewind to. */

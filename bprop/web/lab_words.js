@@ -222,6 +222,10 @@
     detail_w: ["its weights w_jk", "它的权值 w_jk"],
     detail_wx: ["w_jk x_k on this input", "w_jk x_k (对当前输入)"],
     model_line: ["Model {name}: {sizes}, {acts}; {ds}", "模型 {name}: {sizes}, {acts}; {ds}"],
+    bad_eta: ["The learning rate η must be a number > 0.", "学习速率 η 必须是大于 0 的数."],
+    bad_lmbda: ["λ (L2 regularisation) must be a number ≥ 0.", "λ (L2 正则化) 必须是不小于 0 的数."],
+    bad_momentum: ["The momentum μ must be in [0, 1).", "动量 μ 必须在 [0, 1) 之内."],
+    bad_batch: ["The mini-batch size m must be a whole number ≥ 1.", "小批量大小 m 必须是不小于 1 的整数."],
     pairing: ["Not allowed: {why}", "不允许: {why}"],
   };
 
