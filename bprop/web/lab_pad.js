@@ -204,15 +204,17 @@
       box.replaceChildren(...rows, legendSign(t));
     }
 
+    const TILE = 42; // a hidden neuron's 28×28 weights, drawn this many pixels wide
+    let tiles = null; // every neuron's tile, drawn once (the weights never change)
+
     function drawWeightTiles() {
       const W = pad.net.weights[0],
         n = W.rows,
-        cols = Math.min(n, 10),
-        tile = 42;
-      const c = $("pad-weights");
-      c.width = cols * tile;
-      c.height = Math.ceil(n / cols) * tile;
-      const ctx = c.getContext("2d");
+        cols = Math.min(n, 10);
+      tiles = document.createElement("canvas");
+      tiles.width = cols * TILE;
+      tiles.height = Math.ceil(n / cols) * TILE;
+      const ctx = tiles.getContext("2d");
       ctx.imageSmoothingEnabled = false;
       const img = ctx.createImageData(28, 28);
       const tmp = document.createElement("canvas");
@@ -223,19 +225,41 @@
         for (const w of row) top = Math.max(top, Math.abs(w));
         for (let p = 0; p < 784; p++) signColour(row[p] / (top || 1), img.data, 4 * p);
         tmp.getContext("2d").putImageData(img, 0, 0);
-        ctx.drawImage(tmp, (j % cols) * tile + 1, Math.floor(j / cols) * tile + 1, tile - 2, tile - 2);
+        ctx.drawImage(tmp, (j % cols) * TILE + 1, Math.floor(j / cols) * TILE + 1, TILE - 2, TILE - 2);
       }
+      const c = $("pad-weights");
+      c.width = tiles.width;
+      c.height = tiles.height;
       c.onclick = (e) => {
         const r = c.getBoundingClientRect();
         const j =
-          Math.floor(((e.clientY - r.top) * c.height) / r.height / tile) * cols +
-          Math.floor(((e.clientX - r.left) * c.width) / r.width / tile);
+          Math.floor(((e.clientY - r.top) * c.height) / r.height / TILE) * cols +
+          Math.floor(((e.clientX - r.left) * c.width) / r.width / TILE);
         if (j < n) pickNeuron(j);
       };
+      showTiles();
+    }
+
+    /** The tiles, the chosen neuron's outlined. */
+    function showTiles() {
+      const c = $("pad-weights"),
+        ctx = c.getContext("2d"),
+        cols = Math.min(pad.net.weights[0].rows, 10);
+      ctx.clearRect(0, 0, c.width, c.height);
+      ctx.drawImage(tiles, 0, 0);
+      ctx.strokeStyle = "#000";
+      ctx.lineWidth = 2;
+      ctx.strokeRect(
+        (pad.neuron % cols) * TILE + 1,
+        Math.floor(pad.neuron / cols) * TILE + 1,
+        TILE - 2,
+        TILE - 2,
+      );
     }
 
     function pickNeuron(j) {
       pad.neuron = j;
+      showTiles();
       drawPadLayers();
       drawNeuronDetail();
     }

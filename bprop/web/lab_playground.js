@@ -355,6 +355,7 @@
       $("net-legend").replaceChildren(
         el("div", {}, legendSign(t)),
         el("div", {}, t("legend_lines")),
+        el("div", {}, t("legend_click")),
         el("div", { class: "note" }, t("legend_maps")),
         el("div", { class: "note" }, t("legend_unbounded")),
       );

@@ -58,8 +58,8 @@
     momentum: ["Momentum μ", "动量 μ"],
     batch: ["Mini-batch size m", "小批量大小 m"],
     init: ["Initial weights", "初始权值"],
-    init_standard: ["standard: N(0, 1)", "standard: N(0, 1)"],
-    init_scaled: ["scaled: N(0, 1/n_in)", "scaled: N(0, 1/n_in)"],
+    init_standard: ["standard N(0,1)", "standard N(0,1)"],
+    init_scaled: ["scaled N(0,1/n)", "scaled N(0,1/n)"],
     init_glorot: ["glorot", "glorot"],
     init_he: ["he", "he"],
     seed: ["Weight seed", "权值种子"],
@@ -81,6 +81,10 @@
     legend_zero: ["0", "0"],
     legend_positive: ["positive", "正"],
     legend_lines: ["Lines: weights, thickness = |w|.", "连线: 权值, 粗细 = |w|."],
+    legend_click: [
+      "Hover over a square or a line to read its bias or weight; click it to see all its numbers in Inspect.",
+      "把鼠标移到方块或连线上可看到截距项或权值; 点击它, 在“逐项查看”中看到它的全部数值.",
+    ],
     legend_circles: [
       "Circles: the neurons, coloured by their activation a on the example shown.",
       "圆圈: 神经元, 颜色表示它对当前样本的激活值 a.",
