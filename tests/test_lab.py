@@ -553,6 +553,39 @@ def test_momentum_and_lambda_in_the_update_are_bprops(tab):
     assert shown["updated"] == N_(net.weights[0][1, 0])
 
 
+def test_reset_rewinds_to_the_same_weights_and_the_same_training(tab):
+    page = tab.page
+    page.click("[data-tab=playground]")
+    assert tab.js("s => bpropLab.set(s)", {"data": {"kind": "xor"}, "seed": 5, "speed": 5})
+    start = tab.js("() => bpropLab.parameters()")
+    for _ in range(4):
+        tab.js("() => bpropLab.tick()")
+    trained = tab.js("() => bpropLab.parameters()")
+    assert trained != start and tab.js("() => bpropLab.lab.updates") == 20
+    page.click("#reset")
+    assert tab.js("() => bpropLab.parameters()") == start
+    assert "1 " in page.text_content("#counters")  # epoch 1, mini-batch 1 again
+    for _ in range(4):
+        tab.js("() => bpropLab.tick()")
+    assert tab.js("() => bpropLab.parameters()") == trained  # the same mini-batches again
+
+
+def test_the_controls_refuse_what_bprop_refuses_in_the_pages_language(tab):
+    page = tab.page
+    page.click("[data-tab=playground]")
+    assert tab.js("s => bpropLab.set(s)", {"output": "identity", "cost": "quadratic"})
+    page.click("#langs [data-lang=zh]")
+    page.select_option("#cost", "log-likelihood")
+    message = page.text_content("#message")
+    assert "不允许" in message and "sigmoid" in message and "identity" in message
+    assert page.input_value("#cost") == "quadratic"  # the choice went back
+    page.click("#langs [data-lang=en]")
+    page.fill("#eta", "-1")
+    page.press("#eta", "Enter")
+    assert "must be a number > 0" in page.text_content("#message")
+    assert page.input_value("#eta") == "0.3" and tab.js("() => bpropLab.state.eta") == 0.3
+
+
 # -- the digit pad -----------------------------------------------------------------------------
 
 STROKES = {

@@ -114,7 +114,10 @@
     try {
       lab.net = new N.Network(sizes(), activationNames(), state.cost, { init: state.init, seed: state.seed });
     } catch (e) {
-      say(t("pairing", { why: e.message }), true);
+      const why = e.rule
+        ? t("rule_unit_interval", { cost: t(`cost_${e.rule.cost}`), act: e.rule.act })
+        : e.message;
+      say(t("pairing", { why }), true);
       return false;
     }
     lab.initial = lab.net.parameters();

@@ -30,7 +30,7 @@
       signColour,
       legendSign,
     } = root.bpropView;
-    const fmt = N.number;
+    const fmt = root.bpropWords.number;
 
     function stages() {
       const L = lab.net.sizes.length;
@@ -96,7 +96,7 @@
               }),
               svg("line", { class: "hit", x1, y1, x2, y2 }),
             );
-            g.addEventListener("click", () => select({ kind: "weight", i, j, k }));
+            activate(g, () => select({ kind: "weight", i, j, k }));
             root.append(g);
           }
         }
@@ -123,11 +123,25 @@
             svg("circle", { cx: x, cy: y, r, fill: rgb(fill) }),
             svg("text", { x, y: y + 4, "text-anchor": "middle" }, name),
           );
-          g.addEventListener("click", () => select({ kind: "neuron", l, j }));
+          activate(g, () => select({ kind: "neuron", l, j }));
           root.append(g);
         }
       }
+      const focused = document.activeElement && document.activeElement.id;
       $("inspect-svg").replaceChildren(root);
+      if (focused && root.querySelector(`#${focused}`)) root.querySelector(`#${focused}`).focus();
+    }
+
+    /** Click, or Enter / Space from the keyboard (the element takes the focus with Tab). */
+    function activate(g, f) {
+      g.setAttribute("tabindex", "0");
+      g.addEventListener("click", f);
+      g.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          f();
+        }
+      });
     }
 
     function highlight(stage) {

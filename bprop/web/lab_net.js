@@ -130,13 +130,6 @@
     return pairwiseSum(v, lo, lo + half) + pairwiseSum(v, lo + half, hi);
   }
 
-  /** Σ of each row: (m, n) → Float64Array(m). */
-  function rowSums(m) {
-    const out = new Float64Array(m.rows);
-    for (let i = 0; i < m.rows; i++) out[i] = pairwiseSum(m.data, i * m.cols, (i + 1) * m.cols);
-    return out;
-  }
-
   /** Σ_x δ^x_j over the rows (the examples): (m, n) → Float64Array(n), summed in order. */
   function columnSums(m) {
     const out = new Float64Array(m.cols);
@@ -567,10 +560,12 @@
     }
     const out = acts[acts.length - 1];
     if (cost.outputsInUnitInterval && out.name !== "sigmoid" && out.name !== "softmax") {
-      throw new Error(
+      const e = new Error(
         `the ${cost.name} cost takes logarithms of the outputs, so it needs outputs in (0, 1):` +
           ` use a sigmoid or softmax output layer, not ${out.name}`,
       );
+      e.rule = { cost: cost.name, act: out.name }; // for a page that says it in other words
+      throw e;
     }
   }
 
@@ -727,34 +722,6 @@
     }
   }
 
-  // -- numbers as bprop shows them ------------------------------------------------------------
-
-  /**
-   * A number as bprop.explain.number writes it: rounded to 9 decimals (halves to even, as
-   * Python's format does), trailing zeros dropped, −0 as 0.
-   */
-  function number(value) {
-    if (!Number.isFinite(value)) return Number.isNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
-    let s = value.toFixed(9);
-    // toFixed rounds an exact half away from zero, Python's format to even.  A value with an
-    // exact half at the 10th decimal is an odd multiple of 2^−10: there, an odd last digit
-    // (rounded away) is moved one unit back towards zero.
-    const t = value * 1024,
-      lastOdd = (s.charCodeAt(s.length - 1) - 48) % 2 === 1;
-    if (Number.isInteger(t) && t % 2 !== 0 && Math.abs(value) < 1e15 && lastOdd) s = stepDown(s);
-    s = s.replace(/0+$/, "").replace(/\.$/, "");
-    return s === "-0" || s === "" ? "0" : s;
-  }
-
-  /** The 9-decimal string s with its magnitude lowered by one unit in the last place. */
-  function stepDown(s) {
-    const neg = s.startsWith("-");
-    const digits = (neg ? s.slice(1) : s).replace(".", "");
-    let out = (BigInt(digits) - 1n).toString().padStart(10, "0");
-    out = out.slice(0, -9) + "." + out.slice(-9);
-    return (neg ? "-" : "") + out;
-  }
-
   return {
     matrix,
     fromRows,
@@ -765,7 +732,6 @@
     matmul,
     tmatmul,
     pairwiseSum,
-    rowSums,
     columnSums,
     takeRows,
     LEAKY_SLOPE,
@@ -789,6 +755,5 @@
     step,
     nextBatch,
     advance,
-    number,
   };
 });

@@ -13,7 +13,7 @@
     const { el, rgb, POS, NEG, CLASS_COLOURS, CLASS_RGB, signColour, percent, short, legendSign } =
       root.bpropView;
     const { subText, supText, wText } = root.bpropView;
-    const fmt = N.number;
+    const fmt = root.bpropWords.number;
 
     const GRID = 40; // the input plane is sampled on GRID × GRID points for the heat maps
     const gridX = (() => {

@@ -2,13 +2,13 @@
  *
  * Elements are built with el()/svg(), whose text always goes in as text, never as HTML, so
  * nothing from a user's file can add markup.  A number is shown by v(): bprop's 9-decimal form
- * (bpropNet.number, as bprop.explain writes it), tagged with data-key for the tests.  Colours:
+ * (bpropWords.number, as bprop.explain writes it), tagged with data-key for the tests.  Colours:
  * blue is a positive weight or activation, orange a negative one; classes have their own.
  * No state and no math here.
  */
 (function (root) {
   "use strict";
-  const fmt = root.bpropNet.number;
+  const fmt = root.bpropWords.number;
 
   /** An element: el("td", {class: "v"}, "text", child, …); text always as text, never HTML. */
   function el(tag, attrs, ...kids) {

@@ -1,4 +1,5 @@
-/* bprop lab's words: every label and sentence of the page, in English and Chinese.
+/* bprop lab's words: every label and sentence of the page, in English and Chinese, and the
+ * way it writes numbers (bprop.explain's: 9 decimals, trailing zeros dropped).
  *
  * One entry per key: [English, 中文], with {name} places that the page fills in.  The Chinese
  * follows the terms of the seeds' article and of bprop explain (权值, 截距项, 隐含层, 学习速率,
@@ -230,6 +231,10 @@
     bad_lmbda: ["λ (L2 regularisation) must be a number ≥ 0.", "λ (L2 正则化) 必须是不小于 0 的数."],
     bad_momentum: ["The momentum μ must be in [0, 1).", "动量 μ 必须在 [0, 1) 之内."],
     bad_batch: ["The mini-batch size m must be a whole number ≥ 1.", "小批量大小 m 必须是不小于 1 的整数."],
+    rule_unit_interval: [
+      "the {cost} cost takes logarithms of the outputs, so it needs outputs in (0, 1): use a sigmoid or softmax output layer, not {act}",
+      "{cost}误差函数要对输出取对数, 所以输出必须在 (0, 1) 之内: 输出层请用 sigmoid 或 softmax, 而不是 {act}",
+    ],
     pairing: ["Not allowed: {why}", "不允许: {why}"],
   };
 
@@ -241,5 +246,31 @@
     return s;
   }
 
-  return { WORDS, words };
+  /**
+   * A number as bprop.explain.number writes it: rounded to 9 decimals (halves to even, as
+   * Python's format does), trailing zeros dropped, −0 as 0.
+   */
+  function number(value) {
+    if (!Number.isFinite(value)) return Number.isNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
+    let s = value.toFixed(9);
+    // toFixed rounds an exact half away from zero, Python's format to even.  A value with an
+    // exact half at the 10th decimal is an odd multiple of 2^−10: there, an odd last digit
+    // (rounded away) is moved one unit back towards zero.
+    const t = value * 1024,
+      lastOdd = (s.charCodeAt(s.length - 1) - 48) % 2 === 1;
+    if (Number.isInteger(t) && t % 2 !== 0 && Math.abs(value) < 1e15 && lastOdd) s = stepDown(s);
+    s = s.replace(/0+$/, "").replace(/\.$/, "");
+    return s === "-0" || s === "" ? "0" : s;
+  }
+
+  /** The 9-decimal string s with its magnitude lowered by one unit in the last place. */
+  function stepDown(s) {
+    const neg = s.startsWith("-");
+    const digits = (neg ? s.slice(1) : s).replace(".", "");
+    let out = (BigInt(digits) - 1n).toString().padStart(10, "0");
+    out = out.slice(0, -9) + "." + out.slice(-9);
+    return (neg ? "-" : "") + out;
+  }
+
+  return { WORDS, words, number };
 });

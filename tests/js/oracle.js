@@ -13,6 +13,7 @@ const path = require("path");
 const web = path.join(__dirname, "..", "..", "bprop", "web");
 const net = require(path.join(web, "lab_net.js"));
 const images = require(path.join(web, "lab_images.js"));
+const words = require(path.join(web, "lab_words.js"));
 
 const jobs = {
   /** steps of SGD from given parameters over given mini-batches: the final parameters. */
@@ -52,7 +53,7 @@ const jobs = {
   },
   /** bprop.explain.number on each value. */
   number(job) {
-    return job.values.map(net.number);
+    return job.values.map(words.number);
   },
   /** A network of the page's own initial parameters. */
   init(job) {
