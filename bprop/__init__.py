@@ -7,9 +7,9 @@ mini-batch stochastic gradient descent, in NumPy, over whole mini-batches in mat
     >>> net = bprop.Network([784, 30, 10], seed=0)
     >>> history = net.SGD(X, y, epochs=30, mini_batch_size=10, eta=3.0, test_data=(Xt, yt))
 
-Modules: ``activations`` (σ, σ'), ``costs`` (C and BP1), ``network`` (feedforward, BP1–BP4),
-``train`` (SGD, schedules, history, callbacks), ``gradcheck``, ``examples`` (the seeds' worked
-example and XOR).
+Modules: ``activations`` (σ, σ'), ``costs`` (C and BP1), ``backprop`` (feedforward, BP1–BP4 as
+pure functions), ``network`` (the ``Network`` holding the parameters), ``train`` (SGD, schedules,
+history, callbacks), ``gradcheck``, ``examples`` (the seeds' worked example and XOR).
 """
 
 from bprop import examples

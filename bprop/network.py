@@ -1,28 +1,16 @@
-"""A fully connected feed-forward network and backpropagation over a whole mini-batch.
+"""A fully connected feed-forward network: the holder of its weights, biases, activations and
+cost, in the seeds' notation.
 
-Notation (Nielsen, and the seeds): layers are numbered 1 (input) … L (output); ``w^l_jk`` is
-the weight from neuron k of layer l−1 to neuron j of layer l, ``b^l_j`` the bias of neuron j
-of layer l, and
+``Network(sizes, activation, cost)`` draws the initial parameters (:func:`initial_parameters`)
+and checks what users hand it once, at the boundary (:mod:`bprop._validate`): its methods
+``feedforward``, ``backprop``, ``predict``, ``evaluate`` and ``total_cost`` call the pure
+functions of :mod:`bprop.backprop` — the forward pass and BP1–BP4 over a whole mini-batch,
+where the notation is set out — and ``SGD`` (the book's name) calls :func:`bprop.train.sgd`.
+``weights[i]`` is w^(i+2), of shape ``(sizes[i+1], sizes[i])``; data holds one example per row.
 
-    z^l = w^l a^(l−1) + b^l,    a^l = σ(z^l),    δ^l = ∂C/∂z^l.
-
-Backpropagation is the four equations
-
-    BP1  δ^L = ∇_a C ⊙ σ'(z^L)
-    BP2  δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l)
-    BP3  ∂C/∂b^l_j = δ^l_j
-    BP4  ∂C/∂w^l_jk = a^(l−1)_k δ^l_j
-
-Like Nielsen's ``network.py``, the Python lists are 0-based and hold only the layers that have
-weights: ``weights[i]`` is w^(i+2), of shape ``(sizes[i+1], sizes[i])``, so ``weights[i][j, k]``
-is w_jk exactly as in the equations.  Unlike it, data holds one example per *row*, so a
-mini-batch of m examples goes through each layer as one matrix product: with ``a`` of shape
-``(m, n_(l−1))`` the weighted input is ``z = a wᵀ + b``, of shape ``(m, n_l)`` — the transpose of
-the column form above, with the m columns side by side.  BP4 summed over the mini-batch is then
-the single product ``δᵀ a`` and BP3 a column sum.
-
-The math is written as pure functions of ``(weights, biases, activations, cost)``;
-:class:`Network` is a thin holder of those parameters.
+This module imports :mod:`bprop.train` only inside ``SGD``, and :mod:`bprop.train` never imports
+this one (it takes the math from :mod:`bprop.backprop`), so the two make no import circle.  It
+reads no files and never prints.
 """
 
 from __future__ import annotations
@@ -35,122 +23,31 @@ import numpy as np
 
 from bprop import activations as _activations
 from bprop import costs as _costs
+from bprop._validate import all_finite, inputs, one_hot, targets
 from bprop.activations import Activation
+from bprop.backprop import backprop, decide, deltas, feedforward, feedforward_trace
 from bprop.costs import Cost
 from bprop.errors import unknown_name
 
 if TYPE_CHECKING:
     from bprop.train import History
 
+# The math and the boundary checks live in bprop.backprop and bprop._validate; this module
+# offers them too, as it did before they moved there.
+__all__ = [
+    "INITIALISATIONS",
+    "Network",
+    "all_finite",
+    "backprop",
+    "deltas",
+    "feedforward",
+    "feedforward_trace",
+    "initial_parameters",
+    "one_hot",
+]
+
 Array = np.ndarray
 INITIALISATIONS = ("standard", "scaled", "glorot", "he")
-
-
-# -- the math, as pure functions -------------------------------------------------------------
-
-
-def feedforward_trace(
-    weights: Sequence[Array], biases: Sequence[Array], acts: Sequence[Activation], x: Array
-) -> tuple[list[Array], list[Array]]:
-    """Run the forward pass and keep every layer's weighted input and activation.
-
-    Parameters
-    ----------
-    x : array ``(m, n_1)``
-        The input activations a^1, one example per row.
-
-    Returns
-    -------
-    zs : list of arrays
-        ``zs[i]`` is z^(i+2), shape ``(m, sizes[i+1])``.
-    activations : list of arrays
-        ``activations[0]`` is x (a^1) and ``activations[i]`` is a^(i+1), shape ``(m, sizes[i])``.
-    """
-    a = x
-    zs, activations = [], [x]
-    for w, b, act in zip(weights, biases, acts):
-        z = a @ w.T  # z^l = w^l a^(l−1) + b^l, as rows: (m, n_l)
-        z += b
-        a = act(z)  # a^l = σ(z^l): (m, n_l)
-        zs.append(z)
-        activations.append(a)
-    return zs, activations
-
-
-def feedforward(
-    weights: Sequence[Array], biases: Sequence[Array], acts: Sequence[Activation], x: Array
-) -> Array:
-    """Return the network's output a^L for inputs ``x`` ``(m, n_1)``; shape ``(m, n_L)``."""
-    a = x
-    for w, b, act in zip(weights, biases, acts):
-        z = a @ w.T  # (m, n_l)
-        z += b
-        a = act(z)
-    return a
-
-
-def deltas(
-    weights: Sequence[Array],
-    acts: Sequence[Activation],
-    cost: Cost,
-    zs: Sequence[Array],
-    activations: Sequence[Array],
-    y: Array,
-) -> list[Array]:
-    """The error δ^l of every layer with weights, by BP1 and BP2, from a forward trace.
-
-    ``zs`` and ``activations`` are :func:`feedforward_trace`'s; ``y`` the targets
-    ``(m, n_L)``.  Returns ``delta[i]`` = δ^(i+2), shape ``(m, sizes[i+1])``: one row per
-    example (so BP3/BP4 summed over the examples, and per-example diagnostics, both read it).
-    """
-    delta: list[Array] = [np.empty(0)] * len(weights)
-    # BP1: δ^L = ∇_a C ⊙ σ'(z^L), one row per example: (m, n_L)
-    delta[-1] = cost.delta(zs[-1], activations[-1], y, acts[-1])
-    # As in Nielsen's code, index -l counts layers back from the output: -1 is layer L.
-    for i in range(2, len(weights) + 1):
-        # BP2: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l); as rows, δ^(l+1) w^(l+1): (m, n_l)
-        delta[-i] = acts[-i].delta(zs[-i], activations[-i], delta[-i + 1] @ weights[-i + 1])
-    return delta
-
-
-def backprop(
-    weights: Sequence[Array],
-    biases: Sequence[Array],
-    acts: Sequence[Activation],
-    cost: Cost,
-    x: Array,
-    y: Array,
-) -> tuple[list[Array], list[Array], Array]:
-    """Gradient of the mean cost C = (1/m) Σ_x C_x over a mini-batch, by BP1–BP4.
-
-    All m examples go through together: no Python loop over examples.
-
-    Parameters
-    ----------
-    x : array ``(m, n_1)``
-        Inputs, one per row.
-    y : array ``(m, n_L)``
-        Target outputs, one per row.
-
-    Returns
-    -------
-    nabla_b : list of arrays
-        ∂C/∂b^l, shapes ``(n_l,)``, in the order of ``biases``.
-    nabla_w : list of arrays
-        ∂C/∂w^l, shapes ``(n_l, n_(l−1))``, in the order of ``weights``.
-    output : array ``(m, n_L)``
-        a^L from the forward pass, so callers can report the cost without a second pass.
-    """
-    m = x.shape[0]
-    zs, activations = feedforward_trace(weights, biases, acts, x)
-    nabla_b, nabla_w = [], []
-    for delta, a_prev in zip(deltas(weights, acts, cost, zs, activations, y), activations):
-        # BP3: ∂C/∂b^l = δ^l, averaged over the m examples: (n_l,)
-        nabla_b.append(delta.sum(axis=0) / m)
-        # BP4: ∂C/∂w^l_jk = a^(l−1)_k δ^l_j, summed over examples as δᵀ a: (n_l, n_(l−1))
-        nabla_w.append(delta.T @ a_prev)
-        nabla_w[-1] /= m
-    return nabla_b, nabla_w, activations[-1]
 
 
 # -- the holder --------------------------------------------------------------------------------
@@ -274,8 +171,8 @@ class Network:
         """Predicted class per row of ``X``: argmax of a^L (or a^L > ½ for one output)."""
         a = self.feedforward(X)
         if a.ndim == 1:
-            return _decide(a[None, :])[0]
-        return _decide(a)
+            return decide(a[None, :])[0]
+        return decide(a)
 
     def evaluate(self, X: Any, y: Any) -> int:
         """Number of rows of ``X`` whose predicted class equals ``y`` (labels, or one-hot rows).
@@ -286,7 +183,7 @@ class Network:
         x, _ = self._inputs(X, batch_only=True)
         labels = np.asarray(y)
         if labels.ndim == 2:
-            labels = _decide(labels) if labels.shape[1] > 1 else (labels[:, 0] > 0.5)
+            labels = decide(labels) if labels.shape[1] > 1 else (labels[:, 0] > 0.5)
         if labels.shape != (len(x),):
             raise ValueError(
                 f"y must hold one label per row of X ({len(x)}), got shape {labels.shape}"
@@ -305,73 +202,13 @@ class Network:
     # -- boundary checks: everything inside trusts its inputs ---------------------------------
 
     def _inputs(self, X: Any, batch_only: bool = False) -> tuple[Array, bool]:
-        x = np.asarray(X)
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"X must hold numbers, got dtype {x.dtype}")
-        single = x.ndim == 1 and not batch_only
-        if single:
-            x = x[None, :]
-        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
-            raise ValueError(
-                f"X must have shape (m, {self.sizes[0]}) — one example of {self.sizes[0]} "
-                f"inputs per row — got {x.shape}"
-            )
-        x = np.ascontiguousarray(x, dtype=self.dtype)
-        if not all_finite(x):
-            raise ValueError("X contains NaN or infinite values; clean or impute them first")
-        return x, single
+        """``X`` as a C-contiguous ``(m, n_in)`` array of the network's dtype, and whether it
+        was one example (a 1-D array, unless ``batch_only``)."""
+        return inputs(X, self.sizes[0], self.dtype, batch_only)
 
     def targets(self, Y: Any, m: int) -> Array:
         """Target matrix ``(m, n_out)`` from a target matrix or a vector of class labels."""
-        y = np.asarray(Y)
-        n_out = self.sizes[-1]
-        if y.dtype.kind not in "biuf":
-            raise TypeError(
-                f"Y must hold numbers (targets or integer class labels), got dtype {y.dtype}; "
-                "encode text labels as 0 … n_out−1 first"
-            )
-        if not all_finite(y):
-            raise ValueError("Y contains NaN or infinite values")
-        if y.ndim == 1 and n_out > 1:
-            if y.dtype.kind not in "iub" and not np.all(np.mod(y, 1) == 0):
-                raise ValueError("a 1-D Y must hold integer class labels 0 … n_out−1")
-            return one_hot(y.astype(np.int64), n_out, self.dtype)
-        if y.ndim == 1:
-            y = y[:, None]
-        if y.shape != (m, n_out):
-            raise ValueError(
-                f"Y must be targets of shape ({m}, {n_out}) or {m} class labels, got {y.shape}"
-            )
-        return np.ascontiguousarray(y, dtype=self.dtype)
-
-
-def all_finite(x: Array) -> bool:
-    """True when no entry of ``x`` is NaN or ±inf.
-
-    Checked through the minimum and maximum (NaN propagates through both, ±inf is an
-    extreme), so a training set is scanned without a temporary as large as itself.
-    """
-    if x.size == 0 or x.dtype.kind not in "fc":
-        return True
-    return bool(np.isfinite(np.min(x)) and np.isfinite(np.max(x)))
-
-
-def one_hot(labels: Array, n: int, dtype: Any = np.float64) -> Array:
-    """Row i has a 1 in column ``labels[i]``: ``(m, n)`` (the seeds' ``vectorized_result``)."""
-    if labels.size and (labels.min() < 0 or labels.max() >= n):
-        raise ValueError(
-            f"class labels must lie in 0…{n - 1} for {n} output neurons, got "
-            f"{labels.min()}…{labels.max()}"
-        )
-    y = np.zeros((len(labels), n), dtype=dtype)
-    y[np.arange(len(labels)), labels] = 1
-    return y
-
-
-def _decide(a: Array) -> Array:
-    if a.shape[1] == 1:
-        return (a[:, 0] > 0.5).astype(np.int64)
-    return np.argmax(a, axis=1)
+        return targets(Y, m, self.sizes[-1], self.dtype)
 
 
 def initial_parameters(

@@ -1,8 +1,9 @@
 """PNG figures of a training run, drawn with matplotlib (the optional ``plots`` extra).
 
-A run folder written by ``bprop train`` holds ``config.json``, ``history.json``, ``model.npz``
-and, when diagnostics were on, ``diagnostics.json``.  :func:`write_figures` draws from them,
-into ``RUN/figures/``:
+A run folder written by ``bprop train`` (:mod:`bprop.runs`) holds ``config.json``,
+``history.json``, ``model.npz`` and, when diagnostics were on, ``diagnostics.json``.
+:func:`write_figures` draws from them, into ``RUN/figures/`` (written through
+:class:`bprop.runs.RunFolder`):
 
 ``cost.png``, ``accuracy.png``
     Cost and accuracy per epoch, training and test, with the probe's measurements (which start
@@ -24,70 +25,18 @@ matplotlib is imported only inside these functions, headless: figures are
 from __future__ import annotations
 
 import io
-import json
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bprop.runs import Run, RunFolder
+from bprop.runs import load_run as load_run  # offered here as before bprop.runs existed
+
 MAX_WEIGHT_TILES = 100
 MISCLASSIFIED_SHOWN = 24
 DPI = 100
-
-
-# -- reading a run -----------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    """What a run folder holds: its config, history and (if recorded) diagnostics dicts."""
-
-    path: Path
-    config: dict[str, Any]
-    history: dict[str, Any]
-    diagnostics: dict[str, Any] | None
-
-    @property
-    def name(self) -> str:
-        return self.path.resolve().name
-
-    def label(self) -> str:
-        """``name (cost, η = 3)`` — how figures comparing runs tell them apart."""
-        c = self.config
-        return f"{self.name} ({c.get('cost', '?')}, η = {c.get('eta', '?'):g})"
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON: {e}") from None
-
-
-def load_run(run_dir: str | Path) -> Run:
-    """Read a run folder written by ``bprop train``.
-
-    Raises
-    ------
-    FileNotFoundError
-        When the folder, or its ``history.json``, does not exist.
-    """
-    path = Path(run_dir)
-    if not path.is_dir():
-        raise FileNotFoundError(f"no run folder {path}: give a folder written by bprop train")
-    if not (path / "history.json").is_file():
-        raise FileNotFoundError(
-            f"{path} has no history.json: is it a run folder written by bprop train?"
-        )
-    config_path = path / "config.json"
-    config = _read_json(config_path) if config_path.is_file() else {}
-    history = _read_json(path / "history.json")
-    config = {**history.get("config", {}), **config}
-    diag_path = path / "diagnostics.json"
-    diagnostics = _read_json(diag_path) if diag_path.is_file() else None
-    return Run(path, config, history, diagnostics)
 
 
 # -- matplotlib, loaded on demand ---------------------------------------------------------------
@@ -110,13 +59,8 @@ def png_bytes(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def _save(fig: Any, path: Path) -> Path:
-    from bprop.serialize import atomic_write
-
-    data = png_bytes(fig)
-    with atomic_write(path) as f:
-        f.write(data)
-    return path
+def _save(fig: Any, folder: RunFolder, name: str) -> Path:
+    return folder.write_figure(name, png_bytes(fig))
 
 
 # -- the figures -------------------------------------------------------------------------------
@@ -128,33 +72,33 @@ def write_figures(run_dir: str | Path, *, data_dir: str | Path | None = None) ->
     The figures of the model on data (weights, confusion matrix, misclassified images) load
     ``model.npz`` and the data set named in its metadata, searched for in ``data_dir`` first.
     """
-    run = load_run(run_dir)
-    out = run.path / "figures"
+    folder = RunFolder(run_dir)
+    run = folder.load()
     written = [
-        _save(cost_figure(run), out / "cost.png"),
-        _save(accuracy_figure(run), out / "accuracy.png"),
+        _save(cost_figure(run), folder, "cost.png"),
+        _save(accuracy_figure(run), folder, "accuracy.png"),
     ]
     if run.diagnostics and run.diagnostics.get("records"):
-        written.append(_save(learning_speed_figure(run.diagnostics), out / "learning_speed.png"))
-        written.append(_save(saturation_figure(run.diagnostics), out / "saturation.png"))
-    model = run.path / "model.npz"
-    if not model.is_file():
+        written.append(_save(learning_speed_figure(run.diagnostics), folder, "learning_speed.png"))
+        written.append(_save(saturation_figure(run.diagnostics), folder, "saturation.png"))
+    model = folder.read_model()
+    if model is None:
         return written
-    from bprop import datasets, serialize
+    from bprop import datasets
 
-    net, meta = serialize.load_model(model)
+    net, meta = model
     if net.sizes[0] == 784:
-        written.append(_save(weights_figure(net.weights[0]), out / "weights.png"))
+        written.append(_save(weights_figure(net.weights[0]), folder, "weights.png"))
     name = meta.get("dataset", {}).get("name") or run.config.get("dataset")
     if not name:
         return written
     data = datasets.load(name, data_dir=data_dir or run.config.get("data_dir"), dtype=net.dtype)
     names = list(data.class_names) + [str(i) for i in range(data.n_classes, net.sizes[-1])]
     predicted = net.predict(data.test.X)
-    written.append(_save(confusion_figure(data.test.y, predicted, names), out / "confusion.png"))
+    written.append(_save(confusion_figure(data.test.y, predicted, names), folder, "confusion.png"))
     if data.n_features == 784:
         fig = misclassified_figure(data.test.X, data.test.y, predicted, names)
-        written.append(_save(fig, out / "misclassified.png"))
+        written.append(_save(fig, folder, "misclassified.png"))
     return written
 
 

@@ -17,8 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bprop import web
 from bprop.diagnostics import describe_position, warnings_for
-from bprop.plots import Run, comparison_figure, load_run, png_bytes, write_figures
+from bprop.plots import comparison_figure, png_bytes, write_figures
+from bprop.runs import Run, RunFolder, load_run
 
 FIGURE_CAPTIONS = {
     "cost.png": "Cost per epoch. The dotted line is the probe, measured before training and "
@@ -52,46 +54,6 @@ CONFIG_KEYS = (
     ("eval_on", "evaluated on"),
 )
 
-STYLE = """
-body { font: 15px/1.5 system-ui, sans-serif; color: #1d1d1f; background: #fff;
-       max-width: 1180px; margin: 0 auto; padding: 1.5em; }
-h1 { margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2em;
-     margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.8em 0; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.7em; text-align: left; vertical-align: top; }
-th { background: #f3f3f6; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.warning { background: #fff4e0; border-left: 5px solid #e08a00; padding: 0.5em 0.9em;
-           margin: 0.6em 0; }
-.ok { background: #eaf7ea; border-left: 5px solid #3a9a3a; padding: 0.5em 0.9em; }
-.guide { background: #f4f7fb; border-left: 5px solid #4a78b5; padding: 0.3em 1.1em; }
-figure { margin: 1.2em 0; } figure img { max-width: 100%; height: auto;
-  border: 1px solid #e3e3e3; } figcaption { color: #555; font-size: 0.92em; }
-code { background: #f1f1f1; padding: 0 0.25em; border-radius: 3px; }
-"""
-
-GUIDE = """
-<p>Backpropagation's four equations say where learning slows down; the figures measure it on
-this run, on a fixed probe of training examples (the same examples for every run).</p>
-<ul>
-<li><b>Learning speed.</b> ‖∂C/∂bˡ‖ is how far gradient descent moves layer l's biases per
-unit of η: by BP3 it is the size of the layer's error δˡ, and by BP4 the weights follow,
-scaled by their input activations a<sup>l−1</sup> (a weight whose input is near 0 barely
-learns). By BP2, δˡ = ((w<sup>l+1</sup>)ᵀ δ<sup>l+1</sup>) ⊙ σ′(zˡ): each layer's σ′
-(at most ¼ for the sigmoid) shrinks the error on its way back, so in a deep sigmoid network
-the early layers learn many times slower than the last — the vanishing gradient.</li>
-<li><b>Saturation.</b> A sigmoid neuron with |z| large has σ′(z) ≈ 0: it is saturated, and
-learns slowly whatever its error. Before training, w ~ N(0, 1) with 784 inputs saturates most
-hidden neurons; scaled initialisation N(0, 1/n<sub>in</sub>) avoids it.</li>
-<li><b>The cost decides the start.</b> With the quadratic cost, BP1 gives
-δᴸ = (a − y) ⊙ σ′(zᴸ): an output neuron that is saturated on the wrong answer has σ′(zᴸ) ≈ 0,
-so it hardly learns just when it is most wrong, and every output's error is damped by σ′ ≤ ¼.
-With the cross-entropy cost the σ′ cancels: δᴸ = a − y, an error as large as the mistake.
-Compare the output layer's learning speed and the probe accuracy in the first epoch: the
-cross-entropy run's ‖∂C/∂bᴸ‖ and ‖δᴸ‖ start several times larger, and it climbs faster.</li>
-</ul>
-"""
-
 
 def write_report(
     runs: str | Path | Sequence[str | Path],
@@ -121,34 +83,40 @@ def write_report(
         raise ValueError("give at least one run folder")
     loaded = [load_run(p) for p in paths]
     figures = [write_figures(p, data_dir=data_dir) for p in paths]
-    target = Path(out) if out else (paths[0] / "report.html" if len(paths) == 1 else None)
-    target = target or Path("report.html")
+    page = render(loaded, [[f.read_bytes() for f in fs] for fs in figures], figures)
+    if not out and len(paths) == 1:
+        return RunFolder(paths[0]).write_report(page)
     from bprop.serialize import write_text
 
-    write_text(target, render(loaded, [[f.read_bytes() for f in fs] for fs in figures], figures))
+    target = Path(out) if out else Path("report.html")
+    write_text(target, page)
     return target
 
 
 def render(runs: list[Run], images: list[list[bytes]], names: list[list[Path]]) -> str:
-    """The report's HTML for ``runs``, with each run's PNG ``images`` (named by ``names``)."""
+    """The report's HTML for ``runs``, with each run's PNG ``images`` (named by ``names``).
+
+    The page is ``bprop/web/report.html`` with ``report.css`` inlined, so it is one file.
+    """
     title = "bprop report — " + ", ".join(r.name for r in runs)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>",
-        "<h1>bprop training report</h1>",
+    summary = [
         f"<p>{len(runs)} run{'s' if len(runs) > 1 else ''}: "
         + ", ".join(f"<a href='#run-{i}'>{_e(r.name)}</a>" for i, r in enumerate(runs))
-        + "</p>",
+        + "</p>"
     ]
     if len(runs) > 1:
-        parts.append(_comparison(runs))
-    parts += ["<h2>What to look at</h2>", f"<div class='guide'>{GUIDE}</div>"]
-    for i, (run, pngs, paths) in enumerate(zip(runs, images, names)):
-        parts.append(_run_section(i, run, pngs, paths))
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+        summary.append(_comparison(runs))
+    sections = [
+        _run_section(i, run, pngs, paths)
+        for i, (run, pngs, paths) in enumerate(zip(runs, images, names))
+    ]
+    return web.fill(
+        "report.html",
+        title=_e(title),
+        style=web.asset("report.css"),
+        summary="\n".join(summary),
+        runs="\n".join(sections),
+    )
 
 
 def _e(value: Any) -> str:

@@ -1,6 +1,7 @@
 """Mini-batch stochastic gradient descent: the seeds' training loop, and what it records.
 
-For each mini-batch of m examples, with the gradients from BP1–BP4 (:func:`bprop.network.backprop`):
+For each mini-batch of m examples, with the gradients from BP1–BP4
+(:func:`bprop.backprop.backprop`):
 
     w^l → w^l − (η/m) Σ_x δ^(x,l) (a^(x,l−1))ᵀ
     b^l → b^l − (η/m) Σ_x δ^(x,l)
@@ -15,6 +16,10 @@ callbacks (:class:`Callback`); :class:`PrintEpochs` prints the book's ``Epoch N:
 Training can stop after any mini-batch (a callback sets ``state.stop_requested``) and resume
 from the returned :class:`TrainState` to bit-identical weights, because each epoch's order is
 a pure function of ``(seed, epoch)``.
+
+The network arrives as an argument: this module takes the math from :mod:`bprop.backprop`
+and the input checks from :mod:`bprop._validate`, and never imports :mod:`bprop.network`
+(whose ``Network.SGD`` calls :func:`sgd`), so the two make no import circle.
 """
 
 from __future__ import annotations
@@ -31,10 +36,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bprop import _compiled
+from bprop._validate import inputs, targets
 from bprop.activations import ACTIVATIONS, LEAKY_SLOPE
+from bprop.backprop import backprop, decide, feedforward
 from bprop.costs import COSTS
 from bprop.errors import DivergenceError
-from bprop.network import _decide, backprop, feedforward
 
 if TYPE_CHECKING:
     from bprop.network import Network
@@ -309,11 +315,11 @@ def sgd(
         When the cost becomes NaN or infinite; the network keeps the weights it had at the
         start of that epoch.
     """
-    x, _ = net._inputs(X, batch_only=True)
+    x, _ = inputs(X, net.sizes[0], net.dtype, batch_only=True)
     n = len(x)
     if n == 0:
         raise ValueError("no training examples: X has 0 rows")
-    y = net.targets(Y, n)
+    y = targets(Y, n, net.sizes[-1], net.dtype)
     labels = _labels_of(Y, y)
     _check_hyperparameters(epochs, mini_batch_size, n, eta, lmbda, momentum)
     eta_at = eta if callable(eta) else (lambda _epoch, _eta=float(eta): _eta)
@@ -359,7 +365,7 @@ class _Run:
     """The training loop over epochs and mini-batches, with its fixed context.
 
     Three interchangeable engines: :meth:`plain_step` is the textbook one — BP1–BP4 by
-    :func:`bprop.network.backprop`, then the update; :meth:`fused_step` does the same
+    :func:`bprop.backprop.backprop`, then the update; :meth:`fused_step` does the same
     arithmetic in preallocated buffers, with δ^L scaled by η/m before it is backpropagated
     (BP2 is linear in δ, so BP3 and BP4 then give η·∂C/∂b and η·∂C/∂w directly); and
     ``self.compiled`` (:class:`bprop._compiled.Step`) runs the fused step for stretches of
@@ -468,7 +474,7 @@ class _Run:
         net = self.net
         xb, yb = self.x[rows], self.y[rows]
         nabla_b, nabla_w, out = backprop(net.weights, net.biases, net.activations, net.cost, xb, yb)
-        self.predicted[offset : offset + len(xb)] = _decide(out)
+        self.predicted[offset : offset + len(xb)] = decide(out)
         batch_cost = float(np.sum(net.cost.fn(out, yb)))
         if math.isfinite(batch_cost):
             _update(
@@ -658,7 +664,7 @@ def _close_epoch(
         tx, ty, tlabels = test
         out = feedforward(net.weights, net.biases, net.activations, tx)
         record.test_cost = net.cost(out, ty)
-        record.test_correct = int(np.sum(_decide(out) == tlabels))
+        record.test_correct = int(np.sum(decide(out) == tlabels))
         record.test_total = len(tx)
     return record
 
@@ -682,12 +688,12 @@ def _test_arrays(net: Network, test_data: Any) -> tuple[Array, Array, Array] | N
         tX, ty = test_data
     except (TypeError, ValueError):
         raise TypeError("test_data must be a pair (X_test, y_test)") from None
-    tx, _ = net._inputs(tX, batch_only=True)
-    targets = net.targets(ty, len(tx))
-    labels = _labels_of(ty, targets)
+    tx, _ = inputs(tX, net.sizes[0], net.dtype, batch_only=True)
+    ty_targets = targets(ty, len(tx), net.sizes[-1], net.dtype)
+    labels = _labels_of(ty, ty_targets)
     if labels is None:
         raise ValueError("y_test must be class labels or one-hot rows to count correct answers")
-    return tx, targets, labels
+    return tx, ty_targets, labels
 
 
 def _check_hyperparameters(

@@ -55,9 +55,9 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.delenv("BPROP_MIRRORS", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(ds, "SYSTEM_DIRS", {"mnist": [], "fashion-mnist": [tmp_path / "deb"]})
+    monkeypatch.setattr(ds.files, "SYSTEM_DIRS", {"mnist": [], "fashion-mnist": [tmp_path / "deb"]})
     dead = f"http://127.0.0.1:{_closed_port()}/"
-    monkeypatch.setattr(ds, "MIRRORS", {"mnist": [dead], "fashion-mnist": [dead]})
+    monkeypatch.setattr(ds.fetch, "MIRRORS", {"mnist": [dead], "fashion-mnist": [dead]})
     return tmp_path
 
 
@@ -70,7 +70,7 @@ def shared() -> Path:
 
 @pytest.fixture
 def no_repo_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(ds, "REPO_DATA_DIR", tmp_path / "no-repo-data")
+    monkeypatch.setattr(ds.files, "REPO_DATA_DIR", tmp_path / "no-repo-data")
 
 
 def link_dataset(src: Path, dest: Path, files=ds.FILES) -> Path:
@@ -200,6 +200,39 @@ def test_fashion_mnist_env_and_data_dir(shared: Path, monkeypatch: pytest.Monkey
 # --------------------------------------------------------------------------------------------
 
 
+def test_isolation_reaches_the_module_that_downloads() -> None:
+    """The autouse fixture's mirrors are the ones a download would use (never the internet)."""
+    for name in ds.DATASETS:
+        urls = ds.fetch._mirror_list(name, None)
+        assert len(urls) == 1 and urls[0].startswith("http://127.0.0.1:"), urls
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG rule is Linux's")
+@pytest.mark.parametrize(
+    ("xdg", "under_home"),
+    [(None, True), ("", True), ("relative/cache", True), ("ABSOLUTE", False)],
+)
+def test_cache_dir_on_linux(xdg, under_home, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """$XDG_CACHE_HOME/bprop when it is an absolute path, else ~/.cache/bprop (XDG spec)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME")
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg") if xdg == "ABSOLUTE" else xdg)
+    expected = tmp_path / "home" / ".cache" if under_home else tmp_path / "xdg"
+    assert ds.cache_dir() == expected / "bprop"
+
+
+def test_platformdirs_loads_only_when_a_cache_folder_is_needed() -> None:
+    code = (
+        "import sys, bprop.datasets as ds\n"
+        "assert 'platformdirs' not in sys.modules\n"
+        "ds.cache_dir()\n"
+        "assert 'platformdirs' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=REPO)
+
+
 def test_search_precedence(shared: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     src = shared / "mnist"
     explicit = link_dataset(src, tmp_path / "explicit" / "mnist").parent
@@ -208,8 +241,8 @@ def test_search_precedence(shared: Path, monkeypatch: pytest.MonkeyPatch, tmp_pa
     cache = link_dataset(src, tmp_path / "cache" / "bprop" / "mnist")
     deb = link_dataset(src, tmp_path / "deb-mnist")
     monkeypatch.setenv("BPROP_DATA_DIR", str(env))
-    monkeypatch.setattr(ds, "REPO_DATA_DIR", repo)
-    monkeypatch.setattr(ds, "SYSTEM_DIRS", {"mnist": [deb], "fashion-mnist": []})
+    monkeypatch.setattr(ds.files, "REPO_DATA_DIR", repo)
+    monkeypatch.setattr(ds.files, "SYSTEM_DIRS", {"mnist": [deb], "fashion-mnist": []})
     expected = [explicit / "mnist", explicit, env / "mnist", repo / "mnist", cache, deb]
     assert ds.search_locations("mnist", explicit) == expected
 
@@ -592,7 +625,7 @@ def test_env_mirrors_tried_first(shared: Path, tmp_path: Path, monkeypatch) -> N
     dead = f"http://127.0.0.1:{_closed_port()}/"
     with serve_dir(shared) as base:
         monkeypatch.setenv("BPROP_MIRRORS", f" {base}{{name}} , {dead}")
-        assert ds._mirror_list("mnist", [dead])[0] == base + "mnist/"
+        assert ds.fetch._mirror_list("mnist", [dead])[0] == base + "mnist/"
         # progress=None: a tqdm bar, disabled because stderr is not a terminal
         ds.download("mnist", tmp_path / "dl", mirrors=[dead], backoff=0, files=[LABELS])
     ds.verify_file(tmp_path / "dl" / (LABELS + ".gz"), "mnist")
@@ -605,10 +638,14 @@ def test_module_imports_no_tqdm_and_none_of_the_math() -> None:
         "assert 'tqdm' not in sys.modules and 'matplotlib' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=REPO)
-    source = (REPO / "bprop" / "datasets.py").read_text()
-    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
-    assert [line for line in imports if "bprop" in line] == ["from bprop._npz import read_npz"]
-    assert "import pickle" not in source and "allow_pickle=True" not in source
+    outside: set[str] = set()  # bprop imports from outside the package, over all its modules
+    for path in sorted((REPO / "bprop" / "datasets").glob("*.py")):
+        source = path.read_text()
+        lines = [line.strip() for line in source.splitlines()]
+        imports = [line for line in lines if line.startswith(("import ", "from "))]
+        outside |= {x for x in imports if "bprop" in x and not x.startswith("from bprop.datasets")}
+        assert "import pickle" not in source and "allow_pickle=True" not in source, path.name
+    assert outside == {"from bprop._npz import read_npz"}
 
 
 # --------------------------------------------------------------------------------------------

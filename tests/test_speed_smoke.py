@@ -99,7 +99,8 @@ def test_bprop_bench_runs_the_checkout_s_benchmark(capsys):
 
 
 def test_bprop_bench_without_a_checkout_says_what_to_do(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(cli, "__file__", str(tmp_path / "site-packages" / "bprop" / "cli.py"))
+    installed = tmp_path / "site-packages" / "bprop" / "cli" / "bench.py"
+    monkeypatch.setattr(cli.bench, "__file__", str(installed))
     assert cli.main(["bench", "speed"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "git clone" in err

@@ -1,0 +1,94 @@
+"""The checks at the library's boundary: what a user hands in becomes arrays the math can trust.
+
+Inputs ``X`` become C-contiguous ``(m, n_in)`` arrays of the network's dtype, targets ``Y`` (a
+target matrix, or class labels turned one-hot) ``(m, n_out)`` arrays; anything else is a
+TypeError or ValueError saying what was wrong and how to fix it.  :class:`bprop.network.Network`
+and :func:`bprop.train.sgd` both check through these functions, once, so the loops inside trust
+their inputs.  Nothing here knows a network (only its sizes and dtype), reads files or prints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray
+
+
+def inputs(X: Any, n_in: int, dtype: Any, batch_only: bool = False) -> tuple[Array, bool]:
+    """``X`` as a C-contiguous ``(m, n_in)`` array of ``dtype``, and whether it was one example.
+
+    A 1-D ``X`` ``(n_in,)`` is one example (made a row) unless ``batch_only``.  Raises TypeError
+    for non-numbers, ValueError for a wrong shape or NaN/infinite entries.
+    """
+    x = np.asarray(X)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"X must hold numbers, got dtype {x.dtype}")
+    single = x.ndim == 1 and not batch_only
+    if single:
+        x = x[None, :]
+    if x.ndim != 2 or x.shape[1] != n_in:
+        raise ValueError(
+            f"X must have shape (m, {n_in}) — one example of {n_in} inputs per row — got {x.shape}"
+        )
+    x = np.ascontiguousarray(x, dtype=dtype)
+    if not all_finite(x):
+        raise ValueError("X contains NaN or infinite values; clean or impute them first")
+    return x, single
+
+
+def targets(Y: Any, m: int, n_out: int, dtype: Any) -> Array:
+    """Target matrix ``(m, n_out)`` of ``dtype`` from a target matrix or a vector of class labels.
+
+    Raises TypeError for non-numbers, ValueError for a wrong shape, NaN/infinite entries or
+    labels outside 0 … n_out−1.
+    """
+    y = np.asarray(Y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Y must hold numbers (targets or integer class labels), got dtype {y.dtype}; "
+            "encode text labels as 0 … n_out−1 first"
+        )
+    if not all_finite(y):
+        raise ValueError("Y contains NaN or infinite values")
+    if y.ndim == 1 and n_out > 1:
+        if y.dtype.kind not in "iub" and not np.all(np.mod(y, 1) == 0):
+            raise ValueError("a 1-D Y must hold integer class labels 0 … n_out−1")
+        return one_hot(y.astype(np.int64), n_out, dtype)
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.shape != (m, n_out):
+        raise ValueError(
+            f"Y must be targets of shape ({m}, {n_out}) or {m} class labels, got {y.shape}"
+        )
+    return np.ascontiguousarray(y, dtype=dtype)
+
+
+def all_finite(x: Array) -> bool:
+    """True when no entry of ``x`` is NaN or ±inf.
+
+    Checked through the minimum and maximum (NaN propagates through both, ±inf is an
+    extreme), so a training set is scanned without a temporary as large as itself.
+    """
+    if x.size == 0 or x.dtype.kind not in "fc":
+        return True
+    return bool(np.isfinite(np.min(x)) and np.isfinite(np.max(x)))
+
+
+def one_hot(labels: Array, n: int, dtype: Any = np.float64) -> Array:
+    """Row i has a 1 in column ``labels[i]``: ``(m, n)`` (the seeds' ``vectorized_result``)."""
+    if labels.size and (labels.min() < 0 or labels.max() >= n):
+        raise ValueError(
+            f"class labels must lie in 0…{n - 1} for {n} output neurons, got "
+            f"{labels.min()}…{labels.max()}"
+        )
+    y = np.zeros((len(labels), n), dtype=dtype)
+    y[np.arange(len(labels)), labels] = 1
+    return y
+
+
+def _decide(a: Array) -> Array:
+    if a.shape[1] == 1:
+        return (a[:, 0] > 0.5).astype(np.int64)
+    return np.argmax(a, axis=1)

@@ -1,0 +1,348 @@
+"""``bprop train``: train a network by mini-batch SGD and keep the run in a run folder.
+
+:func:`add_parser` declares the flags, :func:`run` trains: it builds the network, trains it
+through :meth:`bprop.network.Network.SGD` with callbacks that draw the progress bar, record
+diagnostics and save a checkpoint after every epoch, and stops cleanly on Ctrl-C (resume with
+``--resume``).  The math stays in :mod:`bprop.train`; this module only wires it to the terminal
+and the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bprop.cli._common import EXIT_DIVERGED, EXIT_INTERRUPTED, int_list, load_data, positive
+from bprop.cli._terminal import Reporter, StopOnSignal
+
+if TYPE_CHECKING:
+    from bprop.runs import RunFolder
+
+TRAIN_DEFAULTS: dict[str, Any] = {
+    "dataset": "mnist",
+    "data_dir": None,
+    "sizes": None,
+    "activation": "sigmoid",
+    "output_activation": None,
+    "cost": "quadratic",
+    "init": "standard",
+    "dtype": "float64",
+    "eta": 3.0,
+    "schedule": "constant",
+    "lmbda": 0.0,
+    "momentum": 0.0,
+    "epochs": 30,
+    "batch_size": 10,
+    "seed": None,
+    "limit": None,
+    "eval_on": "test",
+    "shuffle": True,
+    "update_biases": True,
+    "engine": "auto",
+}
+# --engine → sgd's `compiled`; "numba" is what run folders of the earlier numba engine say.
+_ENGINES = {"auto": None, "compiled": True, "numba": True, "numpy": False}
+# Mini-batches between progress-bar updates and Ctrl-C checks in the compiled engine (the
+# NumPy engines report every mini-batch).
+PROGRESS_EVERY = 50
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "train",
+        help="train a network (default: the book's 784-30-10 on MNIST)",
+        description=(
+            "Train a network by mini-batch SGD. With no options: the book's network, "
+            "784-30-10, sigmoid, quadratic cost, η = 3.0, mini-batch 10, 30 epochs, on MNIST."
+        ),
+    )
+    d = TRAIN_DEFAULTS
+    p.add_argument(
+        "--dataset",
+        default=d["dataset"],
+        help="mnist, fashion-mnist, csv:PATH or npz:PATH (default: mnist)",
+    )
+    p.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/ (searched first)")
+    p.add_argument(
+        "--sizes",
+        type=int_list,
+        help="layer sizes, input first (default: INPUTS,30,CLASSES e.g. 784,30,10)",
+    )
+    p.add_argument(
+        "--activation",
+        default=d["activation"],
+        help="sigmoid, tanh, relu, leaky_relu or identity (default: sigmoid)",
+    )
+    p.add_argument(
+        "--output-activation",
+        help="activation of the output layer, e.g. softmax (default: as --activation)",
+    )
+    p.add_argument(
+        "--cost",
+        default=d["cost"],
+        help="quadratic, cross-entropy or log-likelihood (default: quadratic)",
+    )
+    p.add_argument(
+        "--init",
+        default=d["init"],
+        help="standard, scaled, glorot or he (default: standard, N(0,1))",
+    )
+    p.add_argument("--dtype", default=d["dtype"], choices=["float64", "float32"])
+    p.add_argument(
+        "--engine",
+        default=d["engine"],
+        choices=["auto", "compiled", "numpy"],
+        help="the training step: compiled C (fastest for small networks), NumPy's, or auto: "
+        "compiled when bprop's C kernel is built and the matrices are small (default: auto)",
+    )
+    p.add_argument(
+        "--eta", type=positive(float), default=d["eta"], help="learning rate η (default: 3.0)"
+    )
+    p.add_argument(
+        "--schedule",
+        default=d["schedule"],
+        help="η schedule: constant, cosine or step:EVERY:FACTOR",
+    )
+    p.add_argument(
+        "--lmbda", type=_non_negative, default=d["lmbda"], help="L2 regularisation λ (default: 0)"
+    )
+    p.add_argument(
+        "--momentum",
+        type=_non_negative,
+        default=d["momentum"],
+        help="momentum μ in [0, 1) (default: 0)",
+    )
+    p.add_argument("--epochs", type=positive(int), default=d["epochs"])
+    p.add_argument(
+        "--batch-size",
+        type=positive(int),
+        default=d["batch_size"],
+        help="mini-batch size m (default: 10)",
+    )
+    p.add_argument("--seed", type=int, help="seed of the weights and the shuffling")
+    p.add_argument(
+        "--limit",
+        type=positive(int),
+        help="train on the first N training examples only (for quick runs)",
+    )
+    p.add_argument(
+        "--eval-on",
+        choices=["test", "validation"],
+        default=d["eval_on"],
+        help="which set the per-epoch line counts (default: test, as the book)",
+    )
+    p.add_argument(
+        "--no-shuffle",
+        dest="shuffle",
+        action="store_false",
+        help="keep the training data's order in every epoch",
+    )
+    p.add_argument(
+        "--fixed-biases",
+        dest="update_biases",
+        action="store_false",
+        help="never update the biases (as the seeds' program does)",
+    )
+    p.add_argument("--out", help="run folder to write (default: runs/<timestamp>)")
+    p.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its folder")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-diagnostics",
+        action="store_true",
+        help="do not record diagnostics.json (per-layer learning speed, saturation, warnings)",
+    )
+    p.add_argument("--plot", action="store_true", help="draw the run's figures at the end")
+    p.add_argument("--report", action="store_true", help="write RUN/report.html at the end")
+    p.set_defaults(func=run)
+    return p
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {text!r}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from bprop import runs
+    from bprop.errors import DivergenceError
+    from bprop.network import Network
+    from bprop.train import Callback, History, schedule
+
+    if args.resume:
+        folder = runs.RunFolder(args.resume)
+        saved, net, state, history = folder.reopen()
+        config = TRAIN_DEFAULTS | saved
+        print(
+            f"Resuming {folder.path} at epoch {state.epoch}, mini-batch {state.batch}", flush=True
+        )
+    else:
+        config = {k: getattr(args, k) for k in TRAIN_DEFAULTS}
+        if config["seed"] is None:
+            config["seed"] = int(np.random.SeedSequence().entropy % (2**31))
+        folder = runs.RunFolder(args.out or runs.new_run_path())
+        net = state = history = None
+
+    data = load_data(config["dataset"], config["data_dir"], np.dtype(config["dtype"]).type)
+    X, y = data.train.X, data.train.y
+    if config["limit"]:
+        X, y = X[: config["limit"]], y[: config["limit"]]
+    evaluation = data.validation if config["eval_on"] == "validation" else data.test
+    if evaluation is None:
+        raise ValueError(f"{config['dataset']} has no {config['eval_on']} set")
+    if net is None:
+        if config["sizes"] is None:
+            config["sizes"] = [data.n_features, 30, data.n_classes]
+        _check_sizes_fit(config["sizes"], data)
+        net = Network(
+            config["sizes"],
+            config["activation"],
+            config["cost"],
+            output_activation=config["output_activation"],
+            init=config["init"],
+            dtype=config["dtype"],
+            seed=config["seed"],
+        )
+        history = History()
+        folder.create(config)
+    eta = schedule(config["schedule"], config["eta"], config["epochs"])
+    meta = {
+        "training": config,
+        "dataset": {
+            "name": data.name,
+            "digest": data.digest,
+            "class_names": list(data.class_names),
+        },
+    }
+    n_batches = -(-len(X) // config["batch_size"])
+    reporter = Reporter(n_batches, show_bar=not args.no_progress)
+    stopper = StopOnSignal()
+    diagnostics = None
+    if not args.no_diagnostics:
+        diagnostics = _diagnostics_callback(X, y, n_batches, reporter.warn, folder)
+
+    class Report(Callback):
+        def on_train_begin(self, net: Any, state: Any) -> None:
+            reporter.start_epoch(state.epoch, state.batch)
+
+        def on_batch_end(self, state: Any) -> None:
+            reporter.batch(state.batch)
+            if stopper.requested:
+                state.stop_requested = True
+
+        def next_batch_end(self, state: Any) -> int:
+            return state.batch + PROGRESS_EVERY  # the bar and Ctrl-C need no more
+
+        def on_epoch_end(self, record: Any, net: Any, state: Any) -> None:
+            reporter.line(record.book_line())
+            folder.save_checkpoint(net, state, history, **meta)
+            folder.write_history(history)
+            if diagnostics is not None:
+                folder.write_diagnostics(diagnostics)
+            if state.epoch < config["epochs"] and not stopper.requested:
+                reporter.start_epoch(state.epoch, 0)
+
+    if not args.resume:
+        print(
+            f"Training {net} on {data.name}: {len(X)} examples, {config['epochs']} epochs, "
+            f"mini-batch {config['batch_size']}, η = {config['eta']:g} → {folder.path}",
+            flush=True,
+        )
+    with stopper:
+        try:
+            history = net.SGD(
+                X,
+                y,
+                config["epochs"],
+                config["batch_size"],
+                eta,
+                lmbda=config["lmbda"],
+                momentum=config["momentum"],
+                shuffle=config["shuffle"],
+                update_biases=config["update_biases"],
+                test_data=(evaluation.X, evaluation.y),
+                seed=config["seed"],
+                compiled=_ENGINES[config["engine"]],
+                # Diagnostics first, so that Report saves the epoch's fresh record.
+                callbacks=[c for c in (diagnostics, Report()) if c is not None],
+                verbose=False,
+                state=state,
+                history=history,
+            )
+        except DivergenceError as e:
+            reporter.close()
+            folder.save_model(net, **meta, status="diverged")
+            folder.write_history(e.history)
+            if diagnostics is not None:
+                folder.write_diagnostics(diagnostics)
+            print(f"bprop train: {e} Saved those weights to {folder.model_path}.", file=sys.stderr)
+            _plot_and_report(args, folder.path)
+            return EXIT_DIVERGED
+    if history.status == "interrupted":
+        reporter.close()
+        folder.save_checkpoint(net, history.state, history, **meta)
+        folder.write_history(history)
+        if diagnostics is not None:
+            folder.write_diagnostics(diagnostics)
+        s = history.state
+        print(
+            f"Interrupted at epoch {s.epoch}, mini-batch {s.batch} of {n_batches}; checkpoint "
+            f"saved in {folder.checkpoint_path}. Resume with: bprop train --resume {folder.path}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    folder.save_model(net, **meta, status="completed")
+    folder.write_history(history)
+    folder.drop_checkpoint()
+    last = history.epochs[-1] if history.epochs else None
+    accuracy = f" ({last.test_accuracy:.2%} on {config['eval_on']})" if last else ""
+    print(f"Saved {folder.model_path}{accuracy}", flush=True)
+    if diagnostics is not None:
+        folder.write_diagnostics(diagnostics)
+    _plot_and_report(args, folder.path)
+    return 0
+
+
+def _check_sizes_fit(sizes: list[int], data: Any) -> None:
+    if sizes[0] != data.n_features:
+        raise ValueError(
+            f"--sizes starts with {sizes[0]} inputs but {data.name} has {data.n_features} "
+            f"features per example: use --sizes {data.n_features},...,{data.n_classes}"
+        )
+    if sizes[-1] != data.n_classes:
+        raise ValueError(
+            f"--sizes ends with {sizes[-1]} outputs but {data.name} has {data.n_classes} "
+            f"classes: use --sizes {data.n_features},...,{data.n_classes}"
+        )
+
+
+def _diagnostics_callback(X: Any, y: Any, n_batches: int, warn: Any, folder: RunFolder) -> Any:
+    """The Diagnostics callback of ``bprop train``, continuing a resumed run's records."""
+    from bprop.diagnostics import Diagnostics, probe_sample
+
+    previous = folder.read_diagnostics()
+    X_probe, y_probe = probe_sample(X, y)
+    return Diagnostics(
+        X_probe, y_probe, batches_per_epoch=n_batches, on_warning=warn, previous=previous
+    )
+
+
+def _plot_and_report(args: argparse.Namespace, run: Path) -> None:
+    """``bprop train --plot`` / ``--report``: draw the figures and the report of ``run``."""
+    if getattr(args, "plot", False):
+        from bprop.plots import write_figures
+
+        for path in write_figures(run, data_dir=args.data_dir):
+            print(f"Wrote {path}")
+    if getattr(args, "report", False):
+        from bprop.report import write_report
+
+        print(f"Wrote {write_report(run, data_dir=args.data_dir)}")

@@ -1,0 +1,155 @@
+"""Data sets: MNIST, Fashion-MNIST and the user's own CSV / ``.npz`` files.
+
+The loaders return a :class:`DataSets` holding :class:`Split` objects whose ``X`` has shape
+``(m, n_features)`` (one example per row) and whose ``y`` has shape ``(m,)`` with integer labels
+``0 .. n_classes - 1``.
+
+Where the MNIST and Fashion-MNIST files are looked for
+------------------------------------------------------
+Each data set is the four IDX files ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``, gzip compressed (``.gz``, preferred)
+or not. The folders below are tried in this order; the first one that holds all four files wins:
+
+1. the ``data_dir`` argument (``--data-dir`` on the command line): either a folder holding
+   ``mnist/`` and ``fashion-mnist/`` subfolders, or directly the four files of the data set;
+2. the environment variable ``BPROP_DATA_DIR``: a folder holding ``mnist/`` and
+   ``fashion-mnist/`` subfolders;
+3. the ``data/`` folder of a source checkout of bprop (:data:`REPO_DATA_DIR`; it ships MNIST);
+4. the user cache (:func:`cache_dir`: ``$XDG_CACHE_HOME/bprop`` or ``~/.cache/bprop`` on Linux,
+   ``~/Library/Caches/bprop`` on macOS, ``%LOCALAPPDATA%\\bprop\\Cache`` on Windows; ``mnist/``,
+   ``fashion-mnist/`` subfolders), where downloads go;
+5. system folders (:data:`SYSTEM_DIRS`): for Fashion-MNIST, Debian's ``dataset-fashion-mnist``
+   package installs the files in ``/usr/share/datasets/fashion-mnist/``;
+6. if nothing was found and ``download=True``: a download into the user cache from the mirrors in
+   :data:`MIRRORS`, preceded by those of the environment variable ``BPROP_MIRRORS``.
+
+A folder holding only some of the four files is skipped. A ``data_dir`` that does not exist is an
+error (it is never silently ignored). Every file is checked against the SHA-256 digest of its
+decompressed payload (:data:`PAYLOAD_SHA256`), which is the same whichever mirror or gzip tool
+produced the ``.gz``. A file that fails the check raises :class:`ChecksumError` naming the file:
+a corrupt file is never skipped silently in favour of a later folder.
+
+When nothing is found and downloading is off or fails, the error lists every place looked at
+(:func:`search_locations`).
+
+Nothing here prints except an optional download progress bar (tqdm, on stderr, when it is
+installed), nothing is cached in memory between calls, and nothing uses pickle.
+
+One concept per module: :mod:`.idx` (the IDX format), :mod:`.files` (the digests and the folders
+searched), :mod:`.fetch` (downloading, the only module that reaches the network),
+:mod:`.builtin` (MNIST and Fashion-MNIST), :mod:`.tabular` (CSV and ``.npz`` files),
+:mod:`.splits` (what the loaders return) and :mod:`.errors`; :func:`load` picks the loader. None
+of them imports the network, training or the command line: data code knows nothing of the math.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bprop.datasets.builtin import CLASS_NAMES, dataset_dir, load_fashion_mnist, load_mnist
+from bprop.datasets.errors import (
+    ChecksumError,
+    DataFormatError,
+    DatasetNotFoundError,
+    DownloadError,
+)
+from bprop.datasets.fetch import MAX_DOWNLOAD_BYTES as MAX_DOWNLOAD_BYTES
+from bprop.datasets.fetch import MIRRORS, download
+from bprop.datasets.files import (
+    DATASETS,
+    FILES,
+    GZ_SHA256,
+    PAYLOAD_SHA256,
+    REPO_DATA_DIR,
+    SYSTEM_DIRS,
+    cache_dir,
+    payload_sha256,
+    search_locations,
+    verify_file,
+)
+from bprop.datasets.idx import IDX_DTYPES as IDX_DTYPES
+from bprop.datasets.idx import MAX_IDX_BYTES as MAX_IDX_BYTES
+from bprop.datasets.idx import read_idx
+from bprop.datasets.splits import DataSets, Split
+from bprop.datasets.tabular import load_csv, load_npz
+
+# IDX_DTYPES, MAX_IDX_BYTES and MAX_DOWNLOAD_BYTES are public too, though never listed here:
+# they are imported above as ``NAME as NAME``, the explicit form of a re-export.
+__all__ = [
+    "CLASS_NAMES",
+    "DATASETS",
+    "FILES",
+    "GZ_SHA256",
+    "MIRRORS",
+    "PAYLOAD_SHA256",
+    "REPO_DATA_DIR",
+    "SYSTEM_DIRS",
+    "ChecksumError",
+    "DataFormatError",
+    "DataSets",
+    "DatasetNotFoundError",
+    "DownloadError",
+    "Split",
+    "cache_dir",
+    "dataset_dir",
+    "download",
+    "load",
+    "load_csv",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_npz",
+    "payload_sha256",
+    "read_idx",
+    "search_locations",
+    "verify_file",
+]
+
+# --------------------------------------------------------------------------------------------
+# Dispatch
+# --------------------------------------------------------------------------------------------
+
+_LOADERS: dict[str, Callable[..., DataSets]] = {
+    "mnist": load_mnist,
+    "fashion-mnist": load_fashion_mnist,
+}
+
+
+def load(spec: str, data_dir: str | Path | None = None, **kw: Any) -> DataSets:
+    """Load a data set by name: ``"mnist"``, ``"fashion-mnist"``, ``"csv:PATH"`` or
+    ``"npz:PATH"``.
+
+    Parameters
+    ----------
+    spec : str
+        The data set (``fashion_mnist`` is accepted for ``fashion-mnist``).
+    data_dir : str or Path, optional
+        For MNIST / Fashion-MNIST: folder searched first; ignored for files.
+    **kw
+        Passed to the loader (:func:`load_mnist`, :func:`load_csv`, :func:`load_npz`).
+
+    Returns
+    -------
+    DataSets
+
+    Raises
+    ------
+    ValueError
+        Unknown name; the message lists the valid ones and suggests the closest.
+    """
+    kind, sep, rest = spec.partition(":")
+    if sep and kind.lower() == "csv":
+        return load_csv(rest, **kw)
+    if sep and kind.lower() == "npz":
+        return load_npz(rest, **kw)
+    key = spec.strip().lower().replace("_", "-")
+    if key in _LOADERS:
+        return _LOADERS[key](data_dir, **kw)
+    valid = [*DATASETS, "csv:PATH", "npz:PATH"]
+    close = difflib.get_close_matches(key, list(DATASETS), n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    if not close and key.endswith((".csv", ".npz")):
+        hint = f" Did you mean '{key[-3:]}:{spec}'?"
+    raise ValueError(f"unknown data set {spec!r}; valid: {', '.join(valid)}.{hint}")

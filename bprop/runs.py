@@ -1,0 +1,265 @@
+"""The run folder: where ``bprop train`` keeps one training run, and how its files are kept.
+
+A run folder (``runs/<timestamp>`` unless ``--out`` names another) holds
+
+``config.json``
+    The training configuration: ``bprop train``'s flags, with the seed it drew.
+``history.json``, ``history.csv``
+    One row per epoch: :meth:`bprop.train.History.to_dict`, and the same rows as a table.
+``diagnostics.json``
+    The :class:`bprop.diagnostics.Diagnostics` records, when diagnostics were on.
+``checkpoint.npz``
+    The network and the training state after the last finished epoch, while the run can be
+    resumed (``bprop train --resume RUN``); a completed run drops it.
+``model.npz``
+    The trained network, once training has ended (completed, or diverged).
+``figures/``, ``report.html``
+    What ``bprop plot`` and ``bprop report`` draw from the files above.
+
+:class:`RunFolder` is the only code that writes into a run folder: a new folder is made in one
+place (:meth:`RunFolder.create`), an unfinished one is opened to continue in one place
+(:meth:`RunFolder.reopen`), and each file has one writer, atomic through
+:mod:`bprop.serialize`.  :meth:`RunFolder.load` reads a folder back for the figures and the
+report as a :class:`Run`.  This module knows the folder's layout and nothing else: the file
+formats are :mod:`bprop.serialize`'s, what goes into the files is the caller's, and it never
+prints.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bprop import serialize
+
+if TYPE_CHECKING:
+    from bprop.diagnostics import Diagnostics
+    from bprop.network import Network
+    from bprop.train import History, TrainState
+
+#: The folder new runs (and sweeps' results) go into by default, relative to where bprop runs.
+RUNS = Path("runs")
+
+CONFIG = "config.json"
+HISTORY = "history.json"
+HISTORY_CSV = "history.csv"
+DIAGNOSTICS = "diagnostics.json"
+MODEL = "model.npz"
+CHECKPOINT = "checkpoint.npz"
+FIGURES = "figures"
+REPORT = "report.html"
+
+#: The columns of ``history.csv``, in order.
+HISTORY_COLUMNS = (
+    "epoch",
+    "eta",
+    "train_cost",
+    "train_accuracy",
+    "test_cost",
+    "test_correct",
+    "test_total",
+    "test_accuracy",
+    "seconds",
+)
+
+
+def new_run_path() -> Path:
+    """``runs/YYYYmmdd-HHMMSS``: the folder of a new run when none is named."""
+    return RUNS / time.strftime("%Y%m%d-%H%M%S")
+
+
+def new_sweep_path() -> Path:
+    """``runs/sweep-YYYYmmdd-HHMMSS.csv``: where a sweep's results go when no file is named."""
+    return RUNS / time.strftime("sweep-%Y%m%d-%H%M%S.csv")
+
+
+def model_file(path: str | Path) -> Path:
+    """The model file ``path`` names: the file itself, or ``RUN/model.npz`` for a run folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no such file.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / MODEL
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"no model at {path}: give a model .npz file or a run folder written by bprop train"
+        )
+    return p
+
+
+@dataclass
+class Run:
+    """What a run folder holds: its config, history and (if recorded) diagnostics dicts."""
+
+    path: Path
+    config: dict[str, Any]
+    history: dict[str, Any]
+    diagnostics: dict[str, Any] | None
+
+    @property
+    def name(self) -> str:
+        return self.path.resolve().name
+
+    def label(self) -> str:
+        """``name (cost, η = 3)`` — how figures comparing runs tell them apart."""
+        c = self.config
+        return f"{self.name} ({c.get('cost', '?')}, η = {c.get('eta', '?'):g})"
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """Read a run folder written by ``bprop train`` (see :meth:`RunFolder.load`)."""
+    return RunFolder(run_dir).load()
+
+
+class RunFolder:
+    """One run folder at ``path``, and every file in it (see the module's docstring).
+
+    Creating the object touches nothing; :meth:`create` makes the folder of a new run and
+    :meth:`reopen` opens an unfinished one to continue it.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
+    @property
+    def model_path(self) -> Path:
+        return self.path / MODEL
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.path / CHECKPOINT
+
+    # -- making and opening ---------------------------------------------------------------------
+
+    def create(self, config: Mapping[str, Any]) -> None:
+        """Make the folder of a new run (and its parents) and write its ``config.json``."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        serialize.write_json(self.path / CONFIG, config)
+
+    def reopen(self) -> tuple[dict[str, Any], Network, TrainState, History]:
+        """An unfinished run, to continue it: ``(config, net, state, history)``.
+
+        Raises
+        ------
+        FileNotFoundError
+            When the folder has no ``config.json`` or no ``checkpoint.npz`` (a finished run).
+        ValueError
+            When ``config.json`` is not JSON; :class:`bprop.serialize.ModelFormatError` when
+            the checkpoint is damaged.
+        """
+        config = self.read_config()
+        if not self.checkpoint_path.is_file():
+            raise FileNotFoundError(
+                f"{self.path} has no checkpoint.npz to resume from (a finished run keeps only "
+                "model.npz; start a new run instead)"
+            )
+        net, state, history, _ = serialize.load_checkpoint(self.checkpoint_path)
+        return config, net, state, history
+
+    # -- writing: one writer per file ---------------------------------------------------------
+
+    def write_history(self, history: History) -> None:
+        """``history.json`` and ``history.csv``, the epochs so far."""
+        data = history.to_dict()
+        serialize.write_json(self.path / HISTORY, data)
+        out = io.StringIO()
+        writer = csv.DictWriter(
+            out, fieldnames=HISTORY_COLUMNS, extrasaction="ignore", lineterminator="\n"
+        )
+        writer.writeheader()
+        writer.writerows(data["epochs"])
+        serialize.write_text(self.path / HISTORY_CSV, out.getvalue())
+
+    def write_diagnostics(self, diagnostics: Diagnostics) -> None:
+        """``diagnostics.json``, the records so far."""
+        serialize.write_json(self.path / DIAGNOSTICS, diagnostics.to_dict())
+
+    def save_checkpoint(
+        self, net: Network, state: TrainState, history: History, **metadata: Any
+    ) -> Path:
+        """``checkpoint.npz`` (see :func:`bprop.serialize.save_checkpoint`)."""
+        return serialize.save_checkpoint(self.checkpoint_path, net, state, history, **metadata)
+
+    def drop_checkpoint(self) -> None:
+        """Remove ``checkpoint.npz``: the run is finished and keeps only ``model.npz``."""
+        self.checkpoint_path.unlink(missing_ok=True)
+
+    def save_model(self, net: Network, **metadata: Any) -> Path:
+        """``model.npz`` (see :func:`bprop.serialize.save_model`)."""
+        return serialize.save_model(self.model_path, net, **metadata)
+
+    def write_figure(self, name: str, png: bytes) -> Path:
+        """``figures/NAME``, a PNG image; returns its path."""
+        path = self.path / FIGURES / name
+        with serialize.atomic_write(path) as f:
+            f.write(png)
+        return path
+
+    def write_report(self, html: str) -> Path:
+        """``report.html``; returns its path."""
+        path = self.path / REPORT
+        serialize.write_text(path, html)
+        return path
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def read_config(self) -> dict[str, Any]:
+        """``config.json``; FileNotFoundError when the folder has none (not a run folder)."""
+        path = self.path / CONFIG
+        if not path.is_file():
+            raise FileNotFoundError(f"{self.path} is not a bprop run folder (no config.json)")
+        return _read_json(path)
+
+    def read_diagnostics(self) -> dict[str, Any] | None:
+        """``diagnostics.json``, or None when the run recorded none."""
+        path = self.path / DIAGNOSTICS
+        return _read_json(path) if path.is_file() else None
+
+    def read_model(self) -> tuple[Network, dict[str, Any]] | None:
+        """``model.npz`` as ``(net, metadata)``, or None while training has not ended."""
+        if not self.model_path.is_file():
+            return None
+        return serialize.load_model(self.model_path)
+
+    def load(self) -> Run:
+        """The folder's config, history and diagnostics, for the figures and the report.
+
+        ``config.json`` is optional here (the history's own config stands in for it).
+
+        Raises
+        ------
+        FileNotFoundError
+            When the folder, or its ``history.json``, does not exist.
+        """
+        path = self.path
+        if not path.is_dir():
+            raise FileNotFoundError(f"no run folder {path}: give a folder written by bprop train")
+        if not (path / HISTORY).is_file():
+            raise FileNotFoundError(
+                f"{path} has no history.json: is it a run folder written by bprop train?"
+            )
+        config_path = path / CONFIG
+        config = _read_json(config_path) if config_path.is_file() else {}
+        history = _read_json(path / HISTORY)
+        config = {**history.get("config", {}), **config}
+        return Run(path, config, history, self.read_diagnostics())
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON: {e}") from None
