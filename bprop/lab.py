@@ -3,9 +3,9 @@
 :func:`page` writes the HTML of ``bprop lab``: a playground that trains small networks on 2-D
 points in the browser, an inspector that shows every number of one mini-batch step (BP1–BP4),
 and, given a 784-input model, a digit pad.  The page's math is ``bprop/web/lab_net.js``, a
-JavaScript port of :mod:`bprop.network` and :mod:`bprop.train` that the tests hold to this
-library's numbers; the pad's preprocessing is ``bprop/web/lab_images.js``, a port of
-:mod:`bprop.images`.
+JavaScript port of :mod:`bprop.backprop`, :mod:`bprop.network` and :mod:`bprop.train` that the
+tests hold to this library's numbers; the pad's preprocessing is ``bprop/web/lab_images.js``, a
+port of :mod:`bprop.images`.
 
 This module builds the page's data from things bprop has already loaded and validated — a
 :class:`~bprop.network.Network` and its metadata, a :class:`~bprop.datasets.DataSets` — checks

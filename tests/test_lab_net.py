@@ -1,6 +1,6 @@
 """The lab's JavaScript math under node, held to bprop's numbers (an oracle pair).
 
-``bprop/web/lab_net.js`` is a second implementation of :mod:`bprop.network` and
+``bprop/web/lab_net.js`` is a second implementation of :mod:`bprop.backprop`, :mod:`bprop.network` and
 :mod:`bprop.train`, and ``bprop/web/lab_images.js`` of :mod:`bprop.images`' clean-image
 pipeline.  These tests export parameters and data from Python, run the JavaScript through
 ``tests/js/oracle.js`` under node (one process per test), and compare.  The same modules run in
@@ -19,7 +19,7 @@ import pytest
 
 import bprop
 from bprop import explain, images
-from bprop.network import backprop
+from bprop.backprop import backprop
 from bprop.train import epoch_order, sgd
 from tests.conftest import COSTS, HIDDEN, OUTPUT, valid_combinations
 

@@ -1,7 +1,7 @@
 /* bprop lab's network: feedforward, BP1–BP4 and mini-batch SGD, as bprop computes them.
  *
- * A second implementation of bprop/network.py and bprop/train.py in JavaScript, for the lab
- * page (and anything else that runs JavaScript: node, a notebook widget).  Names and order
+ * A second implementation of bprop/backprop.py, network.py and train.py in JavaScript, for the
+ * lab page (and anything else that runs JavaScript: node, a notebook widget).  Names and order
  * follow the Python: `feedforwardTrace`, `feedforward`, `deltas`, `backprop`, `update`,
  * `step`, `epochOrder`.  The notation is the book's (Nielsen ch. 2, and the seeds):
  *
@@ -328,7 +328,7 @@
 
   const COSTS = { quadratic, "cross-entropy": crossEntropy, "log-likelihood": logLikelihood };
 
-  // -- the network (bprop/network.py) -------------------------------------------------------
+  // -- the math of the network (bprop/backprop.py) -------------------------------------------
 
   /** The forward pass keeping every layer: zs[i] = z^(i+2), activations[i] = a^(i+1). */
   function feedforwardTrace(weights, biases, acts, x) {
@@ -371,7 +371,7 @@
   /**
    * Gradient of the mean cost C = (1/m) Σ_x C_x over a mini-batch x (m, n_1), y (m, n_L).
    *
-   * Returns {nablaB, nablaW, output} as bprop.network.backprop does, and the trace the lab
+   * Returns {nablaB, nablaW, output} as bprop.backprop.backprop does, and the trace the lab
    * shows beside them: {zs, activations, delta}.
    */
   function backprop(weights, biases, acts, cost, x, y) {
