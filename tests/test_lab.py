@@ -464,7 +464,7 @@ def subset(shown: dict, want: dict) -> dict:
 @pytest.mark.parametrize("m", [1, 3])
 def test_inspect_shows_explains_numbers(tab, sizes, acts, cost, m):
     net, X, Y, _ = loaded(tab, sizes, acts, cost, m)
-    nabla_b, nabla_w, _ = bprop.network.backprop(
+    nabla_b, nabla_w, _ = bprop.backprop.backprop(
         net.weights, net.biases, net.activations, net.cost, X, Y
     )
     for x in range(m):
@@ -546,7 +546,7 @@ def test_momentum_and_lambda_in_the_update_are_bprops(tab):
     # The inspector's numbers for the fourth step: its gradient, and the update it will make.
     tab.js("s => bpropLab.select(s)", {"kind": "weight", "i": 0, "j": 1, "k": 0})
     shown = tab.values()
-    nabla_w = bprop.network.backprop(net.weights, net.biases, net.activations, net.cost, X, Y)[1]
+    nabla_w = bprop.backprop.backprop(net.weights, net.biases, net.activations, net.cost, X, Y)[1]
     sgd(net, X, labels, 4, 4, 0.3, state=history.state, history=history, **options)
     assert shown["grad"] == N_(nabla_w[0][1, 0])
     assert shown["velocity"] == N_(history.state.velocity_w[0][1, 0])
@@ -669,3 +669,86 @@ def test_a_csv_cell_holding_a_script_tag_stays_text(browser, tmp_path):
     assert t.page.input_value("#dataset") == "csv"
     assert "evil.csv" in t.page.text_content("#data-note")
     t.close()
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+def lab_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = main(["lab", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_bprop_lab_writes_the_page(tmp_path, capsys):
+    code, out, err = lab_cli(["--out", str(tmp_path / "lab.html")], capsys)
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Wrote {tmp_path / 'lab.html'} (") and "--model RUN" in out
+    assert (tmp_path / "lab.html").read_text(encoding="utf-8") == lab.page(lang="en")
+
+
+def test_bprop_lab_with_a_model_and_points(model, tmp_path, capsys):
+    run, net = model
+    csv = two_column_csv(tmp_path / "moons.csv")
+    out_file = tmp_path / "lab-zh.html"
+    argv = ["--model", str(run), "--data", f"csv:{csv}", "--lang", "zh", "--out", str(out_file)]
+    code, out, err = lab_cli(argv, capsys)
+    assert (code, err) == (0, "")
+    assert "digit pad" in out and "784-100-10" in out and "20 test images" in out
+    assert "with moons.csv" in out
+    page = out_file.read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page and "moons.csv" in page
+    data = json.loads(page.split('id="lab-data" type="application/json">')[1].split("</script>")[0])
+    assert data["model"]["sizes"] == [784, 100, 10] and len(data["images"]["labels"]) == 20
+    w0 = np.frombuffer(base64.b64decode(data["model"]["weights"][0]), "<f8").reshape(100, 784)
+    assert np.array_equal(w0, net.weights[0])
+
+
+def test_bprop_lab_serve_opens_the_page_in_the_browser(tmp_path, capsys, monkeypatch):
+    import webbrowser
+
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+    code, _, _ = lab_cli(["--out", str(tmp_path / "x.html"), "--serve"], capsys)
+    assert code == 0 and opened == [(tmp_path / "x.html").resolve().as_uri()]
+
+
+def test_bprop_lab_without_the_data_set_warns_and_still_writes(
+    model, tmp_path, capsys, monkeypatch
+):
+    def missing(*args, **kw):
+        raise datasets.DatasetNotFoundError("MNIST was not found in: somewhere")
+
+    monkeypatch.setattr(datasets, "load", missing)
+    run, _ = model
+    code, out, err = lab_cli(["--model", str(run), "--out", str(tmp_path / "x.html")], capsys)
+    assert code == 0 and "digit pad" in out
+    assert err.startswith("bprop lab: warning: the pad gets no test images of mnist")
+    assert '"images":null' in (tmp_path / "x.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--data", "points.csv"], "--data takes csv:PATH or npz:PATH"),
+        (["--data", "csv:nowhere.csv"], "does not exist"),
+        (["--data", "csv:THREE"], "2 feature columns"),
+        (["--model", "nowhere"], "no model at nowhere"),
+        (["--model", "SMALL"], "784 inputs"),
+    ],
+)
+def test_bprop_lab_says_in_one_line_what_was_wrong(tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    Path("THREE").write_text("1,2,3,a\n4,5,6,b\n", encoding="utf-8")
+    serialize.save_model("SMALL", bprop.Network([4, 3, 2]))
+    code, out, err = lab_cli([*argv, "--out", "x.html"], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("bprop lab: error: ") and message in err
+    assert not Path("x.html").exists()
+
+
+def test_bprop_lab_knows_two_languages(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["lab", "--lang", "fr"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and "invalid choice: 'fr'" in err
