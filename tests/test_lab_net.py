@@ -1,10 +1,10 @@
 """The lab's JavaScript math under node, held to bprop's numbers (an oracle pair).
 
-``bprop/web/lab_net.js`` is a second implementation of :mod:`bprop.backprop`, :mod:`bprop.network` and
-:mod:`bprop.train`, and ``bprop/web/lab_images.js`` of :mod:`bprop.images`' clean-image
-pipeline.  These tests export parameters and data from Python, run the JavaScript through
-``tests/js/oracle.js`` under node (one process per test), and compare.  The same modules run in
-the page; ``tests/test_lab.py`` checks them there.
+``bprop/web/lab_net.js`` is a second implementation of :mod:`bprop.backprop`,
+:mod:`bprop.network` and :mod:`bprop.train`, and ``bprop/web/lab_images.js`` of
+:mod:`bprop.images`' clean-image pipeline.  These tests export parameters and data from
+Python, run the JavaScript through ``tests/js/oracle.js`` under node (one process per test),
+and compare.  The same modules run in the page; ``tests/test_lab.py`` checks them there.
 """
 
 from __future__ import annotations
