@@ -4,8 +4,8 @@
 
 Writes ``lab-playground.png`` (two spirals learnt by a 2-8-8-2 network), ``lab-inspect.png``
 (step mode at BP2) and ``lab-pad.png`` (a digit drawn with the mouse), each reduced to 256
-colours to stay small.  Without ``--model`` it trains a 784-100-10 network on 10,000 MNIST
-digits for the pad first (a few seconds).
+colours (the pad's to 128) to stay small.  Without ``--model`` it trains a 784-100-10 network
+on 10,000 MNIST digits for the pad first (a few seconds).
 """
 
 from __future__ import annotations
@@ -57,11 +57,11 @@ def model_page(model: str | None) -> str:
     )
 
 
-def save(png: bytes, path: Path) -> None:
+def save(png: bytes, path: Path, colours: int = 256) -> None:
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as im:
-        small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+        small = im.convert("RGB").quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
         small.save(path, optimize=True)
     print(f"{path}: {path.stat().st_size / 1e3:.0f} KB")
 
@@ -110,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
                 page.mouse.move(box["x"] + 280 * x, box["y"] + 280 * y, steps=8)
             page.mouse.up()
         page.click("#pad-layers canvas", position={"x": 20, "y": 5})
-        save(page.screenshot(clip=top | {"height": 1000}, full_page=True), args.out / "lab-pad.png")
+        save(
+            page.screenshot(clip=top | {"height": 1110}, full_page=True),
+            args.out / "lab-pad.png",
+            128,
+        )
         browser.close()
     return 0
 
