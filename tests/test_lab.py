@@ -263,11 +263,11 @@ def click_edge(tab: Tab, edge: str) -> None:
     """Click a weight's line where no other line lies over it, as a user would."""
     point = tab.js(
         """id => {
-            const line = document.querySelector(`#${id} .vis`), box = line.getBoundingClientRect();
+            const line = document.querySelector(`#${id} .vis`), m = line.getScreenCTM();
             const [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(a => +line.getAttribute(a));
-            const svg = line.ownerSVGElement.getBoundingClientRect();
             for (const f of [0.5, 0.4, 0.6, 0.3, 0.7, 0.45, 0.55, 0.35, 0.65, 0.25, 0.75]) {
-                const x = svg.left + x1 + f * (x2 - x1), y = svg.top + y1 + f * (y2 - y1);
+                const u = x1 + f * (x2 - x1), w = y1 + f * (y2 - y1);
+                const x = m.a * u + m.c * w + m.e, y = m.b * u + m.d * w + m.f;
                 const hit = document.elementFromPoint(x, y);
                 if (hit && hit.closest(".edge") && hit.closest(".edge").id === id) return [x, y];
             }
@@ -584,6 +584,10 @@ def test_the_controls_refuse_what_bprop_refuses_in_the_pages_language(tab):
     page.press("#eta", "Enter")
     assert "must be a number > 0" in page.text_content("#message")
     assert page.input_value("#eta") == "0.3" and tab.js("() => bpropLab.state.eta") == 0.3
+    # At the limits (6 hidden layers of 8 neurons) the buttons that would pass them are off.
+    assert tab.js("s => bpropLab.set(s)", {"hidden": [{"n": 8, "act": "relu"}] * 6})
+    assert page.is_disabled("#layer-plus") and not page.is_disabled("#layer-minus")
+    assert page.is_disabled(".layer-ctl button[title='Add a neuron'] >> nth=5")
 
 
 # -- the digit pad -----------------------------------------------------------------------------

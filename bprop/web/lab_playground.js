@@ -260,6 +260,8 @@
         });
         const plus = el("button", { title: t("neuron_plus"), on: { click: () => neurons(i, +1) } }, "+");
         const minus = el("button", { title: t("neuron_minus"), on: { click: () => neurons(i, -1) } }, "−");
+        plus.disabled = h.n >= MAX_NEURONS;
+        minus.disabled = h.n <= 1;
         at(
           i + 1,
           el("div", { class: "layer-name" }, t("hidden_n", { n: i + 1 })),
@@ -285,6 +287,8 @@
         out,
       );
       $("layer-count").textContent = t("hidden_layers", { n: state.hidden.length });
+      $("layer-plus").disabled = state.hidden.length >= MAX_HIDDEN;
+      $("layer-minus").disabled = state.hidden.length === 0;
     }
 
     function neurons(i, d) {
