@@ -18,7 +18,11 @@ most), and after every epoch.  Per layer l it records
 * the fraction of saturated neurons, σ'(z)/max σ' < :data:`SATURATION` (sigmoid, tanh, softmax),
   and for the output layer the fraction saturated on the *wrong* answer (|a − y| > ½),
 * the fraction of dead ReLUs (z ≤ 0 for every probe example, so σ' = 0 and δ = 0 for good),
-* the mean, standard deviation and largest |w| of the weights.
+* the mean, standard deviation and largest |w| of the weights,
+
+and, once, the inputs' scale: the largest root mean square of a feature over the probe (the
+one thing that saturates a sigmoid network of few inputs before it learns, whatever its
+initialisation).
 
 :func:`warnings_for` turns a run's measurements into advice naming the insight and a remedy.
 Nothing here prints; the callback hands each new warning to an ``on_warning`` function.
@@ -62,6 +66,9 @@ SATURATED_HIDDEN_SHARE = 0.3
 DEAD_SHARE = 0.25
 #: Warn when an epoch's training cost is this many times the lowest earlier one.
 RISING_COST = 1.5
+#: Inputs are badly scaled when some feature's root mean square over the probe exceeds this:
+#: standardised features have 1, MNIST's pixels in [0, 1] about 0.5 at most.
+UNSCALED_RMS = 3.0
 
 
 # -- measuring ---------------------------------------------------------------------------------
@@ -224,6 +231,7 @@ class Diagnostics(Callback):
             "output_delta_has_sigma_prime": out.name not in cost.exact_delta,
             "probe_size": len(self._x),
             "saturation_threshold": SATURATION,
+            **_input_scale(self._x),
         }
         self._record(state.epoch, state.batch, {})
 
@@ -295,7 +303,7 @@ def warnings_for(
     records = diagnostics.get("records", [])
     found: dict[str, TrainingWarning] = {}
     for rec in records:
-        for check in (_saturated_output, _saturated_hidden, _vanishing, _dead_relus):
+        for check in (_unscaled, _saturated_output, _saturated_hidden, _vanishing, _dead_relus):
             w = check(diagnostics, rec)
             if w is not None and w.code not in found:
                 found[w.code] = w
@@ -343,21 +351,60 @@ def _saturated_output(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning
 
 
 def _saturated_hidden(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
-    if rec["position"] != 0:
+    if rec["position"] != 0 or _badly_scaled(d):
         return None  # trained hidden neurons often saturate usefully; only the start is a fault
     for layer in rec["layers"][:-1]:
         share = layer.get("saturated")
         if share is not None and share >= SATURATED_HIDDEN_SHARE:
+            n = d.get("sizes", [None])[0]
+            inputs = f"{n} inputs" if isinstance(n, int) else "many inputs"
             return TrainingWarning(
                 "saturated-hidden",
                 f"{_percent(share)} of layer {layer['layer']}'s {layer['activation']} neurons "
-                "are saturated before training: with w ~ N(0, 1) a neuron with many inputs gets "
+                f"are saturated before training: with w ~ N(0, 1) a neuron with {inputs} gets "
                 "a weighted input z of large spread, so σ'(z) ≈ 0 and by BP2 its δ ≈ 0 — it "
                 "learns slowly and starves any layers before it. Remedy: scaled initialisation "
                 "w ~ N(0, 1/n_in) (--init scaled).",
                 rec["position"],
             )
     return None
+
+
+def _input_scale(x: Array) -> dict[str, Any]:
+    """The largest root mean square of a feature over the probe ``x`` ``(m, n_in)``, and which."""
+    if x.size == 0:
+        return {}
+    rms = np.sqrt(np.mean(np.square(x, dtype=np.float64), axis=0))
+    k = int(np.argmax(rms))
+    return {"input_rms": float(rms[k]), "input_rms_feature": k}
+
+
+def _badly_scaled(d: dict[str, Any]) -> bool:
+    rms = d.get("input_rms")
+    return isinstance(rms, (int, float)) and rms > UNSCALED_RMS
+
+
+def _unscaled(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
+    """Inputs far from order 1: the cause of saturation to name before any initialisation."""
+    if rec["position"] != 0 or not _badly_scaled(d):
+        return None
+    hidden = [layer.get("saturated") for layer in rec["layers"][:-1]]
+    shares = [share for share in hidden if share is not None]
+    saturated = (
+        f"; {_percent(max(shares))} of a hidden layer's neurons are saturated before training"
+        if shares and max(shares) >= SATURATED_HIDDEN_SHARE
+        else ""
+    )
+    return TrainingWarning(
+        "unscaled-inputs",
+        f"the inputs are not scaled: feature {d['input_rms_feature'] + 1} has a root mean square "
+        f"of {d['input_rms']:.3g} over the probe, where σ needs inputs of order 1{saturated}. "
+        "With inputs that large, z = w·a + b spreads far beyond σ's slope whatever the "
+        "initialisation, so σ'(z) ≈ 0 and by BP2 δ ≈ 0: the network learns slowly, if at all. "
+        "Remedy: scale the features to order 1 (--scale standard; in Python a StandardScaler "
+        "before BPClassifier, or datasets.load_csv(scale='standard')).",
+        rec["position"],
+    )
 
 
 def _vanishing(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
