@@ -271,6 +271,6 @@ def test_the_cli_blames_lambda(tmp_path, capsys):
 
 def test_the_cli_warns_when_training_ends_at_chance(tmp_path, capsys):
     argv = ["train", "--eta", "1e6", "--epochs", "2", "--limit", "1000", "--seed", "0"]
-    code, out, err = _cli(capsys, *argv, "--no-progress", "--out", str(tmp_path / "run"))
+    code, _, err = _cli(capsys, *argv, "--no-progress", "--out", str(tmp_path / "run"))
     assert code == 0
     assert "no better than chance after epoch 1" in err
