@@ -356,12 +356,10 @@ def _saturated_hidden(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning
     for layer in rec["layers"][:-1]:
         share = layer.get("saturated")
         if share is not None and share >= SATURATED_HIDDEN_SHARE:
-            n = d.get("sizes", [None])[0]
-            inputs = f"{n} inputs" if isinstance(n, int) else "many inputs"
             return TrainingWarning(
                 "saturated-hidden",
                 f"{_percent(share)} of layer {layer['layer']}'s {layer['activation']} neurons "
-                f"are saturated before training: with w ~ N(0, 1) a neuron with {inputs} gets "
+                "are saturated before training: with w ~ N(0, 1) a neuron with many inputs gets "
                 "a weighted input z of large spread, so σ'(z) ≈ 0 and by BP2 its δ ≈ 0 — it "
                 "learns slowly and starves any layers before it. Remedy: scaled initialisation "
                 "w ~ N(0, 1/n_in) (--init scaled).",
@@ -408,6 +406,8 @@ def _unscaled(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
 
 
 def _vanishing(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
+    if rec["position"] == 0 and _badly_scaled(d):
+        return None  # the unscaled inputs saturate the first layer: that warning says so
     layers = rec["layers"]
     first, last = layers[0], layers[-1]
     slow, fast = first["speed_b"], last["speed_b"]

@@ -177,7 +177,7 @@ def test_a_continuous_target_is_refused_as_a_regression(tmp_path):
 def test_more_than_a_thousand_classes_are_refused_and_string_ids_named(tmp_path):
     lines = [f"{i},{i % 7},id{i}" for i in range(1200)]
     path = _write(tmp_path, "\n".join(lines) + "\n")
-    with pytest.raises(ds.DataFormatError, match=r"too many classes.*identifier"):
+    with pytest.raises(ds.DataFormatError, match=r"too many classes.*an identifier"):
         ds.load_csv(path)
 
 

@@ -72,7 +72,7 @@ def test_unscaled_wine_trains_well_above_chance_by_default(tmp_path, capsys):
     raw = json.loads((tmp_path / "raw/history.json").read_text())["epochs"][-1]
     assert raw["test_accuracy"] < 0.6 < accuracy
     assert "Warning (unscaled-inputs): the inputs are not scaled" in err
-    assert "many inputs" not in err and "13 inputs gets" not in err
+    assert "many inputs" not in err and "Warning (saturated-hidden)" not in err
 
 
 def test_a_four_input_iris_net_is_told_its_inputs_are_unscaled():

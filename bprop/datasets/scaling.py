@@ -35,6 +35,13 @@ SCALES = ("auto", "standard", "minmax", "pixels", "none")
 #: The kinds a fitted Scaling can be (what model metadata may hold).
 KINDS = ("standard", "minmax", "pixels", "none")
 _BLOCK = 8192  # rows per block when scanning
+_CHOSEN = {
+    "standard": "standardised to mean 0 and standard deviation 1 per feature, fitted on the "
+    "training split",
+    "minmax": "mapped into [0, 1] per feature by the training split's minimum and maximum",
+    "pixels": "divided by 255, as MNIST's pixels are",
+    "none": "used as they are",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,7 +151,7 @@ def fit(X: np.ndarray, how: str = "auto") -> Scaling:
             )
         reason = f"{why} (--scale standard|minmax|none to choose)"
     else:
-        reason = f"--scale {how}"
+        reason = f"{_CHOSEN[how]} (--scale {how})"
     zero, one = np.zeros(()), np.ones(())
     if how == "none":
         return Scaling("none", zero, one, reason, low, high)

@@ -91,7 +91,7 @@ def _check_classes(
             "classes; check label_column"
         )
     if k > MAX_CLASSES or (k > _MANY_CLASSES and k > m / 10):
-        counted = f"{k:,} different labels over {m:,} examples"
+        counted = f"the label column, with {k:,} different values over {m:,} examples,"
         limit = f"a classifier takes at most {MAX_CLASSES:,} classes, and no more than a tenth of "
         if numeric:
             raise DataFormatError(
@@ -100,8 +100,8 @@ def _check_classes(
                 f"({limit}the examples)"
             )
         raise DataFormatError(
-            f"{source}: {counted} are too many classes ({limit}the examples): is the label "
-            "column an identifier? check label_column"
+            f"{source}: {counted} has too many classes ({limit}the examples): is it an "
+            "identifier? check label_column"
         )
     return codes.reshape(-1).astype(np.int64), class_names
 
