@@ -214,6 +214,19 @@ def test_loading_needs_little_more_memory_than_the_array(tmp_path, monkeypatch):
     assert peak < 1.5 * final + 4 * 2**20, f"peak {peak / 2**20:.1f} MiB for {final / 2**20} MiB"
 
 
+def test_blank_lines_cannot_make_the_loader_allocate_much(tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_bytes(b",".join(b"f%d" % j for j in range(100)) + b",y\n" + b"\n" * 2_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ds.DataFormatError, match="header but no data rows"):
+            ds.load_csv(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 2**20  # not room for 2,000,000 rows of 100 features (1.6 GB)
+
+
 def test_fast_and_careful_paths_read_a_large_file_alike(tmp_path, monkeypatch):
     monkeypatch.setattr(csvfile, "CHUNK_BYTES", 64 * 1024)
     path = tmp_path / "big.csv"

@@ -172,8 +172,12 @@ class _Reader:
         line, cells = first
         layout = self._layout(line, cells, label_column, header)
         n_feat = layout.n_cols - 1
-        X = np.empty((max(self.n_lines, 1), n_feat), dtype=self.dtype)
-        codes = np.empty(max(self.n_lines, 1), dtype=np.int64)
+        # At most one row per line, and a row of n non-empty cells takes 2n − 1 bytes and a
+        # newline: a file of blank lines cannot make this allocate more than its own size.
+        most = (self.path.stat().st_size + 1) // (2 * layout.n_cols) + 1
+        room = max(1, min(self.n_lines, most))
+        X = np.empty((room, n_feat), dtype=self.dtype)
+        codes = np.empty(room, dtype=np.int64)
         m = 0
         if not layout.header:
             self._store(layout, [(line, cells)], X, codes, 0)
@@ -411,6 +415,8 @@ class _Reader:
         """Parse whole lines: as plain integers if they are (the common case of pixels), else
         with ``numpy.loadtxt``, else — it refused, or a check failed — the careful way."""
         lab, n_cols = layout.label, layout.n_cols
+        if not chunk.strip():
+            return m  # blank lines only
         values = _integers(chunk, n_cols, ord(self.delimiter), lab)
         if values is not None:
             k = len(values)
