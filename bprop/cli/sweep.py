@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -106,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
         header=args.header,
         scale=args.scale,
     )
-    if data.scaling is not None:
-        print(f"Scaling the features: {data.scaling.reason}", flush=True)
+    if data.scaling is not None:  # a note beside the results, which stdout keeps to itself
+        print(f"Scaling the features: {data.scaling.reason}", file=sys.stderr, flush=True)
     X, y, validation = data.train.X, data.train.y, data.validation
     if validation is None:
         if not 0 < args.validation_fraction < 1:
