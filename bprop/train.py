@@ -29,6 +29,7 @@ import itertools
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -39,8 +40,8 @@ from bprop import _compiled
 from bprop._validate import inputs, targets
 from bprop.activations import ACTIVATIONS, LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
-from bprop.costs import COSTS
-from bprop.errors import DivergenceError
+from bprop.costs import COSTS, pairing_problem
+from bprop.errors import DivergenceError, PairingWarning
 
 if TYPE_CHECKING:
     from bprop.network import Network
@@ -322,6 +323,13 @@ def sgd(
     y = targets(Y, n, net.sizes[-1], net.dtype)
     labels = _labels_of(Y, y)
     _check_hyperparameters(epochs, mini_batch_size, n, eta, lmbda, momentum)
+    problem = pairing_problem(net.cost, net.activations[-1])
+    if problem:
+        warnings.warn(
+            f'{problem}. Use output_activation="softmax", or cost="cross-entropy".',
+            PairingWarning,
+            stacklevel=3,
+        )
     eta_at = eta if callable(eta) else (lambda _epoch, _eta=float(eta): _eta)
     test = _test_arrays(net, test_data)
 

@@ -240,3 +240,10 @@ def test_train_engine_choice_is_recorded_and_a_missing_kernel_is_one_line(
     # The diagnostics' warnings come first; the error is one line, with no traceback.
     assert "C kernel is not built" in err.splitlines()[-1] and "Traceback" not in err
     assert sum("C kernel" in line for line in err.splitlines()) == 1
+
+
+def test_train_refuses_log_likelihood_with_sigmoid_outputs(capsys, tmp_path):
+    code, out, err = run(capsys, "train", *QUICK, "--cost", "log-likelihood", "--out", "run")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "--output-activation softmax" in err and "--cost cross-entropy" in err
+    assert not (tmp_path / "run").exists()  # refused before the run folder was made

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 import bprop
+from bprop.errors import PairingWarning
 from bprop.train import Callback, epoch_order, schedule
 from tests.conftest import kernel_versions, needs_kernel, random_problem, valid_combinations
 
@@ -246,6 +249,8 @@ ENGINES = ["fused", pytest.param("compiled", marks=needs_kernel)] + [
 ]
 
 
+# Every pairing trains, log-likelihood with sigmoid outputs too (its warning is tested apart).
+@pytest.mark.filterwarnings("ignore::bprop.errors.PairingWarning")
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("hidden", "out", "cost"), valid_combinations())
 def test_fast_engines_equal_the_plain_step(hidden, out, cost, engine):
@@ -322,3 +327,14 @@ def test_without_the_c_kernel_training_uses_numpy(monkeypatch):
     assert net.SGD(X, y, 1, 2, 0.1, verbose=False).config["engine"] == "fused"
     with pytest.raises(ValueError, match="C kernel is not built"):
         net.SGD(X, y, 1, 2, 0.1, verbose=False, compiled=True)
+
+
+def test_log_likelihood_with_sigmoid_outputs_warns_that_it_learns_no_classifier():
+    net, X, Y = random_problem("sigmoid", "sigmoid", "log-likelihood", 3)
+    with pytest.warns(PairingWarning, match=r"δ\^L_j = 0.*output_activation=\"softmax\""):
+        net.SGD(X, Y, 1, 3, 0.5, seed=0, verbose=False)
+    for out, cost in [("softmax", "log-likelihood"), ("sigmoid", "cross-entropy")]:
+        net, X, Y = random_problem("sigmoid", out, cost, 3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PairingWarning)
+            net.SGD(X, Y, 1, 3, 0.5, seed=0, verbose=False)

@@ -211,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
             dtype=config["dtype"],
             seed=config["seed"],
         )
+        _check_pairing(net)
         history = History()
         folder.create(config)
     eta = schedule(config["schedule"], config["eta"], config["epochs"])
@@ -309,6 +310,16 @@ def run(args: argparse.Namespace) -> int:
         folder.write_diagnostics(diagnostics)
     _plot_and_report(args, folder.path)
     return 0
+
+
+def _check_pairing(net: Any) -> None:
+    """Refuse a cost and output layer that train but learn no classifier (log-likelihood with
+    sigmoid outputs: 12–16% on MNIST where the other pairings reach 92–93%)."""
+    from bprop.costs import pairing_problem
+
+    problem = pairing_problem(net.cost, net.activations[-1])
+    if problem:
+        raise ValueError(f"{problem}: use --output-activation softmax, or --cost cross-entropy")
 
 
 def _check_sizes_fit(sizes: list[int], data: Any) -> None:
