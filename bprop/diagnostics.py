@@ -421,8 +421,10 @@ def _vanishing_remedy(d: dict[str, Any]) -> str:
         options.append("scaled initialisation (--init scaled)")
     if not options:
         return (
-            "ReLU hidden layers with He initialisation, the usual remedy, are in use already: "
-            "fewer hidden layers shorten the way the error travels back."
+            "ReLU hidden layers with He initialisation, the usual remedy, are in use already; "
+            "with ReLU a slow first layer usually means dead neurons (z ≤ 0 on every example "
+            "passes no error back). Remedy: a smaller learning rate η, or leaky ReLU "
+            "(--activation leaky_relu)."
         )
     return "Remedy: " + ", or at least ".join(options) + "."
 
