@@ -57,7 +57,15 @@ FILES = (
     "zipfile",
 )
 TERMINAL = ("bprop.cli", "argparse", "logging", "signal", "tqdm")
-PAGES_AND_PLOTS = ("bprop.explain", "bprop.plots", "bprop.report", "bprop.web", "matplotlib", "PIL")
+PAGES_AND_PLOTS = (
+    "bprop.explain",
+    "bprop.lab",
+    "bprop.plots",
+    "bprop.report",
+    "bprop.web",
+    "matplotlib",
+    "PIL",
+)
 # The layers built on the math: they may import it, never the other way round.
 ABOVE_THE_MATH = ("bprop.diagnostics", "bprop.examples", "bprop.sklearn", "bprop.sweep")
 
@@ -130,6 +138,20 @@ RULES = (
         ("bprop.datasets", "bprop.datasets.*"),
         (*MATH, *ABOVE_THE_MATH, "bprop.runs", "bprop.serialize", *TERMINAL, *PAGES_AND_PLOTS),
         allowed=("tqdm",),
+    ),
+    Rule(
+        "the lab builds its page from objects bprop has loaded: it reads no file, draws no "
+        "plot and prints nothing (bprop lab loads, writes and prints)",
+        ("bprop.lab",),
+        (
+            *(f for f in FILES if f not in ("json", "io")),
+            *TERMINAL,
+            "bprop.explain",
+            "bprop.plots",
+            "bprop.report",
+            "matplotlib",
+            "PIL",
+        ),
     ),
     Rule(
         "only bprop.datasets.fetch reaches the network",
