@@ -338,3 +338,8 @@ def test_a_stop_request_is_announced_above_the_bar_not_by_the_signal_handler(cap
     stopper.announce(reporter)
     stopper.announce(reporter)
     assert capsys.readouterr().err == StopOnSignal.NOTICE + "\n"  # once, as a whole line
+
+
+def test_sweep_refuses_log_likelihood_with_sigmoid_outputs(npz_sweep_args, capsys):
+    code, _, err = run(capsys, *npz_sweep_args, "--output-activation", "sigmoid")
+    assert code == 2 and "--output-activation softmax" in err and len(err.splitlines()) == 1

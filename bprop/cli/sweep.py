@@ -92,8 +92,11 @@ def _hidden_list(text: str) -> list[tuple[int, ...]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bprop import runs, serialize, sweep
+    from bprop import activations, costs, runs, serialize, sweep
 
+    problem = costs.pairing_problem(costs.get(args.cost), activations.get(args.output_activation))
+    if problem:  # as bprop train: every grid point would learn no classifier
+        raise ValueError(f"{problem}: use --output-activation softmax, or --cost cross-entropy")
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
     data = load_data(args.dataset, args.data_dir, np.dtype(args.dtype).type)
     X, y, validation = data.train.X, data.train.y, data.validation
