@@ -1,4 +1,5 @@
-"""Exceptions bprop raises, each a subclass of the built-in type a caller would expect."""
+"""Exceptions and warnings bprop raises, each a subclass of the built-in type a caller would
+expect."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ class DivergenceError(FloatingPointError):
 class ChanceWarning(RuntimeWarning):
     """Training ended no better than chance: the network answers no better than always
     giving the commonest class (a warning, not an error: the run and its history are kept)."""
+
+
+class PairingWarning(UserWarning):
+    """A cost and output layer that train, with exact gradients, but learn nothing useful (the
+    log-likelihood cost with sigmoid outputs: see :func:`bprop.costs.pairing_problem`)."""
 
 
 def unknown_name(kind: str, name: str, known: Iterable[str], extra: str = "") -> ValueError:

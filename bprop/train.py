@@ -32,6 +32,7 @@ import itertools
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,9 +43,9 @@ from bprop import _compiled
 from bprop._validate import check_seed, inputs, is_finite_real, is_whole, targets
 from bprop.activations import ACTIVATIONS, LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
-from bprop.costs import COSTS
+from bprop.costs import COSTS, pairing_problem
 from bprop.divergence import Blame, overflowing_weights, warn_if_chance
-from bprop.errors import DivergenceError
+from bprop.errors import DivergenceError, PairingWarning
 
 if TYPE_CHECKING:
     from bprop.network import Network
@@ -160,6 +161,26 @@ class History:
     status: str = "running"
     state: TrainState | None = None
 
+    def __repr__(self) -> str:
+        """A one-line summary: epochs, status, engine and the last and best test accuracy (the
+        records themselves are in :attr:`epochs` and :meth:`to_dict`)."""
+        engine = self.config.get("engine")
+        if engine and self.config.get("kernel"):
+            engine = f"{engine} ({self.config['kernel']})"
+        parts = [f"{len(self.epochs)} epoch{'' if len(self.epochs) == 1 else 's'}", self.status]
+        if engine:
+            parts.append(f"engine {engine}")
+        scored = [r for r in self.epochs if r.test_accuracy is not None]
+        if scored:
+            best = max(scored, key=lambda r: r.test_accuracy)
+            parts.append(
+                f"test accuracy {scored[-1].test_accuracy:.2%} last, "
+                f"{best.test_accuracy:.2%} best (epoch {best.epoch})"
+            )
+        elif self.epochs:
+            parts.append(f"train cost {self.epochs[-1].train_cost:.4g} last")
+        return f"History({', '.join(parts)})"
+
     def column(self, name: str) -> list[Any]:
         """One figure across epochs, e.g. ``history.column("test_accuracy")``."""
         return [getattr(r, name) for r in self.epochs]
@@ -258,7 +279,7 @@ def sgd(
     seed: int | None = None,
     update_biases: bool = True,
     callbacks: Sequence[Callback] = (),
-    verbose: bool = False,
+    verbose: bool | None = False,
     state: TrainState | None = None,
     history: History | None = None,
     fast: bool = True,
@@ -293,8 +314,12 @@ def sgd(
     update_biases : bool
         False keeps the biases fixed, as the seeds' program does.
     callbacks : sequence of Callback
-    verbose : bool
-        Print the book's epoch line (adds :class:`PrintEpochs`).
+    verbose : bool, optional
+        Print the book's epoch line (adds :class:`PrintEpochs`) after each epoch. None (the
+        default of :meth:`bprop.network.Network.SGD`) prints it when ``test_data`` is given —
+        ``Epoch 0: 9129 / 10000``, as the book's ``network.py`` does — and nothing otherwise,
+        where the book's line would only say ``Epoch 0 complete``; True prints either; False
+        (the default here) never prints.
     state, history : optional
         A :class:`TrainState` and :class:`History` returned by an interrupted call: training
         resumes exactly where it stopped (pass the same data and options).
@@ -336,6 +361,13 @@ def sgd(
     epochs, mini_batch_size, lmbda, momentum = _check_hyperparameters(
         epochs, mini_batch_size, n, eta, lmbda, momentum
     )
+    problem = pairing_problem(net.cost, net.activations[-1])
+    if problem:
+        warnings.warn(
+            f'{problem}. Use output_activation="softmax", or cost="cross-entropy".',
+            PairingWarning,
+            stacklevel=3,
+        )
     eta_at = eta if callable(eta) else (lambda _epoch, _eta=float(eta): _eta)
     test = _test_arrays(net, test_data)
     seed = check_seed(seed)
@@ -360,6 +392,8 @@ def sgd(
     if momentum and state.velocity_w is None:
         state.velocity_w = [np.zeros_like(w) for w in net.weights]
         state.velocity_b = [np.zeros_like(b) for b in net.biases]
+    if verbose is None:
+        verbose = test_data is not None
     callbacks = list(callbacks) + ([PrintEpochs()] if verbose else [])
     for c in callbacks:
         c.on_train_begin(net, state)
@@ -368,6 +402,8 @@ def sgd(
     engine = _engine(net, mini_batch_size, fast, compiled)
     run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, engine)
     history.config["engine"] = engine
+    if engine == "compiled":
+        history.config["kernel"] = _compiled.instruction_set()
     with (
         np.errstate(over="ignore", invalid="ignore"),
         _blas_threads(blas_threads, net, mini_batch_size),
@@ -588,6 +624,12 @@ class _Run:
 def _largest_product(net: Network, m: int) -> int:
     """Multiply-adds of the largest product of a mini-batch of m: m · max n_l n_(l−1)."""
     return m * max(a * b for a, b in itertools.pairwise(net.sizes))
+
+
+def engine_for(net: Network, mini_batch_size: int, *, compiled: bool | None = None) -> str:
+    """The engine :func:`sgd` (with ``fast=True``) trains ``net`` with: ``"compiled"`` (the C
+    kernel) or ``"fused"`` (NumPy's); ValueError when ``compiled=True`` cannot be honoured."""
+    return _engine(net, mini_batch_size, True, compiled)
 
 
 def _engine(net: Network, m: int, fast: bool, compiled: bool | None) -> str:
