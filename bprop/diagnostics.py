@@ -366,11 +366,28 @@ def _saturated_output(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning
 
 
 def _saturated_hidden(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
-    if rec["position"] != 0 or _badly_scaled(d):
+    if rec["position"] != 0:
         return None  # trained hidden neurons often saturate usefully; only the start is a fault
     init = _in_use(d)[1]
     for layer in rec["layers"][:-1]:
         share = layer.get("saturated")
+        if share is not None and share >= SATURATED_HIDDEN_SHARE and _badly_scaled(d):
+            n = d.get("sizes", [0])[0]
+            also = (
+                f" With w ~ N(0, 1), scaled initialisation (--init scaled) narrows z by a "
+                f"further √{n} ≈ {math.sqrt(n):.2g}."
+                if init in (None, "standard") and isinstance(n, int) and n > 1
+                else ""
+            )
+            return TrainingWarning(
+                "saturated-hidden",
+                f"{_percent(share)} of layer {layer['layer']}'s {layer['activation']} neurons "
+                f"are saturated before training, which points at large inputs: {_unscaled_text(d)} "
+                "With inputs that large, z = w·a + b spreads far beyond σ's slope whatever the "
+                "initialisation, so σ'(z) ≈ 0 and by BP2 its δ ≈ 0 — it learns slowly and "
+                f"starves any layers before it. Remedy: {_SCALE_REMEDY}.{also}",
+                rec["position"],
+            )
         if share is not None and share >= SATURATED_HIDDEN_SHARE:
             return TrainingWarning(
                 "saturated-hidden",
@@ -409,25 +426,32 @@ def _badly_scaled(d: dict[str, Any]) -> bool:
     return isinstance(rms, (int, float)) and rms > UNSCALED_RMS
 
 
+_SCALE_REMEDY = (
+    "scale the features to order 1 (--scale standard; in Python a StandardScaler before "
+    "BPClassifier, or datasets.load_csv(scale='standard'))"
+)
+
+
+def _unscaled_text(d: dict[str, Any]) -> str:
+    return (
+        f"the inputs are not scaled (feature {d['input_rms_feature'] + 1} has a root mean square "
+        f"of {d['input_rms']:.3g} over the probe, where σ needs inputs of order 1)."
+    )
+
+
 def _unscaled(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
-    """Inputs far from order 1: the cause of saturation to name before any initialisation."""
+    """Inputs far from order 1, where no hidden layer saturates yet (saturated-hidden then
+    names the inputs as its cause)."""
     if rec["position"] != 0 or not _badly_scaled(d):
         return None
-    hidden = [layer.get("saturated") for layer in rec["layers"][:-1]]
-    shares = [share for share in hidden if share is not None]
-    saturated = (
-        f"; {_percent(max(shares))} of a hidden layer's neurons are saturated before training"
-        if shares and max(shares) >= SATURATED_HIDDEN_SHARE
-        else ""
-    )
+    shares = [layer.get("saturated") for layer in rec["layers"][:-1]]
+    if any(share is not None and share >= SATURATED_HIDDEN_SHARE for share in shares):
+        return None
     return TrainingWarning(
         "unscaled-inputs",
-        f"the inputs are not scaled: feature {d['input_rms_feature'] + 1} has a root mean square "
-        f"of {d['input_rms']:.3g} over the probe, where σ needs inputs of order 1{saturated}. "
-        "With inputs that large, z = w·a + b spreads far beyond σ's slope whatever the "
-        "initialisation, so σ'(z) ≈ 0 and by BP2 δ ≈ 0: the network learns slowly, if at all. "
-        "Remedy: scale the features to order 1 (--scale standard; in Python a StandardScaler "
-        "before BPClassifier, or datasets.load_csv(scale='standard')).",
+        f"{_unscaled_text(d)[0].upper()}{_unscaled_text(d)[1:]} With inputs that large, "
+        "z = w·a + b spreads far beyond the slope of sigmoid or tanh and ReLUs take steps of "
+        f"their size, so training is slow or unstable. Remedy: {_SCALE_REMEDY}.",
         rec["position"],
     )
 

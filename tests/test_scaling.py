@@ -71,22 +71,29 @@ def test_unscaled_wine_trains_well_above_chance_by_default(tmp_path, capsys):
     assert code == 0
     raw = json.loads((tmp_path / "raw/history.json").read_text())["epochs"][-1]
     assert raw["test_accuracy"] < 0.6 < accuracy
-    assert "Warning (unscaled-inputs): the inputs are not scaled" in err
-    assert "many inputs" not in err and "Warning (saturated-hidden)" not in err
+    assert "which points at large inputs: the inputs are not scaled (feature 13" in err
+    assert "many inputs" not in err
 
 
 def test_a_four_input_iris_net_is_told_its_inputs_are_unscaled():
     X, y = sklearn_datasets.load_iris(return_X_y=True)
-    net = bprop.Network([4, 30, 3], seed=0)
+    net = bprop.Network([4, 30, 3], seed=0)  # w ~ N(0, 1), four inputs
     diagnostics = Diagnostics(X, y)
     diagnostics.on_train_begin(net, bprop.TrainState(seed=0))
     codes = {w.code: w.message for w in diagnostics.warnings}
-    assert "unscaled-inputs" in codes and "saturated-hidden" not in codes
-    assert "feature 1 has a root mean square of 5.9" in codes["unscaled-inputs"]
-    assert "--scale standard" in codes["unscaled-inputs"]
+    message = codes["saturated-hidden"]
+    assert "points at large inputs: the inputs are not scaled" in message
+    assert "feature 1 has a root mean square of 5.9" in message and "--scale standard" in message
+    assert "many inputs" not in message and "N(0, 1) a neuron" not in message
+    # Nothing saturates with scaled initialisation, but the inputs are still named.
+    scaled_init = bprop.Network([4, 30, 3], init="scaled", seed=0)
+    diagnostics = Diagnostics(X, y)
+    diagnostics.on_train_begin(scaled_init, bprop.TrainState(seed=0))
+    assert {w.code for w in diagnostics.warnings} == {"unscaled-inputs"}
     scaled = Diagnostics((X - X.mean(0)) / X.std(0), y)
     scaled.on_train_begin(net, bprop.TrainState(seed=0))
-    assert "unscaled-inputs" not in {w.code for w in scaled.warnings}
+    codes = {w.code for w in scaled.warnings}
+    assert "unscaled-inputs" not in codes and "saturated-hidden" not in codes
 
 
 def test_uint8_images_in_an_npz_are_scaled_as_mnist(tmp_path):
