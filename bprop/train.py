@@ -156,6 +156,28 @@ class History:
     status: str = "running"
     state: TrainState | None = None
 
+    def __repr__(self) -> str:
+        """One line: epochs, status, the last cost and the test accuracy (last and best)."""
+        n = len(self.epochs)
+        parts = [f"{n} epoch{'' if n == 1 else 's'}", self.status]
+        if self.epochs:
+            last = self.epochs[-1]
+            parts.append(f"train cost {last.train_cost:.4g}")
+            tested = [r for r in self.epochs if r.test_accuracy is not None]
+            if tested:
+                best = max(tested, key=lambda r: r.test_accuracy)
+                parts.append(
+                    f"test accuracy {tested[-1].test_accuracy:.2%} "
+                    f"(best {best.test_accuracy:.2%}, epoch {best.epoch})"
+                )
+        return f"History({', '.join(parts)})"
+
+    # Jupyter's display (a table and charts): bprop.notebook draws it.
+    def _repr_html_(self) -> str:
+        from bprop.notebook import html
+
+        return html(self)
+
     def column(self, name: str) -> list[Any]:
         """One figure across epochs, e.g. ``history.column("test_accuracy")``."""
         return [getattr(r, name) for r in self.epochs]
