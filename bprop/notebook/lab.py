@@ -77,11 +77,13 @@ def lab(
             meta = meta | {"dataset": {"name": data.name, "class_names": list(data.class_names)}}
         model = _lab.model_data(net, meta, name)
         images = _images(data, model["dataset"])
-        about = f"the digit pad with {name}" + ("" if images else " (no example images)")
+        sizes = "-".join(map(str, net.sizes))
+        about = f"the digit pad with {name} ({sizes})" + ("" if images else ", no example images")
     elif net is not None:
         X, y, test = _points(data, net)
         network = _lab.network_data(net, X, y, test=test, eta=eta, mini_batch_size=mini_batch_size)
-        about = f"the playground and the inspector on {name}, {len(network['y'])} points"
+        sizes = "-".join(map(str, net.sizes))
+        about = f"the playground and the inspector on {name} ({sizes}), {len(network['y'])} points"
     tab = "pad" if model else "inspect" if network else "playground"
     page = _lab.page(lang=lang, model=model, images=images, network=network, tab=tab)
     frame = (
@@ -99,7 +101,7 @@ def _network(net_or_run: Any) -> tuple[Network | None, dict[str, Any], str]:
     if net_or_run is None:
         return None, {}, ""
     if isinstance(net_or_run, Network):
-        return net_or_run, {}, f"your {'-'.join(map(str, net_or_run.sizes))} network"
+        return net_or_run, {}, "your network"
     if isinstance(net_or_run, (runs.Run, runs.RunFolder)):
         net_or_run = net_or_run.path
     if isinstance(net_or_run, (str, os.PathLike)):

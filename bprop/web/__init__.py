@@ -49,15 +49,28 @@ def css_rules(css: str) -> list[tuple[list[str], str]]:
     without its braces raises ``ValueError``, so nothing in a sheet can pass unscoped.
     """
     rules = []
-    text = _COMMENT.sub("", css)
-    for chunk in text.split("}"):
+    *chunks, tail = _COMMENT.sub("", css).split("}")
+    if tail.strip():
+        raise ValueError(f"a CSS rule is not closed: {tail.strip()[:60]!r}")
+    for chunk in chunks:
         if not chunk.strip():
             continue
         head, sep, body = chunk.partition("{")
         if not sep or "{" in body or "@" in head or not head.strip():
             raise ValueError(f"not a plain CSS rule: {chunk.strip()[:60]!r}")
-        rules.append(([s.strip() for s in head.split(",")], body.strip()))
+        rules.append((_selectors(head), body.strip()))
     return rules
+
+
+def _selectors(head: str) -> list[str]:
+    """A rule's selectors: ``head`` split at the commas outside parentheses (``:is(a, b)``)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(head):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            out.append(head[start:i].strip())
+            start = i + 1
+    return [*out, head[start:].strip()]
 
 
 def scoped_css(css: str, root: str, elements: dict[str, str] | None = None) -> str:
