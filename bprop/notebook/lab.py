@@ -91,7 +91,7 @@ def lab(
         f'style="width:100%;height:{height}px;border:1px solid #d8dde3;border-radius:4px" '
         f'srcdoc="{html.escape(page, quote=True)}"></iframe>'
     )
-    return Display(frame, f"bprop lab: {about} ({len(page.encode('utf-8')) // 1000} KB page)")
+    return Display(frame, f"bprop lab: {about}; a {len(page.encode('utf-8')) // 1000} KB page")
 
 
 def _network(net_or_run: Any) -> tuple[Network | None, dict[str, Any], str]:
