@@ -452,3 +452,18 @@ def test_the_lab_takes_a_run_folder_for_its_digit_pad(tmp_path):
         nb.lab(tmp_path / "none")
     with pytest.raises(TypeError, match="Network"):
         nb.lab(42)
+
+
+def test_the_playgrounds_limits_are_the_pages_own():
+    """bprop.lab checks a network against the limits and menus that lab.js and lab_net.js have."""
+    js = web.asset("lab.js")
+    assert re.search(rf"MAX_HIDDEN = {bprop.lab.MAX_HIDDEN}\b", js)
+    assert re.search(rf"MAX_NEURONS = {bprop.lab.MAX_NEURONS}\b", js)
+    names = lambda const: re.findall(r'"([\w-]+)"', re.search(rf"{const} = \[([^\]]*)\]", js)[1])  # noqa: E731
+    assert tuple(names("ACT_NAMES")) == bprop.lab.HIDDEN_ACTIVATIONS
+    assert tuple(names("OUT_NAMES")) == bprop.lab.OUTPUT_ACTIVATIONS
+    costs = re.search(r"const COSTS = \{([^}]*)\}", web.asset("lab_net.js"))[1]
+    keys = tuple(k.split(":")[0].strip().strip('"') for k in costs.split(","))
+    assert keys == bprop.lab.LAB_COSTS
+    with pytest.raises(ValueError, match="tabs"):
+        bprop.lab.page(tab="pad")  # the pad needs a model
