@@ -16,7 +16,7 @@ history, callbacks), ``gradcheck``, ``examples`` (the seeds' worked example and 
 from bprop import examples
 from bprop.activations import ACTIVATIONS, Activation
 from bprop.costs import COSTS, Cost
-from bprop.errors import DivergenceError
+from bprop.errors import DivergenceError, PairingWarning
 from bprop.gradcheck import gradcheck, numerical_gradient
 from bprop.network import Network
 from bprop.train import Callback, EpochRecord, History, Schedule, TrainState
@@ -33,6 +33,7 @@ __all__ = [
     "EpochRecord",
     "History",
     "Network",
+    "PairingWarning",
     "Schedule",
     "TrainState",
     "examples",

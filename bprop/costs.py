@@ -150,6 +150,29 @@ _ALIASES = {
 }
 
 
+def pairing_problem(cost: Cost, output: Activation) -> str | None:
+    """Why ``cost`` with ``output`` neurons learns nothing useful, or None when it can.
+
+    The log-likelihood cost C_x = −Σ_j y_j ln a_j is the cost of outputs that form a
+    probability distribution (softmax, whose outputs sum to 1, so raising one lowers the
+    others).  With sigmoid outputs BP1 gives δ^L_j = −y_j (1 − a_j): every output whose target
+    is above 0 is pushed up towards 1, and an output whose target is 0 gets δ^L_j = 0 — nothing
+    ever pulls a wrong answer down.  The gradient is exact (the gradient check passes), but a
+    784-30-10 MNIST classifier trained so ends at 12–16% after 3 epochs and falls further,
+    against 92–93% for sigmoid with the quadratic or cross-entropy cost or softmax with
+    log-likelihood (10,000 images, η = 0.5, seeds 0 and 1).
+    """
+    if cost.name == "log-likelihood" and output.name == "sigmoid":
+        return (
+            "the log-likelihood cost C = −Σ_j y_j ln a_j belongs with softmax outputs, which "
+            "sum to 1: with sigmoid outputs BP1 gives δ^L_j = −y_j (1 − a_j), which pushes every "
+            "output whose target is above 0 up towards 1 and leaves an output whose target is 0 "
+            "with δ^L_j = 0 — nothing ever pulls a wrong answer down, so the network learns no "
+            "classifier"
+        )
+    return None
+
+
 def get(cost: str | Cost) -> Cost:
     """Look up a cost by name (or pass a :class:`Cost` through).
 

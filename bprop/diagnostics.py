@@ -220,6 +220,8 @@ class Diagnostics(Callback):
             "sizes": list(net.sizes),
             "activations": [a.name for a in net.activations],
             "cost": cost.name,
+            # The initialisation, so that the advice never suggests the one in use.
+            "init": getattr(net, "init", None),
             # False when the cost cancels σ'(z^L) in BP1 (δ^L = a − y).
             "output_delta_has_sigma_prime": out.name not in cost.exact_delta,
             "probe_size": len(self._x),
@@ -305,6 +307,12 @@ def warnings_for(
     return list(found.values())
 
 
+def _in_use(d: dict[str, Any]) -> tuple[set[str], str | None]:
+    """The run's hidden activations and initialisation (None where the file does not say), so
+    that the advice never suggests what was given."""
+    return set(d.get("activations", [])[:-1]), d.get("init")
+
+
 def describe_position(position: float) -> str:
     """``0`` → "before training", ``0.2`` → "20% into epoch 0", ``3`` → "after epoch 2"."""
     if position == 0:
@@ -312,6 +320,13 @@ def describe_position(position: float) -> str:
     if position == int(position):
         return f"after epoch {int(position) - 1}"
     return f"{position - int(position):.0%} into epoch {int(position)}"
+
+
+def _listed(items: Sequence[str]) -> str:
+    """``a``, ``a or b``, ``a, b, or c``."""
+    if len(items) <= 2:
+        return " or ".join(items)
+    return ", ".join(items[:-1]) + ", or " + items[-1]
 
 
 def _percent(share: float) -> str:
@@ -345,16 +360,28 @@ def _saturated_output(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning
 def _saturated_hidden(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
     if rec["position"] != 0:
         return None  # trained hidden neurons often saturate usefully; only the start is a fault
+    init = _in_use(d)[1]
     for layer in rec["layers"][:-1]:
         share = layer.get("saturated")
         if share is not None and share >= SATURATED_HIDDEN_SHARE:
             return TrainingWarning(
                 "saturated-hidden",
                 f"{_percent(share)} of layer {layer['layer']}'s {layer['activation']} neurons "
-                "are saturated before training: with w ~ N(0, 1) a neuron with many inputs gets "
-                "a weighted input z of large spread, so σ'(z) ≈ 0 and by BP2 its δ ≈ 0 — it "
-                "learns slowly and starves any layers before it. Remedy: scaled initialisation "
-                "w ~ N(0, 1/n_in) (--init scaled).",
+                "are saturated before training: "
+                + (
+                    "their weighted inputs z spread widely although the weights are "
+                    f"{init}-initialised, which points at large inputs,"
+                    if init not in (None, "standard")
+                    else "with w ~ N(0, 1) a neuron with many inputs gets a weighted input z of "
+                    "large spread,"
+                )
+                + " so σ'(z) ≈ 0 and by BP2 its δ ≈ 0 — it learns slowly and starves any layers "
+                "before it. Remedy: "
+                + (
+                    "scaled initialisation w ~ N(0, 1/n_in) (--init scaled)."
+                    if init != "scaled"
+                    else "inputs in a small range (such as [0, 1]) and smaller initial weights."
+                ),
                 rec["position"],
             )
     return None
@@ -375,10 +402,31 @@ def _vanishing(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None
         f"{last['speed_b']:.2g}). By BP2, δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l): every layer's "
         f"σ'(z) (at most ¼ for sigmoid; hidden layers here: {', '.join(hidden)}) shrinks the "
         "error on its way back, so the early layers starve — the vanishing gradient problem. "
-        "Remedy: ReLU hidden layers with He initialisation (--activation relu --init he), or "
-        "at least scaled initialisation (--init scaled).",
+        + _vanishing_remedy(d),
         rec["position"],
     )
+
+
+def _vanishing_remedy(d: dict[str, Any]) -> str:
+    hidden, init = _in_use(d)
+    relu, he = hidden == {"relu"}, init == "he"
+    options = []
+    if not relu and not he:
+        options.append("ReLU hidden layers with He initialisation (--activation relu --init he)")
+    elif not relu:
+        options.append("ReLU hidden layers (--activation relu)")
+    elif not he:
+        options.append("He initialisation (--init he)")
+    if not relu and init != "scaled":
+        options.append("scaled initialisation (--init scaled)")
+    if not options:
+        return (
+            "ReLU hidden layers with He initialisation, the usual remedy, are in use already; "
+            "with ReLU a slow first layer usually means dead neurons (z ≤ 0 on every example "
+            "passes no error back). Remedy: a smaller learning rate η, or leaky ReLU "
+            "(--activation leaky_relu)."
+        )
+    return "Remedy: " + ", or at least ".join(options) + "."
 
 
 def _dead_relus(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
@@ -389,9 +437,13 @@ def _dead_relus(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | Non
                 "dead-relu",
                 f"{_percent(share)} of layer {layer['layer']}'s ReLU neurons are dead "
                 f"{describe_position(rec['position'])}: z ≤ 0 for every probe example, so "
-                "σ'(z) = 0 and by BP2 their δ is 0 — they never learn again. Remedy: a smaller "
-                "learning rate η, He initialisation (--init he), or leaky ReLU "
-                "(--activation leaky_relu).",
+                "σ'(z) = 0 and by BP2 their δ is 0 — they never learn again. Remedy: "
+                + _listed(
+                    ["a smaller learning rate η"]
+                    + ([] if _in_use(d)[1] == "he" else ["He initialisation (--init he)"])
+                    + ["leaky ReLU (--activation leaky_relu)"]
+                )
+                + ".",
                 rec["position"],
             )
     return None

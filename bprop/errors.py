@@ -1,4 +1,5 @@
-"""Exceptions bprop raises, each a subclass of the built-in type a caller would expect."""
+"""Exceptions and warnings bprop raises, each a subclass of the built-in type a caller would
+expect."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ class DivergenceError(FloatingPointError):
     def __init__(self, message: str, history: Any = None) -> None:
         super().__init__(message)
         self.history = history
+
+
+class PairingWarning(UserWarning):
+    """A cost and output layer that train, with exact gradients, but learn nothing useful (the
+    log-likelihood cost with sigmoid outputs: see :func:`bprop.costs.pairing_problem`)."""
 
 
 def unknown_name(kind: str, name: str, known: Iterable[str], extra: str = "") -> ValueError:

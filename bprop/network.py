@@ -170,12 +170,14 @@ class Network:
 
         Each mini-batch of m examples applies the seeds' update
         ``w → w − (η/m) Σ_x δ^(x,l) (a^(x,l−1))ᵀ`` and ``b → b − (η/m) Σ_x δ^(x,l)``.
-        Prints the book's ``Epoch N: correct / total`` line per epoch unless
-        ``verbose=False``.
+        With ``test_data``, prints the book's ``Epoch N: correct / total`` line after each
+        epoch, as Nielsen's ``network.py`` does; without it, prints nothing (the book's
+        ``Epoch N complete`` says nothing the returned History does not).  ``verbose=True``
+        prints a line after every epoch either way, ``verbose=False`` never.
         """
         from bprop.train import sgd
 
-        options.setdefault("verbose", True)
+        options.setdefault("verbose", None)
         return sgd(self, X, Y, epochs, mini_batch_size, eta, **options)
 
     def predict(self, X: Any) -> Array:

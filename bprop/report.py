@@ -115,7 +115,36 @@ def render(runs: list[Run], images: list[list[bytes]], names: list[list[Path]]) 
         title=_e(title),
         style=web.asset("report.css"),
         summary="\n".join(summary),
+        compare=_compare_guide(runs),
         runs="\n".join(sections),
+    )
+
+
+def _compare_guide(runs: list[Run]) -> str:
+    """The guide's last sentence: what to compare among these runs, naming only runs that are
+    in the report (a one-run report points at how to make the comparison)."""
+    damped = [r for r in runs if (r.diagnostics or {}).get("output_delta_has_sigma_prime")]
+    cancelled = [
+        r for r in runs if (r.diagnostics or {}).get("output_delta_has_sigma_prime") is False
+    ]
+    if damped and cancelled:
+        names = [", ".join(_e(r.name) for r in group) for group in (damped, cancelled)]
+        return (
+            "In the table above, compare ‖δᴸ‖ and ‖∂C/∂bᴸ‖ before training and the probe "
+            f"accuracy in the first epoch of {names[0]} (σ′(zᴸ) in δᴸ) and of {names[1]} "
+            "(δᴸ = a − y)."
+        )
+    if len(runs) == 1 and (damped or cancelled):
+        has = "has" if damped else "does not have"
+        return (
+            f"This run's δᴸ {has} the σ′(zᴸ) factor ({_e(runs[0].config.get('cost', '?'))} "
+            "cost). To see the difference, train the same network with the quadratic and the "
+            "cross-entropy cost and put both runs in one report: "
+            "<code>bprop report RUN_A RUN_B</code>."
+        )
+    return (
+        "To see the difference, train the same network with the quadratic and the "
+        "cross-entropy cost and put both runs in one report: <code>bprop report RUN_A RUN_B</code>."
     )
 
 

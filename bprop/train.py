@@ -29,6 +29,7 @@ import itertools
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -39,8 +40,8 @@ from bprop import _compiled
 from bprop._validate import inputs, targets
 from bprop.activations import ACTIVATIONS, LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
-from bprop.costs import COSTS
-from bprop.errors import DivergenceError
+from bprop.costs import COSTS, pairing_problem
+from bprop.errors import DivergenceError, PairingWarning
 
 if TYPE_CHECKING:
     from bprop.network import Network
@@ -157,19 +158,23 @@ class History:
     state: TrainState | None = None
 
     def __repr__(self) -> str:
-        """One line: epochs, status, the last cost and the test accuracy (last and best)."""
-        n = len(self.epochs)
-        parts = [f"{n} epoch{'' if n == 1 else 's'}", self.status]
-        if self.epochs:
-            last = self.epochs[-1]
-            parts.append(f"train cost {last.train_cost:.4g}")
-            tested = [r for r in self.epochs if r.test_accuracy is not None]
-            if tested:
-                best = max(tested, key=lambda r: r.test_accuracy)
-                parts.append(
-                    f"test accuracy {tested[-1].test_accuracy:.2%} "
-                    f"(best {best.test_accuracy:.2%}, epoch {best.epoch})"
-                )
+        """A one-line summary: epochs, status, engine and the last and best test accuracy (the
+        records themselves are in :attr:`epochs` and :meth:`to_dict`)."""
+        engine = self.config.get("engine")
+        if engine and self.config.get("kernel"):
+            engine = f"{engine} ({self.config['kernel']})"
+        parts = [f"{len(self.epochs)} epoch{'' if len(self.epochs) == 1 else 's'}", self.status]
+        if engine:
+            parts.append(f"engine {engine}")
+        scored = [r for r in self.epochs if r.test_accuracy is not None]
+        if scored:
+            best = max(scored, key=lambda r: r.test_accuracy)
+            parts.append(
+                f"test accuracy {scored[-1].test_accuracy:.2%} last, "
+                f"{best.test_accuracy:.2%} best (epoch {best.epoch})"
+            )
+        elif self.epochs:
+            parts.append(f"train cost {self.epochs[-1].train_cost:.4g} last")
         return f"History({', '.join(parts)})"
 
     # Jupyter's display (a table and charts): bprop.notebook draws it.
@@ -276,7 +281,7 @@ def sgd(
     seed: int | None = None,
     update_biases: bool = True,
     callbacks: Sequence[Callback] = (),
-    verbose: bool = False,
+    verbose: bool | None = False,
     state: TrainState | None = None,
     history: History | None = None,
     fast: bool = True,
@@ -311,8 +316,12 @@ def sgd(
     update_biases : bool
         False keeps the biases fixed, as the seeds' program does.
     callbacks : sequence of Callback
-    verbose : bool
-        Print the book's epoch line (adds :class:`PrintEpochs`).
+    verbose : bool, optional
+        Print the book's epoch line (adds :class:`PrintEpochs`) after each epoch. None (the
+        default of :meth:`bprop.network.Network.SGD`) prints it when ``test_data`` is given —
+        ``Epoch 0: 9129 / 10000``, as the book's ``network.py`` does — and nothing otherwise,
+        where the book's line would only say ``Epoch 0 complete``; True prints either; False
+        (the default here) never prints.
     state, history : optional
         A :class:`TrainState` and :class:`History` returned by an interrupted call: training
         resumes exactly where it stopped (pass the same data and options).
@@ -344,6 +353,13 @@ def sgd(
     y = targets(Y, n, net.sizes[-1], net.dtype)
     labels = _labels_of(Y, y)
     _check_hyperparameters(epochs, mini_batch_size, n, eta, lmbda, momentum)
+    problem = pairing_problem(net.cost, net.activations[-1])
+    if problem:
+        warnings.warn(
+            f'{problem}. Use output_activation="softmax", or cost="cross-entropy".',
+            PairingWarning,
+            stacklevel=3,
+        )
     eta_at = eta if callable(eta) else (lambda _epoch, _eta=float(eta): _eta)
     test = _test_arrays(net, test_data)
 
@@ -367,6 +383,8 @@ def sgd(
     if momentum and state.velocity_w is None:
         state.velocity_w = [np.zeros_like(w) for w in net.weights]
         state.velocity_b = [np.zeros_like(b) for b in net.biases]
+    if verbose is None:
+        verbose = test_data is not None
     callbacks = list(callbacks) + ([PrintEpochs()] if verbose else [])
     for c in callbacks:
         c.on_train_begin(net, state)
@@ -375,6 +393,8 @@ def sgd(
     engine = _engine(net, mini_batch_size, fast, compiled)
     run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, engine)
     history.config["engine"] = engine
+    if engine == "compiled":
+        history.config["kernel"] = _compiled.instruction_set()
     with (
         np.errstate(over="ignore", invalid="ignore"),
         _blas_threads(blas_threads, net, mini_batch_size),
@@ -582,6 +602,12 @@ class _Run:
 def _largest_product(net: Network, m: int) -> int:
     """Multiply-adds of the largest product of a mini-batch of m: m · max n_l n_(l−1)."""
     return m * max(a * b for a, b in itertools.pairwise(net.sizes))
+
+
+def engine_for(net: Network, mini_batch_size: int, *, compiled: bool | None = None) -> str:
+    """The engine :func:`sgd` (with ``fast=True``) trains ``net`` with: ``"compiled"`` (the C
+    kernel) or ``"fused"`` (NumPy's); ValueError when ``compiled=True`` cannot be honoured."""
+    return _engine(net, mini_batch_size, True, compiled)
 
 
 def _engine(net: Network, m: int, fast: bool, compiled: bool | None) -> str:

@@ -1,14 +1,32 @@
-"""Shared helpers for the tests."""
+"""Shared helpers for the tests, and where they read the real data sets."""
 
 from __future__ import annotations
 
 import itertools
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import bprop
 from bprop import _compiled
+
+REPO = Path(__file__).resolve().parents[1]
+#: The shared datasets folder beside the checkout (holding mnist/ and fashion-mnist/), which
+#: the README's test command relies on: it sets no BPROP_DATA_DIR.
+SHARED_DATA = REPO.parent / "shared" / "datasets"
+
+
+def _use_shared_data() -> None:
+    """Point bprop at ``../shared/datasets`` through its own variable, BPROP_DATA_DIR, unless
+    the caller set one: every test, and every ``bprop`` or benchmark process a test starts,
+    then finds Fashion-MNIST the way the README says."""
+    if not os.environ.get("BPROP_DATA_DIR") and SHARED_DATA.is_dir():
+        os.environ["BPROP_DATA_DIR"] = str(SHARED_DATA)
+
+
+_use_shared_data()
 
 needs_kernel = pytest.mark.skipif(
     not _compiled.available(), reason="bprop's C kernel is not built (no C compiler at install)"

@@ -240,3 +240,106 @@ def test_train_engine_choice_is_recorded_and_a_missing_kernel_is_one_line(
     # The diagnostics' warnings come first; the error is one line, with no traceback.
     assert "C kernel is not built" in err.splitlines()[-1] and "Traceback" not in err
     assert sum("C kernel" in line for line in err.splitlines()) == 1
+
+
+def test_train_refuses_log_likelihood_with_sigmoid_outputs(capsys, tmp_path):
+    code, _, err = run(capsys, "train", *QUICK, "--cost", "log-likelihood", "--out", "run")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "--output-activation softmax" in err and "--cost cross-entropy" in err
+    assert not (tmp_path / "run").exists()  # refused before the run folder was made
+
+
+def _cli_process(*argv, stderr=subprocess.PIPE):
+    return subprocess.run(
+        [sys.executable, "-m", "bprop.cli", *argv],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_train_says_which_engine_ran_and_writes_no_bar_frames_into_a_log(tmp_path):
+    from bprop import _compiled
+
+    # Progress bars are on by default; stderr here is a pipe, as in `bprop train 2> log`.
+    proc = _cli_process("train", "--limit", "500", "--epochs", "1", "--seed", "0", "--out", "r")
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stderr and "\r" not in proc.stdout
+    first, engine = proc.stdout.splitlines()[:2]
+    assert first.endswith("on mnist: 500 examples, 1 epoch, mini-batch 10, η = 3 → r")
+    config = json.loads((tmp_path / "r/history.json").read_text())["config"]
+    if config["engine"] == "compiled":
+        isa = {"avx512": "AVX-512", "avx2": "AVX2"}.get(_compiled.instruction_set(), "baseline")
+        assert engine.startswith(f"Engine: compiled (bprop's C kernel, {isa}")
+        assert config["kernel"] == _compiled.instruction_set()
+    else:
+        assert engine.startswith("Engine: NumPy (")
+    assert "bprop 0.1.0, NumPy " in engine
+    proc = _cli_process(
+        "train", "--limit", "500", "--epochs", "2", "--seed", "0", "--engine", "numpy", "--out", "n"
+    )
+    assert proc.stdout.splitlines()[1].startswith("Engine: NumPy (") and "2 epochs," in proc.stdout
+
+
+def test_the_progress_bar_draws_on_a_terminal(tmp_path):
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        proc = _cli_process(
+            "train", "--limit", "2000", "--epochs", "1", "--seed", "0", "--out", "r",
+            stderr=secondary,
+        )  # fmt: skip
+        os.close(secondary)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the terminal closed
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(primary)
+    assert proc.returncode == 0
+    assert b"\r" in drawn and b"batch" in drawn  # tqdm's frames, on the terminal only
+
+
+def test_sweep_writes_no_bar_frames_into_a_log_and_counts_in_the_singular(npz_sweep_args):
+    proc = _cli_process(*npz_sweep_args)
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stderr
+    assert "1 epoch, seed 0)" in proc.stdout.splitlines()[0]
+
+
+@pytest.fixture
+def npz_sweep_args(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    np.savez(tmp_path / "d.npz", X=X, y=(X[:, 0] > 0).astype(int))
+    data = f"npz:{tmp_path / 'd.npz'}"
+    return ["sweep", "--dataset", data, "--eta", "0.5", "--hidden", "3", "--epochs", "1",
+            "--seed", "0", "--n-jobs", "1", "--out", str(tmp_path / "s.csv")]  # fmt: skip
+
+
+def test_a_stop_request_is_announced_above_the_bar_not_by_the_signal_handler(capsys):
+    from bprop.cli._terminal import Reporter, StopOnSignal
+
+    stopper = StopOnSignal()
+    stopper._handle(signal.SIGTERM, None)
+    assert stopper.requested and capsys.readouterr().err == ""  # the handler itself is silent
+    reporter = Reporter(10, show_bar=False)
+    stopper.announce(reporter)
+    stopper.announce(reporter)
+    assert capsys.readouterr().err == StopOnSignal.NOTICE + "\n"  # once, as a whole line
+
+
+def test_sweep_refuses_log_likelihood_with_sigmoid_outputs(npz_sweep_args, capsys):
+    code, _, err = run(capsys, *npz_sweep_args, "--output-activation", "sigmoid")
+    assert code == 2 and "--output-activation softmax" in err and len(err.splitlines()) == 1

@@ -187,3 +187,77 @@ def test_probe_sample_is_fixed_and_validated():
     assert len(probe_sample(X, y, size=100)[0]) == 25
     with pytest.raises(ValueError, match="0 examples"):
         probe_sample(X[:0], y[:0])
+
+
+# -- the advice knows the configuration: it never suggests a flag already in use ----------------
+
+
+def _advice(net, X, y, code):
+    diagnostics = Diagnostics(X, y)
+    diagnostics.on_train_begin(net, bprop.TrainState(seed=0))
+    assert diagnostics.to_dict()["init"] == net.init
+    (warning,) = [w for w in diagnostics.warnings if w.code == code]
+    return warning.message
+
+
+@pytest.mark.parametrize("init", ["he", "standard", "glorot"])
+def test_dead_relu_advice_suggests_he_only_when_it_is_not_in_use(init):
+    rng = np.random.default_rng(1)
+    net = bprop.Network(
+        [8, 10, 3], "relu", "log-likelihood", output_activation="softmax", init=init, seed=1
+    )
+    net.biases[0][:5] = -1e3  # half the ReLUs dead whatever the input
+    message = _advice(net, rng.normal(size=(40, 8)), rng.integers(0, 3, 40), "dead-relu")
+    assert "--activation leaky_relu" in message and "smaller learning rate" in message
+    assert ("--init he" in message) == (init != "he"), message
+
+
+@pytest.mark.parametrize(
+    ("hidden", "init", "suggested", "not_suggested"),
+    [
+        ("sigmoid", "standard", ["--activation relu --init he", "--init scaled"], []),
+        ("sigmoid", "scaled", ["--activation relu --init he"], ["--init scaled"]),
+        ("sigmoid", "he", ["--activation relu", "--init scaled"], ["--init he"]),
+        ("relu", "scaled", ["--init he"], ["--init scaled", "--activation relu"]),
+        ("relu", "he", [], ["--init", "--activation relu"]),
+    ],
+)
+def test_vanishing_gradient_advice_leaves_out_what_is_in_use(
+    hidden, init, suggested, not_suggested
+):
+    layers = [
+        {"layer": 2, "activation": hidden, "speed_b": 0.001, "dead": None},
+        {"layer": 3, "activation": hidden, "speed_b": 0.01, "dead": None},
+        {"layer": 4, "activation": "softmax", "speed_b": 1.0, "dead": None},
+    ]
+    d = {
+        "activations": [hidden, hidden, "softmax"],
+        "init": init,
+        "records": [{"position": 0.0, "cost": 1.0, "layers": layers}],
+    }
+    (warning,) = warnings_for(d)
+    assert warning.code == "vanishing-gradient" and "1000× slower" in warning.message
+    for flag in suggested:
+        assert flag in warning.message, (flag, warning.message)
+    for flag in not_suggested:
+        assert flag not in warning.message, (flag, warning.message)
+    if not suggested:
+        assert "in use already" in warning.message and "--activation leaky_relu" in warning.message
+
+
+def test_a_deep_scaled_sigmoid_net_is_not_told_to_use_scaled_initialisation(mnist_probe):
+    X, y = mnist_probe
+    deep = bprop.Network([784, 30, 30, 30, 30, 10], "sigmoid", "quadratic", init="scaled", seed=0)
+    message = _advice(deep, X, y, "vanishing-gradient")
+    assert "--activation relu --init he" in message and "--init scaled" not in message
+
+
+def test_saturated_hidden_advice_with_scaled_weights_points_at_the_inputs():
+    rng = np.random.default_rng(2)
+    net = bprop.Network([20, 15, 4], "sigmoid", "cross-entropy", init="scaled", seed=0)
+    X = 100 * rng.normal(size=(50, 20))  # inputs far too large for any initialisation
+    message = _advice(net, X, rng.integers(0, 4, 50), "saturated-hidden")
+    assert "--init scaled" not in message and "N(0, 1) a neuron" not in message
+    assert "large inputs" in message
+    net = bprop.Network([20, 15, 4], "sigmoid", "cross-entropy", seed=0)  # N(0, 1)
+    assert "--init scaled" in _advice(net, X, rng.integers(0, 4, 50), "saturated-hidden")

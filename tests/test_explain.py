@@ -116,7 +116,9 @@ def test_errata_find_each_slip():
     assert items["out_o2_after_10000"].reproduced == "0.984065734"
     precision = {k for k, e in items.items() if e.kind == "precision"}
     assert precision == {"out_h1_in_sigma_prime", "w2+", "w3+", "w4+"}
-    assert {"heading_hidden", "original_input", "biases"} <= set(items)
+    assert {"heading_hidden", "original_input"} <= set(items)
+    # An erratum is a difference: none lists a figure printed as it should be.
+    assert all(e.printed != e.exact for e in items.values())
     assert items["heading_hidden"].exact == "输入层——>隐含层的权值更新"
     for e in items.values():
         assert e.where("en") and e.cause("en") and e.where("zh") and e.cause("zh")
@@ -400,3 +402,33 @@ def _assert_not_blank(png: Path) -> None:
     with Image.open(png) as im:
         colours = im.convert("RGB").getcolors(maxcolors=1 << 20)
     assert colours is not None and len(colours) > 50, "the screenshot is blank"
+
+
+def test_output_activation_flag_explains_a_tanh_net_with_sigmoid_outputs(capsys):
+    # The README's example: tanh hidden layer, sigmoid outputs, cross-entropy.
+    argv = ["--sizes", "3,3,2", "--activation", "tanh", "--output-activation", "sigmoid"]
+    argv += ["--cost", "cross-entropy", "--eta", "0.1", "--inputs", "0.1,0.2,0.3"]
+    text = _cli([*argv, "--targets", "0.01,0.99"])
+    assert "Activation function: tanh, sigmoid; cost: cross-entropy" in text
+    assert "out_h1 = tanh(net_h1)" in text
+    assert "δ_o1 = ∂E_total/∂net_o1 = out_o1 - target_o1" in text  # σ' cancels (BP1)
+    # The flag reaches the spec: a spec's output activation can be overridden too.
+    spec = {"sizes": [3, 3, 2], "activation": "tanh", "output_activation": "sigmoid"}
+    spec |= {"cost": "cross-entropy", "inputs": [0.1, 0.2, 0.3], "targets": [0.01, 0.99]}
+    assert [a.name for a in explain.problem_from_spec(spec).net.activations] == ["tanh", "sigmoid"]
+    # Without it, tanh outputs cannot take the cross-entropy cost: a clear refusal.
+    assert main(["explain", *argv[:4], *argv[6:], "--targets", "0.01,0.99"]) == 2
+    assert "use a sigmoid or softmax output layer" in capsys.readouterr().err
+
+
+def test_log_likelihood_with_sigmoid_outputs_is_refused_saying_why(capsys):
+    code = main(["explain", "--cost", "log-likelihood", "--targets", "0,1"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "δ^L_j = 0" in err and "softmax" in err and "--output-activation softmax" in err
+    spec = explain.article_spec() | {"cost": "log-likelihood"}
+    with pytest.raises(ValueError, match="would teach nothing"):
+        explain.problem_from_spec(spec)
+    # With softmax outputs the same cost is explained (δ^L = a − y).
+    text = _cli(["--cost", "log-likelihood", "--output-activation", "softmax"])
+    assert "δ_o1 = ∂E_total/∂net_o1 = out_o1 - target_o1" in text

@@ -336,6 +336,8 @@ def test_the_page_fits_a_phone(browser, pages, shots):
 # -- the numbers: training, inspect and step mode ----------------------------------------------
 
 
+# Every pairing is compared, log-likelihood with sigmoid outputs too (bprop warns about it).
+@pytest.mark.filterwarnings("ignore::bprop.errors.PairingWarning")
 def test_training_in_the_browser_gives_bprops_weights(tab):
     """All valid activation × cost pairs, 100 mini-batch steps with λ and momentum."""
     jobs, nets = [], []

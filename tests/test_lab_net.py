@@ -78,6 +78,8 @@ SETTINGS = [
 ]
 
 
+# Every pairing is compared, log-likelihood with sigmoid outputs too (bprop warns about it).
+@pytest.mark.filterwarnings("ignore::bprop.errors.PairingWarning")
 @pytest.mark.parametrize("settings", SETTINGS)
 def test_100_steps_give_bprops_weights_for_every_activation_and_cost(settings):
     jobs, nets, start = [], [], []

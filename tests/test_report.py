@@ -78,7 +78,18 @@ def test_one_run_writes_its_report_into_the_run_folder(report, capsys):
     run = report.parent / "quadratic"
     assert main(["report", str(run)]) == 0
     assert capsys.readouterr().out.strip() == str(run / "report.html")
-    assert len(_images((run / "report.html").read_text(encoding="utf-8"))) == 7
+    html = (run / "report.html").read_text(encoding="utf-8")
+    assert len(_images(html)) == 7
+    # Its guide speaks of this run only: no "cross-entropy run" that is not in it.
+    guide = html.split("What to look at")[1].split("<h2 id='run-0'>")[0]
+    assert "cross-entropy run" not in guide and "table above" not in guide
+    assert "This run's δᴸ has the σ′(zᴸ) factor (quadratic cost)" in guide
+    assert "<code>bprop report RUN_A RUN_B</code>" in guide
+
+
+def test_two_runs_guide_names_the_runs_to_compare(report):
+    guide = report.read_text(encoding="utf-8").split("What to look at")[1]
+    assert "of quadratic (σ′(zᴸ) in δᴸ) and of cross-entropy (δᴸ = a − y)" in guide
 
 
 def test_missing_run_is_one_line_and_exit_2(tmp_path, capsys):

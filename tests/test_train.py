@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 import bprop
+from bprop.errors import PairingWarning
 from bprop.train import Callback, epoch_order, schedule
 from tests.conftest import kernel_versions, needs_kernel, random_problem, valid_combinations
 
@@ -246,6 +249,8 @@ ENGINES = ["fused", pytest.param("compiled", marks=needs_kernel)] + [
 ]
 
 
+# Every pairing trains, log-likelihood with sigmoid outputs too (its warning is tested apart).
+@pytest.mark.filterwarnings("ignore::bprop.errors.PairingWarning")
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("hidden", "out", "cost"), valid_combinations())
 def test_fast_engines_equal_the_plain_step(hidden, out, cost, engine):
@@ -322,3 +327,45 @@ def test_without_the_c_kernel_training_uses_numpy(monkeypatch):
     assert net.SGD(X, y, 1, 2, 0.1, verbose=False).config["engine"] == "fused"
     with pytest.raises(ValueError, match="C kernel is not built"):
         net.SGD(X, y, 1, 2, 0.1, verbose=False, compiled=True)
+
+
+def test_log_likelihood_with_sigmoid_outputs_warns_that_it_learns_no_classifier():
+    net, X, Y = random_problem("sigmoid", "sigmoid", "log-likelihood", 3)
+    with pytest.warns(PairingWarning, match=r"δ\^L_j = 0.*output_activation=\"softmax\""):
+        net.SGD(X, Y, 1, 3, 0.5, seed=0, verbose=False)
+    for out, cost in [("softmax", "log-likelihood"), ("sigmoid", "cross-entropy")]:
+        net, X, Y = random_problem("sigmoid", out, cost, 3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PairingWarning)
+            net.SGD(X, Y, 1, 3, 0.5, seed=0, verbose=False)
+
+
+def test_sgd_prints_the_books_line_only_when_there_is_something_to_count(capsys):
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(40, 4)), rng.integers(0, 3, 40)
+    net = bprop.Network([4, 8, 3], "sigmoid", "cross-entropy", init="scaled", seed=0)
+    net.SGD(X, y, 2, 10, 0.5, seed=0)  # no test data: nothing to say but "Epoch N complete"
+    assert capsys.readouterr().out == ""
+    net.SGD(X, y, 2, 10, 0.5, seed=0, verbose=True)
+    assert capsys.readouterr().out.splitlines() == ["Epoch 0 complete", "Epoch 1 complete"]
+    net.SGD(X, y, 1, 10, 0.5, seed=0, test_data=(X, y), verbose=False)
+    assert capsys.readouterr().out == ""
+
+
+def test_a_historys_repr_is_a_short_summary():
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(2000, 4)), rng.integers(0, 3, 2000)
+    net = bprop.Network([4, 8, 3], "sigmoid", "cross-entropy", init="scaled", seed=0)
+    h = net.SGD(X, y, 3, 10, 0.5, seed=0, test_data=(X[:50], y[:50]), momentum=0.5)
+    best = max(h.epochs, key=lambda r: r.test_accuracy)
+    engine = h.config["engine"] + (f" ({h.config['kernel']})" if "kernel" in h.config else "")
+    assert repr(h) == (
+        f"History(3 epochs, completed, engine {engine}, test accuracy "
+        f"{h.epochs[-1].test_accuracy:.2%} last, {best.test_accuracy:.2%} best "
+        f"(epoch {best.epoch}))"
+    )
+    assert len(str(h)) < 200  # not the records and the resume state's arrays
+    h = net.SGD(X, y, 1, 10, 0.5, seed=0, compiled=False)
+    cost = f"{h.epochs[0].train_cost:.4g}"
+    assert repr(h) == f"History(1 epoch, completed, engine fused, train cost {cost} last)"
+    assert repr(bprop.History()) == "History(0 epochs, running)"

@@ -2,7 +2,9 @@
 
 :class:`Reporter` draws a training run's progress bar (tqdm, when installed) and prints the
 book's epoch lines; :class:`StopOnSignal` turns SIGINT/SIGTERM into a request to stop after the
-current mini-batch; :func:`sweep_bar` is a sweep's bar.  Nothing here trains or writes files.
+current mini-batch; :func:`sweep_bar` is a sweep's bar.  The bars draw only on a terminal
+(tqdm's ``disable=None``), so a log file gets the lines and no carriage-return frames.  Nothing here
+trains or writes files.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Reporter:
                 file=sys.stderr,
                 dynamic_ncols=True,
                 mininterval=0.2,
+                disable=None,  # no bar (no "\r" frames) when stderr is not a terminal
             )
 
     def batch(self, done: int) -> None:
@@ -56,7 +59,10 @@ class Reporter:
 
     def warn(self, warning: Any) -> None:
         """A diagnostics warning, on stderr, above the progress bar."""
-        text = f"Warning ({warning.code}): {warning.message}"
+        self.note(f"Warning ({warning.code}): {warning.message}")
+
+    def note(self, text: str) -> None:
+        """A line on stderr above the progress bar, never in the middle of it."""
         if self.bar is not None:
             self.tqdm.write(text, file=sys.stderr)
         else:
@@ -64,10 +70,18 @@ class Reporter:
 
 
 class StopOnSignal:
-    """SIGINT/SIGTERM ask training to stop after the current mini-batch; a second SIGINT aborts."""
+    """SIGINT/SIGTERM ask training to stop after the current mini-batch; a second SIGINT aborts.
+
+    The handler only sets :attr:`requested`; the training loop says "Stopping…" through
+    :meth:`announce` (above the progress bar), as a handler writing to the terminal would land
+    in the middle of the bar's line.
+    """
+
+    NOTICE = "Stopping after this mini-batch (Ctrl-C again to abort without saving)..."
 
     def __init__(self) -> None:
         self.requested = False
+        self.announced = False
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> StopOnSignal:
@@ -83,11 +97,17 @@ class StopOnSignal:
         if self.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.requested = True
-        print(
-            "Stopping after this mini-batch (Ctrl-C again to abort without saving)...",
-            file=sys.stderr,
-            flush=True,
-        )
+
+    def announce(self, reporter: Reporter) -> None:
+        """Say once, through ``reporter``, that a stop was asked for."""
+        if self.requested and not self.announced:
+            self.announced = True
+            reporter.note(self.NOTICE)
+
+
+def count(n: int, noun: str) -> str:
+    """``1 epoch``, ``30 epochs``: a number and its noun, in the singular where it is 1."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def sweep_bar(total: int, show: bool) -> Any:
@@ -98,4 +118,11 @@ def sweep_bar(total: int, show: bool) -> Any:
         from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, desc="Sweep", unit="point", file=sys.stderr, dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        desc="Sweep",
+        unit="point",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        disable=None,  # no bar (no "\r" frames) when stderr is not a terminal
+    )

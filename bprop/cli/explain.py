@@ -38,6 +38,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--spec", metavar="FILE.json", help="network, example and eta from a JSON file")
     p.add_argument("--sizes", type=int_list, help="layer sizes, e.g. 2,2,2 (random weights)")
     p.add_argument("--activation", help="activation function (sigmoid, tanh, relu, ...)")
+    p.add_argument(
+        "--output-activation",
+        help="activation of the output layer, e.g. sigmoid or softmax (default: as --activation)",
+    )
     p.add_argument("--cost", help="cost: quadratic, cross-entropy or log-likelihood")
     p.add_argument("--eta", type=positive(float), help="learning rate")
     p.add_argument("--inputs", type=_float_list, help="the example's inputs, e.g. 0.05,0.10")
@@ -98,11 +102,11 @@ def _explain_spec(args: argparse.Namespace) -> dict[str, Any]:
     if args.seed is not None:
         spec = {k: v for k, v in spec.items() if k not in ("weights", "biases")}
         spec["seed"] = args.seed
-    for key in ("activation", "cost", "eta", "inputs", "targets"):
-        if getattr(args, key) is not None:
-            spec[key] = getattr(args, key)
     if args.activation is not None:
         spec.pop("output_activation", None)
+    for key in ("activation", "output_activation", "cost", "eta", "inputs", "targets"):
+        if getattr(args, key) is not None:
+            spec[key] = getattr(args, key)
     if args.update_biases:
         spec["update_biases"] = True
     return spec

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from bprop.cli._common import load_data, positive
-from bprop.cli._terminal import sweep_bar
+from bprop.cli._terminal import count, sweep_bar
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -92,8 +92,11 @@ def _hidden_list(text: str) -> list[tuple[int, ...]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bprop import runs, serialize, sweep
+    from bprop import activations, costs, runs, serialize, sweep
 
+    problem = costs.pairing_problem(costs.get(args.cost), activations.get(args.output_activation))
+    if problem:  # as bprop train: every grid point would learn no classifier
+        raise ValueError(f"{problem}: use --output-activation softmax, or --cost cross-entropy")
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
     data = load_data(args.dataset, args.data_dir, np.dtype(args.dtype).type)
     X, y, validation = data.train.X, data.train.y, data.validation
@@ -129,8 +132,9 @@ def run(args: argparse.Namespace) -> int:
     n_points = len(sweep.grid_points(grid))
     where = f"the Dask cluster at {args.scheduler}" if args.scheduler else "local cores"
     print(
-        f"Sweeping {n_points} grid points on {data.name} ({len(y)} training, {len(y_val)} "
-        f"validation examples, {args.epochs} epochs, seed {seed}) on {where}",
+        f"Sweeping {count(n_points, 'grid point')} on {data.name} ({len(y)} training, "
+        f"{count(len(y_val), 'validation example')}, {count(args.epochs, 'epoch')}, seed {seed}) "
+        f"on {where}",
         flush=True,
     )
     bar = sweep_bar(n_points, show=not args.no_progress)

@@ -25,7 +25,7 @@ from bprop.network import feedforward_trace
 
 @dataclass(frozen=True)
 class Erratum:
-    """A place where the article's printed figure differs from exact arithmetic (or a note).
+    """A place where the article's printed figure or word differs from exact arithmetic.
 
     ``kind`` is ``"error"`` (a wrong figure), ``"precision"`` (right, but a digit dropped) or
     ``"text"`` (a wrong word or heading).  ``reproduced`` is the figure the likely cause gives,
@@ -109,8 +109,10 @@ def errata() -> list[Erratum]:
 
     A figure that differs from the exact value at the decimals printed is an ``"error"``; one
     that is right but shows fewer than 9 decimals where the 9th is not 0 is a ``"precision"``
-    note.  The article's wrong words (:data:`ARTICLE_TEXT`) and its fixed biases follow.  Each
-    erratum's ``reproduced`` is the figure its likely cause gives, computed.
+    note.  The article's wrong words (:data:`ARTICLE_TEXT`) follow.  Only what the article prints
+    differently from the truth is listed (its fixed biases are right, and the derivation says
+    it holds them fixed).  Each erratum's ``reproduced`` is the figure its likely cause gives,
+    computed.
     """
     return list(_errata())
 
@@ -137,17 +139,6 @@ def _errata() -> tuple[Erratum, ...]:
             out.append(Erratum(key, "precision", printed, number(value)))
     for key, printed, correct in ARTICLE_TEXT:
         out.append(Erratum(key, "text", printed, correct))
-    from bprop.examples import worked_example
-
-    b = worked_example().net.biases
-    out.append(
-        Erratum(
-            "biases",
-            "note",
-            "b1 = 0.35, b2 = 0.6",
-            f"b1 = {number(b[0][0])}, b2 = {number(b[1][0])}",
-        )
-    )
     return tuple(out)
 
 

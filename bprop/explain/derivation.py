@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from bprop.costs import pairing_problem
 from bprop.network import Network, backprop, feedforward, feedforward_trace
 
 Array = np.ndarray
@@ -467,6 +468,12 @@ def problem_from_spec(spec: dict[str, Any]) -> Problem:
         output_activation=spec.get("output_activation"),
         seed=seed,
     )
+    problem = pairing_problem(net.cost, net.activations[-1])
+    if problem:
+        raise ValueError(
+            f"{problem}; its derivation would teach nothing: use --output-activation softmax "
+            '("output_activation": "softmax" in a spec), or --cost cross-entropy'
+        )
     if spec.get("weights") is not None:
         net.weights = _weights(spec["weights"], sizes)
     if spec.get("biases") is not None:

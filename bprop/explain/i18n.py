@@ -106,8 +106,11 @@ _T: dict[str, tuple[str, str]] = {
         "{n} 的输出会接受来自下一层 {m} 个神经元的误差, 所以都要计算, 然后相加:",
     ),
     "bias_fixed": (
-        "The biases are held fixed, as in the article (one bias per layer, never updated).",
-        "截距项保持不变, 与原文一致 (同一层共享一个截距项, 从不更新).",
+        "The biases are held fixed, as in the article (one bias per layer, never updated: its "
+        "program's train() changes only the weights); --update-biases updates each neuron's "
+        "bias by BP3.",
+        "截距项保持不变, 与原文一致 (同一层共享一个截距项, 从不更新: 程序的 train() 只更新权值); "
+        "用 --update-biases 可按 BP3 逐个神经元更新.",
     ),
     "bias_fixed_generic": (
         "The biases are held fixed (use --update-biases to update them).",
@@ -319,18 +322,6 @@ _ERRATA_TEXT: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         (
             "[0.01, 0.99] are the targets (the desired outputs), not the inputs (0.05, 0.10)",
             "[0.01, 0.99] 是目标输出, 不是输入 (0.05, 0.10)",
-        ),
-    ),
-    "biases": (
-        ("the biases b1 and b2", "截距项 b1 和 b2"),
-        (
-            "not an error: the article shares one bias per layer and never updates it (its "
-            "program's "
-            "train() changes only the weights); bprop holds them fixed too, and --update-biases "
-            "updates each neuron's bias by BP3",
-            "不是错误: 文中同一层的神经元共享一个截距项, 并且从不更新它 "
-            "(程序的 train() 只更新权值); bprop 也保持它们不变, 用 --update-biases 可按 BP3 "
-            "逐个神经元更新",
         ),
     ),
 }
