@@ -9,7 +9,8 @@ mini-batch stochastic gradient descent, in NumPy, over whole mini-batches in mat
 
 Modules: ``activations`` (σ, σ'), ``costs`` (C and BP1), ``backprop`` (feedforward, BP1–BP4 as
 pure functions), ``network`` (the ``Network`` holding the parameters), ``train`` (SGD, schedules,
-history, callbacks), ``gradcheck``, ``examples`` (the seeds' worked example and XOR).
+history, callbacks), ``gradcheck``, ``examples`` (the seeds' worked example and XOR);
+``bprop.notebook`` draws them all in Jupyter (each object's ``_repr_html_`` hands it over).
 """
 
 from bprop import examples

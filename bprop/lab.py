@@ -27,6 +27,7 @@ from bprop import web
 from bprop.network import Network
 
 LANGS = ("en", "zh")
+TABS = ("playground", "inspect", "pad")
 #: The playground's limits: points of a user's data set, and classes (one output neuron each).
 MAX_POINTS = 5000
 MAX_CLASSES = 8
@@ -35,6 +36,13 @@ PAD_INPUTS = 784
 MAX_PARAMETERS = 1_000_000
 #: Test images per class embedded for the digit pad.
 IMAGES_PER_CLASS = 2
+#: The playground's networks: hidden layers and neurons per layer at most, the activations
+#: its menus offer (hidden layers, output layer) and its costs (as ``lab.js`` has them).
+MAX_HIDDEN = 6
+MAX_NEURONS = 8
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "tanh", "relu", "leaky_relu", "identity")
+LAB_COSTS = ("quadratic", "cross-entropy", "log-likelihood")
 
 #: The page's scripts, in the order they run: the math and the data first (no DOM), then the
 #: words, the drawing helpers, the three views, and lab.js, which starts the page.
@@ -177,6 +185,101 @@ def model_data(net: Network, meta: dict[str, Any], name: str) -> dict[str, Any]:
     }
 
 
+def network_data(
+    net: Network,
+    X: Any,
+    y: Any,
+    *,
+    test: tuple[Any, Any] | None = None,
+    eta: float = 0.3,
+    mini_batch_size: int = 10,
+) -> dict[str, Any]:
+    """A network trained outside the page, with its 2-D data, for the playground to start with.
+
+    The page opens on this network (its exact weights) and these points instead of its own, so
+    the inspector shows BP1–BP4 for it and training goes on from where it is.
+
+    Parameters
+    ----------
+    net : Network
+        2 inputs, at most :data:`MAX_HIDDEN` hidden layers of at most :data:`MAX_NEURONS`
+        neurons, one output per class, activations and cost that the page offers.
+    X : array ``(n, 2)``
+        Its training points, inside [−1, 1]² (the square the page draws).
+    y : array ``(n,)``
+        Their labels 0 … K−1, K = the network's outputs.
+    test : (X_test, y_test), optional
+        Points the page reports test accuracy on (by default the training points).
+    eta, mini_batch_size : float, int
+        The page's η and m when training goes on there.
+
+    Raises
+    ------
+    ValueError
+        Saying what does not fit the page.
+    """
+    sizes, acts = list(net.sizes), [a.name for a in net.activations]
+    hidden = sizes[1:-1]
+    problems = []
+    if sizes[0] != 2:
+        problems.append(
+            f"the playground's networks take 2 inputs (points in a plane), not {sizes[0]}"
+        )
+    if len(hidden) > MAX_HIDDEN or any(n > MAX_NEURONS for n in hidden):
+        problems.append(
+            f"it draws at most {MAX_HIDDEN} hidden layers of at most {MAX_NEURONS} neurons, "
+            f"not {'-'.join(map(str, sizes))}"
+        )
+    if not 2 <= sizes[-1] <= MAX_CLASSES:
+        problems.append(
+            f"it needs one output neuron per class (2 to {MAX_CLASSES}), not {sizes[-1]}"
+        )
+    if any(a not in HIDDEN_ACTIVATIONS for a in acts[:-1]) or acts[-1] not in OUTPUT_ACTIVATIONS:
+        problems.append(f"it offers the activations {', '.join(OUTPUT_ACTIVATIONS)}, not {acts}")
+    if net.cost.name not in LAB_COSTS:
+        problems.append(f"it offers the costs {', '.join(LAB_COSTS)}, not {net.cost.name}")
+    if problems:
+        raise ValueError("this network does not fit the lab's playground: " + "; ".join(problems))
+    parts = [_points(X, y, sizes[-1], "X, y")]
+    if test is not None:
+        parts.append(_points(*test, sizes[-1], "the test points"))
+    if not (isinstance(mini_batch_size, int) and mini_batch_size >= 1):
+        raise ValueError(f"mini_batch_size must be a whole number ≥ 1, got {mini_batch_size!r}")
+    if not (isinstance(eta, (int, float)) and np.isfinite(eta) and eta > 0):
+        raise ValueError(f"eta must be a number > 0, got {eta!r}")
+    (X, y), (tX, ty) = parts[0], parts[-1]
+    return {
+        "sizes": sizes,
+        "activations": acts,
+        "cost": net.cost.name,
+        "weights": [np.asarray(w, np.float64).tolist() for w in net.weights],
+        "biases": [np.asarray(b, np.float64).tolist() for b in net.biases],
+        "X": X.tolist(),
+        "y": y.tolist(),
+        "test": {"X": tX.tolist(), "y": ty.tolist()},
+        "eta": float(eta),
+        "mini_batch_size": min(mini_batch_size, len(X)),
+    }
+
+
+def _points(X: Any, y: Any, n_classes: int, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` checked to be 2-D points in [−1, 1]² with labels below ``n_classes``."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),) or not 1 <= len(X) <= MAX_POINTS:
+        raise ValueError(
+            f"{what}: the playground takes 1 to {MAX_POINTS} points, X of shape (n, 2) and y of "
+            f"shape (n,); got {X.shape} and {y.shape}"
+        )
+    if not np.all(np.isfinite(X)) or np.abs(X).max() > 1.0:
+        raise ValueError(
+            f"{what}: the playground draws the square [-1, 1]², so the points must lie inside "
+            "it: scale them before training (e.g. X / abs(X).max())"
+        )
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(f"{what}: the labels must be whole numbers 0 … {n_classes - 1}")
+    return X, y.astype(np.int64)
+
+
 def pad_images(X: np.ndarray, y: np.ndarray, per_class: int = IMAGES_PER_CLASS) -> dict[str, Any]:
     """The first ``per_class`` test images of each class, for the pad's one-click examples.
 
@@ -197,6 +300,8 @@ def page(
     playground: dict[str, Any] | None = None,
     model: dict[str, Any] | None = None,
     images: dict[str, Any] | None = None,
+    network: dict[str, Any] | None = None,
+    tab: str = "playground",
 ) -> str:
     """The lab as one self-contained HTML page (no network access, opens from ``file://``).
 
@@ -210,10 +315,23 @@ def page(
         The digit pad's model, from :func:`model_data`.
     images : dict, optional
         The pad's test images, from :func:`pad_images`.
+    network : dict, optional
+        A network and its points for the playground to open on, from :func:`network_data`.
+    tab : {"playground", "inspect", "pad"}
+        The tab the page opens on.
     """
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; choose one of: {', '.join(LANGS)}")
-    data = {"lang": lang, "playground": playground, "model": model, "images": images}
+    if tab not in TABS or (tab == "pad" and model is None):
+        raise ValueError(f"the page opens on one of the tabs {', '.join(TABS)} (pad: with a model)")
+    data = {
+        "tab": tab,
+        "lang": lang,
+        "playground": playground,
+        "model": model,
+        "images": images,
+        "network": network,
+    }
     scripts = []
     for name in SCRIPTS:
         text = web.asset(name)
@@ -236,6 +354,7 @@ __all__: Sequence[str] = (
     "MAX_POINTS",
     "SCRIPTS",
     "model_data",
+    "network_data",
     "pad_images",
     "page",
     "playground_data",

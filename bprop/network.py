@@ -129,6 +129,17 @@ class Network:
             f"dtype={np.dtype(self.dtype).name})"
         )
 
+    # Jupyter's displays: bprop.notebook draws them; the math only hands itself over.
+    def _repr_html_(self) -> str:
+        from bprop.notebook import html
+
+        return html(self)
+
+    def _repr_svg_(self) -> str:
+        from bprop.notebook import svg
+
+        return svg(self)
+
     @property
     def num_layers(self) -> int:
         """L, the number of layers including the input layer."""

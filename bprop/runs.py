@@ -20,7 +20,8 @@ A run folder (``runs/<timestamp>`` unless ``--out`` names another) holds
 place (:meth:`RunFolder.create`), an unfinished one is opened to continue in one place
 (:meth:`RunFolder.reopen`), and each file has one writer, atomic through
 :mod:`bprop.serialize`.  :meth:`RunFolder.load` reads a folder back for the figures and the
-report as a :class:`Run`.  This module knows the folder's layout and nothing else: the file
+report as a :class:`Run`, and :meth:`RunFolder.read_figures` reads the figures back (for a
+notebook's display of the run).  This module knows the folder's layout and nothing else: the file
 formats are :mod:`bprop.serialize`'s, what goes into the files is the caller's, and it never
 prints.
 """
@@ -54,6 +55,10 @@ MODEL = "model.npz"
 CHECKPOINT = "checkpoint.npz"
 FIGURES = "figures"
 REPORT = "report.html"
+#: Figures read back for a display at most, and the largest figure file read.
+MAX_FIGURES = 12
+MAX_FIGURE_BYTES = 4_000_000
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 #: The columns of ``history.csv``, in order.
 HISTORY_COLUMNS = (
@@ -110,6 +115,21 @@ class Run:
     def name(self) -> str:
         return self.path.resolve().name
 
+    def __repr__(self) -> str:
+        c, rows = self.config, self.history.get("epochs", [])
+        sizes = "-".join(str(s) for s in c.get("sizes") or []) or "?"
+        about = f"{sizes} {c.get('activation', '?')}/{c.get('cost', '?')}"
+        status = f"{len(rows)} epochs, {self.history.get('status', '?')}"
+        tested = [r["test_accuracy"] for r in rows if r.get("test_accuracy") is not None]
+        if tested:
+            status += f", {100 * tested[-1]:.2f}% on test"
+        return f"Run({str(self.path)!r}: {about}, {status})"
+
+    def _repr_html_(self) -> str:
+        from bprop.notebook import html
+
+        return html(self)
+
     def label(self) -> str:
         """``name (cost, η = 3)`` — how figures comparing runs tell them apart."""
         c = self.config
@@ -133,6 +153,11 @@ class RunFolder:
 
     def __repr__(self) -> str:
         return f"RunFolder({str(self.path)!r})"
+
+    def _repr_html_(self) -> str:
+        from bprop.notebook import html
+
+        return html(self)
 
     @property
     def model_path(self) -> Path:
@@ -233,6 +258,24 @@ class RunFolder:
         if not self.model_path.is_file():
             return None
         return serialize.load_model(self.model_path)
+
+    def read_figures(self) -> list[tuple[str, bytes]]:
+        """The PNG figures in ``figures/`` as ``(name, bytes)``, by name (at most
+        :data:`MAX_FIGURES`); a file that is not a PNG, or is over :data:`MAX_FIGURE_BYTES`, is
+        left out."""
+        folder = self.path / FIGURES
+        if not folder.is_dir():
+            return []
+        found = []
+        for path in sorted(folder.glob("*.png")):
+            if len(found) == MAX_FIGURES:
+                break
+            if not path.is_file() or path.stat().st_size > MAX_FIGURE_BYTES:
+                continue
+            data = path.read_bytes()
+            if data.startswith(PNG_SIGNATURE):
+                found.append((path.name, data))
+        return found
 
     def load(self) -> Run:
         """The folder's config, history and diagnostics, for the figures and the report.

@@ -181,6 +181,12 @@ class History:
             parts.append(f"train cost {self.epochs[-1].train_cost:.4g} last")
         return f"History({', '.join(parts)})"
 
+    # Jupyter's display (a table and charts): bprop.notebook draws it.
+    def _repr_html_(self) -> str:
+        from bprop.notebook import html
+
+        return html(self)
+
     def column(self, name: str) -> list[Any]:
         """One figure across epochs, e.g. ``history.column("test_accuracy")``."""
         return [getattr(r, name) for r in self.epochs]

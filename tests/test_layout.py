@@ -4,6 +4,11 @@ no import circle, a docstring opening every module, no file over 800 lines.
 Imports are collected everywhere in a module, inside functions too (a lazy import is still a
 dependency); only the import-circle check and rules marked ``runtime_only`` leave out imports
 under ``if TYPE_CHECKING:``, which never run.  To add a rule, add a row to ``RULES``.
+
+One exception holds for every rule: an object's Jupyter display hook (``_repr_html_``,
+``_repr_svg_``) may import :mod:`bprop.notebook` to hand the object over, so that a Network or
+a History displays itself; ``test_display_hooks_only_hand_over`` holds each such hook to its
+two lines, so no drawing can creep into the math through it.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ TERMINAL = ("bprop.cli", "argparse", "logging", "signal", "tqdm")
 PAGES_AND_PLOTS = (
     "bprop.explain",
     "bprop.lab",
+    "bprop.notebook",
     "bprop.plots",
     "bprop.report",
     "bprop.web",
@@ -161,6 +167,30 @@ RULES = (
         ),
     ),
     Rule(
+        "the notebook's displays draw what they are handed: no command line, no matplotlib "
+        "figures, no file formats of their own (run folders and models through bprop.runs and "
+        "bprop.serialize)",
+        ("bprop.notebook", "bprop.notebook.*"),
+        (
+            "bprop.cli",
+            "argparse",
+            "logging",
+            "signal",
+            "bprop.plots",
+            "bprop.report",
+            "matplotlib",
+            "PIL",
+            "bprop._npz",
+            "json",
+            "csv",
+            "pickle",
+            "shutil",
+            "subprocess",
+            "tempfile",
+            "zipfile",
+        ),
+    ),
+    Rule(
         "only bprop.datasets.fetch reaches the network",
         ("bprop", "bprop.*"),
         ("urllib", "http.client", "socket"),
@@ -189,6 +219,7 @@ class Import:
     line: int
     at_import_time: bool  # runs when the module is imported: not in a function, not TYPE_CHECKING
     type_checking: bool
+    function: str | None = None  # the innermost function it stands in, if any
 
 
 def _module_name(path: Path) -> str:
@@ -227,10 +258,12 @@ def imports(module: str) -> tuple[Import, ...]:
     tree = ast.parse(modules()[module].read_text(encoding="utf-8"))
     found: list[Import] = []
 
-    def visit(node: ast.AST, in_function: bool, type_checking: bool) -> None:
+    def visit(
+        node: ast.AST, in_function: bool, type_checking: bool, function: str | None = None
+    ) -> None:
         def add(name: str) -> None:
             now = not in_function and not type_checking
-            found.append(Import(name, node.lineno, now, type_checking))
+            found.append(Import(name, node.lineno, now, type_checking, function))
 
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -240,6 +273,8 @@ def imports(module: str) -> tuple[Import, ...]:
             for alias in node.names:
                 full = f"{base}.{alias.name}"
                 add(full if full in modules() else base)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            function = node.name
         for field, value in ast.iter_fields(node):
             children = value if isinstance(value, list) else [value]
             for child in children:
@@ -251,7 +286,7 @@ def imports(module: str) -> tuple[Import, ...]:
                 guarded = type_checking or (
                     isinstance(node, ast.If) and field == "body" and _is_type_checking(node.test)
                 )
-                visit(child, inside, guarded)
+                visit(child, inside, guarded, function)
 
     visit(tree, False, False)
     return tuple(found)
@@ -263,6 +298,14 @@ def _under(name: str, prefix: str) -> bool:
 
 def _matches(module: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(module, p) for p in patterns)
+
+
+#: Jupyter's display hooks, which may hand their object to bprop.notebook (see the docstring).
+DISPLAY_HOOKS = ("_repr_html_", "_repr_svg_")
+
+
+def _display_hook(imp: Import) -> bool:
+    return _under(imp.name, "bprop.notebook") and imp.function in DISPLAY_HOOKS
 
 
 # -- the rules -----------------------------------------------------------------------------------
@@ -281,8 +324,35 @@ def test_import_rules(rule):
         if not (rule.runtime_only and imp.type_checking)
         and any(_under(imp.name, f) for f in rule.forbidden)
         and not any(_under(imp.name, a) for a in rule.allowed)
+        and not _display_hook(imp)
     ]
     assert not broken, f"{rule.why}:\n" + "\n".join(broken)
+
+
+def test_display_hooks_only_hand_over():
+    """Outside bprop.notebook, a display hook is two lines: import the drawing, return it."""
+    found = []
+    for module, path in modules().items():
+        if _under(module, "bprop.notebook"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef) or node.name not in DISPLAY_HOOKS:
+                continue
+            found.append(module)
+            body = [s for s in node.body if not isinstance(s, ast.Expr)]  # a docstring may stand
+            imp, ret = body if len(body) == 2 else (None, None)
+            assert (
+                isinstance(imp, ast.ImportFrom)
+                and imp.module == "bprop.notebook"
+                and isinstance(ret, ast.Return)
+                and isinstance(ret.value, ast.Call)
+                and [ast.unparse(a) for a in ret.value.args] == ["self"]
+            ), f"{path.relative_to(ROOT)}:{node.lineno}: {node.name} must only hand self over"
+    # Every object the notebook displays has its hook (and the check above saw them).
+    for module in ("bprop.network", "bprop.train", "bprop.runs", "bprop.datasets.splits"):
+        assert module in found, module
+    assert "bprop.explain.derivation" in found
 
 
 def test_the_math_modules_exist():

@@ -23,7 +23,7 @@ class Reporter:
         self.tqdm: Any = None
         if show_bar:
             try:
-                from tqdm import tqdm
+                from tqdm.auto import tqdm  # a widget when the command runs in Jupyter
 
                 self.tqdm = tqdm
             except ImportError:
@@ -115,7 +115,7 @@ def sweep_bar(total: int, show: bool) -> Any:
     if not show:
         return None
     try:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm
     except ImportError:
         return None
     return tqdm(

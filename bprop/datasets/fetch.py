@@ -5,7 +5,7 @@ one folder it is given and only through a temporary file that is checked (length
 SHA-256 by :func:`.files.verify_file`) and fsynced before it is renamed, so an interrupted or
 bad download never leaves a file under a real name. It does not decide where data sets are
 looked for (:mod:`.files`) and it does not read their content (:mod:`.idx`); it prints nothing
-but the optional tqdm bar on stderr.
+but the optional tqdm bar on stderr (``tqdm.auto``: a widget in a Jupyter notebook).
 """
 
 from __future__ import annotations
@@ -64,11 +64,13 @@ def _make_bar(progress: Any, total: int | None, desc: str) -> Any:
     if progress is not None:
         return progress(total=total, desc=desc)
     try:
-        from tqdm import tqdm  # lazy: optional dependency
+        from tqdm.auto import tqdm  # lazy: optional dependency; a widget in Jupyter
     except ImportError:
         return _NullBar()
+    # A bar on a terminal, or as a widget in a Jupyter notebook (whose stderr is no terminal).
+    widget = any(c.__module__ == "tqdm.notebook" for c in tqdm.__mro__)
     try:
-        disable = not sys.stderr.isatty()
+        disable = not (widget or sys.stderr.isatty())
     except (AttributeError, ValueError):
         disable = True
     return tqdm(
@@ -163,7 +165,7 @@ def download(
     progress : callable, False or None
         ``progress(total=int | None, desc=str)`` returning an object with ``update(n)`` and
         ``close()``. None: a tqdm bar on stderr if tqdm is installed and stderr is a
-        terminal; False: none.
+        terminal, or a widget in a Jupyter notebook; False: none.
     backoff : float
         Seconds to wait before the second attempt on a mirror, doubled for each later one.
     files : iterable of str, optional

@@ -41,6 +41,9 @@ class Split:
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
+    def __repr__(self) -> str:
+        return f"Split({len(self):,} examples × {self.X.shape[1]:,} features, {self.X.dtype})"
+
 
 @dataclass(frozen=True, eq=False)
 class DataSets:
@@ -75,6 +78,22 @@ class DataSets:
     class_names: tuple[str, ...]
     digest: str
     scaling: Scaling | None = None
+
+    def __repr__(self) -> str:
+        parts = [f"{len(self.train):,} train"]
+        if self.validation is not None:
+            parts.append(f"{len(self.validation):,} validation")
+        parts.append(f"{len(self.test):,} test")
+        return (
+            f"DataSets({self.name!r}: {' / '.join(parts)}, {self.n_features:,} features, "
+            f"{self.n_classes} classes)"
+        )
+
+    # Jupyter's display (sizes and sample images): bprop.notebook draws it.
+    def _repr_html_(self) -> str:
+        from bprop.notebook import html
+
+        return html(self)
 
     @property
     def n_features(self) -> int:

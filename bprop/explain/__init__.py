@@ -10,6 +10,7 @@ package does that for any small fully connected network, exactly:
   and checks that each chain-rule product equals ``backprop``'s gradient;
 * :func:`render` writes a derivation as text, Markdown, LaTeX or a self-contained HTML page, in
   English or Chinese (the seeds' own terms), step by step or in Nielsen's matrix form (BP1–BP4);
+  :func:`fragment` writes the page as a fragment of a notebook, every style confined to it;
 * :func:`errata` checks every figure the article prints against exact arithmetic;
 * :func:`error_table` runs N updates and returns the error after each (:func:`render_steps`);
 * :func:`problem_from_spec` builds a network, its one example and η from a JSON-style dict.
@@ -109,6 +110,7 @@ __all__ = [
     "errata",
     "error_table",
     "frac",
+    "fragment",
     "join",
     "matrix",
     "num",
@@ -146,6 +148,24 @@ def render(
     """
     blocks = document(d, lang=lang, matrix=matrix, errata=errata)
     return formats.write(blocks, lang, fmt, d=d)
+
+
+def fragment(
+    d: Derivation,
+    *,
+    root: str,
+    lang: str = "en",
+    matrix: bool = False,
+    errata: Sequence[Erratum] | None = None,
+) -> str:
+    """:func:`render`'s HTML page as a fragment of a notebook, in ``<div id="ROOT">``.
+
+    Every style is confined to that element and every id starts with ``ROOT-``; there is no
+    script (hovering or choosing a weight works by CSS alone).  See
+    :func:`bprop.explain.formats.html.fragment`.
+    """
+    blocks = document(d, lang=lang, matrix=matrix, errata=errata)
+    return formats.html.fragment(blocks, lang, d, root)
 
 
 def render_steps(

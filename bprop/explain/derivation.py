@@ -159,6 +159,22 @@ class Derivation:
     acts: list[Array]
     is_article: bool = False
 
+    def __repr__(self) -> str:
+        """One line: the network, η, and the error before and after the step."""
+        sizes = "-".join(str(s) for s in self.sizes)
+        acts = "/".join(dict.fromkeys(self.activations))
+        article = ", the article's example" if self.is_article else ""
+        return (
+            f"Derivation({sizes} {acts}, {self.cost}, η = {self.eta:g}: "
+            f"E = {self.error:.9g} → {self.error_after:.9g}{article})"
+        )
+
+    # Jupyter's display (explain's page as a scoped fragment): bprop.notebook draws it.
+    def _repr_html_(self) -> str:
+        from bprop.notebook import html
+
+        return html(self)
+
     @property
     def output_rule(self) -> str:
         """How δ^L comes about: ``"chain"`` (∂E/∂out · σ'), ``"simplified"`` (out − target,

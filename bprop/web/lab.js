@@ -510,7 +510,9 @@
     N,
     /**
      * Load a network and data: {sizes, activations, cost, weights, biases (as bprop
-     * exports them), X (rows), y (labels), eta, lmbda, momentum, batch (rows of X)}.
+     * exports them), X (rows), y (labels), eta, lmbda, momentum, and either batch (rows of X:
+     * every step trains on them) or mini_batch_size (steps shuffle as usual); test: {X, y}
+     * (by default X and y)}.
      */
     load(p) {
       state.playing = false;
@@ -520,13 +522,13 @@
       state.eta = p.eta;
       state.lmbda = p.lmbda || 0;
       state.momentum = p.momentum || 0;
-      state.batch = p.batch.length;
+      state.batch = p.batch ? p.batch.length : p.mini_batch_size;
       state.example = 0;
       state.selected = null;
       state.stage = null;
       const nClasses = p.sizes[p.sizes.length - 1];
-      setData({ train: { X: p.X, y: p.y }, test: { X: p.X, y: p.y }, nClasses });
-      lab.fixedBatch = p.batch;
+      setData({ train: { X: p.X, y: p.y }, test: p.test || { X: p.X, y: p.y }, nClasses });
+      lab.fixedBatch = p.batch || null;
       lab.net = new N.Network(p.sizes, p.activations, p.cost, { weights: p.weights, biases: p.biases });
       lab.initial = lab.net.parameters();
       restart();
@@ -608,7 +610,9 @@
   if (DATA.model) padView.load();
   translate();
   wire();
-  showTab("playground");
+  showTab(DATA.tab || "playground");
   if (DATA.model) padView.clear();
+  // A network trained in Python (bprop.notebook.lab), with its points: the playground opens on it.
+  if (DATA.network) window.bpropLab.load(DATA.network);
   requestAnimationFrame(frame);
 })();

@@ -16,11 +16,11 @@ import html as _html
 from collections.abc import Sequence
 
 from bprop.explain.blocks import weight_panel
-from bprop.explain.derivation import Derivation, check_limits
+from bprop.explain.derivation import Derivation, WeightStep, check_limits
 from bprop.explain.i18n import _t
 from bprop.explain.mathlayout import EQ, M, join, number
 from bprop.explain.names import _Names
-from bprop.web import asset, fill
+from bprop.web import asset, css_rules, fill, scoped_css
 
 
 def _inline(parts: Sequence[str | M]) -> str:
@@ -70,17 +70,68 @@ def write(blocks: list[tuple], lang: str, d: Derivation | None = None) -> str:
     )
 
 
-def _weight_panels(d: Derivation, lang: str) -> str:
+#: The page's elements that a notebook has too, and the classes they become in a fragment.
+FRAGMENT_ELEMENTS = {"main": ".bprop-main", "header": ".bprop-header"}
+
+
+def fragment(blocks: list[tuple], lang: str, d: Derivation, root: str) -> str:
+    """The page as a fragment of a notebook, in ``<div id="ROOT">``.
+
+    The same drawing, derivation and CSS as :func:`write`'s page, but every style confined to
+    the root element (:func:`bprop.web.scoped_css`), every id prefixed with ``ROOT-`` (a notebook
+    may show a derivation twice) and no script at all: hovering a weight, or choosing it with
+    a click or the keyboard, shows its derivation and lights up its chain-rule path through CSS
+    ``:has()`` rules written here for each weight.  ``root`` must be a valid HTML id.
+    """
+    check_limits(d.sizes)
+    p = f"{root}-"
+    n = _Names(d)
+    figure = (
+        f'<div id="{p}figure">{_svg(d, p)}<div id="{p}panel">'
+        f'<p class="hint">{_html.escape(_t("html_hint", lang))}</p>'
+        f"{_weight_panels(d, lang, p)}</div></div>"
+    )
+    style = [scoped_css(asset("explain.css"), root, FRAGMENT_ELEMENTS)]
+    # The page's .hl rules (what its script lights up), applied to each weight's path instead.
+    lit = [
+        (selectors[0].removeprefix(".hl "), body)
+        for selectors, body in css_rules(asset("explain.css"))
+        if selectors[0].startswith(".hl ")
+    ]
+    for ws in d.weights:
+        key = n.weight_key(ws.l, ws.j, ws.k)
+        ids = ",".join(f"#{p}{i}" for i in _path(d, n, ws))
+        # Shown while the weight is hovered, or while it has the focus (a click or the keyboard
+        # chose it) and no other weight is hovered.
+        for chosen in (
+            f"#{root}:has(#{p}edge-{key}:hover)",
+            f"#{root}:has(#{p}edge-{key}:focus):not(:has(.edge:hover))",
+        ):
+            style.append(f"{chosen} #{p}deriv-{key}{{display:block}}")
+            style += [f"{chosen} :is({ids}) {rest}{{{body}}}" for rest, body in lit]
+    style.append(f"#{root}:has(.edge:is(:hover,:focus)) .hint{{display:none}}")
+    lang_attr = "zh-CN" if lang == "zh" else "en"
+    return (
+        f'<div id="{root}" class="bprop-explain" lang="{lang_attr}"><style>'
+        + "\n".join(style)
+        + f'</style><div class="bprop-main">{figure}<div id="{p}derivation">\n'
+        + _html_blocks(blocks)
+        + "\n</div></div></div>"
+    )
+
+
+def _weight_panels(d: Derivation, lang: str, prefix: str = "") -> str:
     """One hidden derivation per weight, shown in the panel when the weight is chosen."""
     n = _Names(d)
     return "\n".join(
-        f'<div class="deriv" id="deriv-{n.weight_key(ws.l, ws.j, ws.k)}">'
+        f'<div class="deriv" id="{prefix}deriv-{n.weight_key(ws.l, ws.j, ws.k)}">'
         f"{_html_blocks(weight_panel(d, ws, lang))}</div>"
         for ws in d.weights
     )
 
 
-def _svg(d: Derivation) -> str:
+def _svg(d: Derivation, prefix: str = "") -> str:
+    """The network drawn, every id in it starting with ``prefix``."""
     n = _Names(d)
     L, gap_x, gap_y, r = n.L, 250, 130, 30
     height = max(d.sizes) * gap_y + 40
@@ -97,17 +148,16 @@ def _svg(d: Derivation) -> str:
         # Labels of edges from different sources sit at different distances, so fewer collide.
         t = 0.25 + 0.45 * ws.k / max(1, d.sizes[ws.l - 2] - 1)
         tx, ty = x1 + t * (x2 - x1), y1 + t * (y2 - y1) - 4
-        path = [f"edge-{key}", f"node-{n.neuron(ws.l - 1, ws.k)}", f"node-{n.neuron(ws.l, ws.j)}"]
-        path += _downstream(d, n, ws.l, ws.j)
+        path = [prefix + p for p in _path(d, n, ws)]
         label = f"{n.weight(ws.l, ws.j, ws.k).text} = {number(ws.value)}"
         edges.append(
-            f'<g class="edge" id="edge-{key}" tabindex="0" data-weight="{key}" '
+            f'<g class="edge" id="{prefix}edge-{key}" tabindex="0" data-weight="{key}" '
             f'data-path="{" ".join(path)}" data-value="{ws.value!r}" '
             f'data-gradient="{ws.gradient!r}" '
             f'data-updated="{ws.updated!r}">'
             f'<line class="vis" x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}"/>'
             f'<line class="hit" x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}"/>'
-            f'<text id="label-{key}" x="{tx:.0f}" y="{ty:.0f}" text-anchor="middle">'
+            f'<text id="{prefix}label-{key}" x="{tx:.0f}" y="{ty:.0f}" text-anchor="middle">'
             f"{_html.escape(label)}</text></g>"
         )
     for layer in d.layers:
@@ -130,7 +180,7 @@ def _svg(d: Derivation) -> str:
                 for i, t in enumerate(lines)
             )
             nodes.append(
-                f'<g class="node {kind}" id="node-{name}" {data}>'
+                f'<g class="node {kind}" id="{prefix}node-{name}" {data}>'
                 f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{r}"/>'
                 f'<text x="{x:.0f}" y="{y + 4:.0f}" text-anchor="middle" font-size="14">'
                 f"{_html.escape(name)}</text>{texts}</g>"
@@ -139,6 +189,13 @@ def _svg(d: Derivation) -> str:
         f'<svg width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img">{"".join(edges)}{"".join(nodes)}</svg>'
     )
+
+
+def _path(d: Derivation, n: _Names, ws: WeightStep) -> list[str]:
+    """The ids a weight's chain rule runs through: its edge, its two neurons, and downstream."""
+    path = [f"edge-{n.weight_key(ws.l, ws.j, ws.k)}"]
+    path += [f"node-{n.neuron(ws.l - 1, ws.k)}", f"node-{n.neuron(ws.l, ws.j)}"]
+    return path + _downstream(d, n, ws.l, ws.j)
 
 
 def _downstream(d: Derivation, n: _Names, l: int, j: int) -> list[str]:  # noqa: E741
