@@ -16,7 +16,7 @@ history, callbacks), ``gradcheck``, ``examples`` (the seeds' worked example and 
 from bprop import examples
 from bprop.activations import ACTIVATIONS, Activation
 from bprop.costs import COSTS, Cost
-from bprop.errors import DivergenceError, PairingWarning
+from bprop.errors import ChanceWarning, DivergenceError, PairingWarning
 from bprop.gradcheck import gradcheck, numerical_gradient
 from bprop.network import Network
 from bprop.train import Callback, EpochRecord, History, Schedule, TrainState
@@ -28,6 +28,7 @@ __all__ = [
     "COSTS",
     "Activation",
     "Callback",
+    "ChanceWarning",
     "Cost",
     "DivergenceError",
     "EpochRecord",

@@ -9,6 +9,8 @@ their inputs.  Nothing here knows a network (only its sizes and dtype), reads fi
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -41,8 +43,8 @@ def inputs(X: Any, n_in: int, dtype: Any, batch_only: bool = False) -> tuple[Arr
 def targets(Y: Any, m: int, n_out: int, dtype: Any) -> Array:
     """Target matrix ``(m, n_out)`` of ``dtype`` from a target matrix or a vector of class labels.
 
-    Raises TypeError for non-numbers, ValueError for a wrong shape, NaN/infinite entries or
-    labels outside 0 … n_out−1.
+    Raises TypeError for non-numbers, ValueError for a wrong shape (including labels more or
+    fewer than the ``m`` rows of X), NaN/infinite entries or labels outside 0 … n_out−1.
     """
     y = np.asarray(Y)
     if y.dtype.kind not in "biuf":
@@ -52,6 +54,10 @@ def targets(Y: Any, m: int, n_out: int, dtype: Any) -> Array:
         )
     if not all_finite(y):
         raise ValueError("Y contains NaN or infinite values")
+    if y.ndim == 1 and len(y) != m:
+        raise ValueError(
+            f"{len(y)} labels for the {m} rows of X: give one label (or target row) per example"
+        )
     if y.ndim == 1 and n_out > 1:
         if y.dtype.kind not in "iub" and not np.all(np.mod(y, 1) == 0):
             raise ValueError("a 1-D Y must hold integer class labels 0 … n_out−1")
@@ -63,6 +69,26 @@ def targets(Y: Any, m: int, n_out: int, dtype: Any) -> Array:
             f"Y must be targets of shape ({m}, {n_out}) or {m} class labels, got {y.shape}"
         )
     return np.ascontiguousarray(y, dtype=dtype)
+
+
+def is_whole(v: Any) -> bool:
+    """True for an int or a NumPy integer (``np.int64(1)``), never for a bool."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+
+
+def is_finite_real(v: Any) -> bool:
+    """True for a finite real number, Python's or NumPy's (``np.float32(0.1)``), not a bool."""
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) and math.isfinite(v)
+
+
+def check_seed(seed: Any) -> int | None:
+    """``seed`` as a Python int (NumPy integers welcome) or None; else a ValueError (NumPy's
+    own "expected non-negative integer" would not say which number was meant)."""
+    if seed is None:
+        return None
+    if not is_whole(seed) or seed < 0:
+        raise ValueError(f"seed must be a whole number ≥ 0 (or None), got {seed!r}")
+    return int(seed)
 
 
 def all_finite(x: Array) -> bool:

@@ -18,7 +18,11 @@ most), and after every epoch.  Per layer l it records
 * the fraction of saturated neurons, σ'(z)/max σ' < :data:`SATURATION` (sigmoid, tanh, softmax),
   and for the output layer the fraction saturated on the *wrong* answer (|a − y| > ½),
 * the fraction of dead ReLUs (z ≤ 0 for every probe example, so σ' = 0 and δ = 0 for good),
-* the mean, standard deviation and largest |w| of the weights.
+* the mean, standard deviation and largest |w| of the weights,
+
+and, once, the inputs' scale: the largest root mean square of a feature over the probe (the
+one thing that saturates a sigmoid network of few inputs before it learns, whatever its
+initialisation).
 
 :func:`warnings_for` turns a run's measurements into advice naming the insight and a remedy.
 Nothing here prints; the callback hands each new warning to an ``on_warning`` function.
@@ -62,6 +66,9 @@ SATURATED_HIDDEN_SHARE = 0.3
 DEAD_SHARE = 0.25
 #: Warn when an epoch's training cost is this many times the lowest earlier one.
 RISING_COST = 1.5
+#: Inputs are badly scaled when some feature's root mean square over the probe exceeds this:
+#: standardised features have 1, MNIST's pixels in [0, 1] about 0.5 at most.
+UNSCALED_RMS = 3.0
 
 
 # -- measuring ---------------------------------------------------------------------------------
@@ -226,6 +233,7 @@ class Diagnostics(Callback):
             "output_delta_has_sigma_prime": out.name not in cost.exact_delta,
             "probe_size": len(self._x),
             "saturation_threshold": SATURATION,
+            **_input_scale(self._x),
         }
         self._record(state.epoch, state.batch, {})
 
@@ -297,7 +305,7 @@ def warnings_for(
     records = diagnostics.get("records", [])
     found: dict[str, TrainingWarning] = {}
     for rec in records:
-        for check in (_saturated_output, _saturated_hidden, _vanishing, _dead_relus):
+        for check in (_unscaled, _saturated_output, _saturated_hidden, _vanishing, _dead_relus):
             w = check(diagnostics, rec)
             if w is not None and w.code not in found:
                 found[w.code] = w
@@ -363,6 +371,23 @@ def _saturated_hidden(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning
     init = _in_use(d)[1]
     for layer in rec["layers"][:-1]:
         share = layer.get("saturated")
+        if share is not None and share >= SATURATED_HIDDEN_SHARE and _badly_scaled(d):
+            n = d.get("sizes", [0])[0]
+            also = (
+                f" With w ~ N(0, 1), scaled initialisation (--init scaled) narrows z by a "
+                f"further √{n} ≈ {math.sqrt(n):.2g}."
+                if init in (None, "standard") and isinstance(n, int) and n > 1
+                else ""
+            )
+            return TrainingWarning(
+                "saturated-hidden",
+                f"{_percent(share)} of layer {layer['layer']}'s {layer['activation']} neurons "
+                f"are saturated before training, which points at large inputs: {_unscaled_text(d)} "
+                "With inputs that large, z = w·a + b spreads far beyond σ's slope whatever the "
+                "initialisation, so σ'(z) ≈ 0 and by BP2 its δ ≈ 0 — it learns slowly and "
+                f"starves any layers before it. Remedy: {_SCALE_REMEDY}.{also}",
+                rec["position"],
+            )
         if share is not None and share >= SATURATED_HIDDEN_SHARE:
             return TrainingWarning(
                 "saturated-hidden",
@@ -387,7 +412,53 @@ def _saturated_hidden(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning
     return None
 
 
+def _input_scale(x: Array) -> dict[str, Any]:
+    """The largest root mean square of a feature over the probe ``x`` ``(m, n_in)``, and which."""
+    if x.size == 0:
+        return {}
+    rms = np.sqrt(np.mean(np.square(x, dtype=np.float64), axis=0))
+    k = int(np.argmax(rms))
+    return {"input_rms": float(rms[k]), "input_rms_feature": k}
+
+
+def _badly_scaled(d: dict[str, Any]) -> bool:
+    rms = d.get("input_rms")
+    return isinstance(rms, (int, float)) and rms > UNSCALED_RMS
+
+
+_SCALE_REMEDY = (
+    "scale the features to order 1 (--scale standard; in Python a StandardScaler before "
+    "BPClassifier, or datasets.load_csv(scale='standard'))"
+)
+
+
+def _unscaled_text(d: dict[str, Any]) -> str:
+    return (
+        f"the inputs are not scaled (feature {d['input_rms_feature'] + 1} has a root mean square "
+        f"of {d['input_rms']:.3g} over the probe, where σ needs inputs of order 1)."
+    )
+
+
+def _unscaled(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
+    """Inputs far from order 1, where no hidden layer saturates yet (saturated-hidden then
+    names the inputs as its cause)."""
+    if rec["position"] != 0 or not _badly_scaled(d):
+        return None
+    shares = [layer.get("saturated") for layer in rec["layers"][:-1]]
+    if any(share is not None and share >= SATURATED_HIDDEN_SHARE for share in shares):
+        return None
+    return TrainingWarning(
+        "unscaled-inputs",
+        f"{_unscaled_text(d)[0].upper()}{_unscaled_text(d)[1:]} With inputs that large, "
+        "z = w·a + b spreads far beyond the slope of sigmoid or tanh and ReLUs take steps of "
+        f"their size, so training is slow or unstable. Remedy: {_SCALE_REMEDY}.",
+        rec["position"],
+    )
+
+
 def _vanishing(d: dict[str, Any], rec: dict[str, Any]) -> TrainingWarning | None:
+    if rec["position"] == 0 and _badly_scaled(d):
+        return None  # the unscaled inputs saturate the first layer: that warning says so
     layers = rec["layers"]
     first, last = layers[0], layers[-1]
     slow, fast = first["speed_b"], last["speed_b"]
@@ -453,14 +524,23 @@ def _divergence(
     records: list[dict[str, Any]], history: dict[str, Any] | None
 ) -> TrainingWarning | None:
     eta = next((r["eta"] for r in reversed(records) if "eta" in r), None)
+    config = (history or {}).get("config") or {}
     if history:
         epochs = history.get("epochs")
-        eta = epochs[-1].get("eta", eta) if epochs else history.get("config", {}).get("eta", eta)
+        eta = epochs[-1].get("eta", eta) if epochs else config.get("eta", eta)
     remedy = f"e.g. η = {eta / 10:g}" if isinstance(eta, (int, float)) else "e.g. a tenth of it"
     advice = (
         "the gradient steps overshoot the minimum instead of descending into it. Remedy: a "
         f"smaller learning rate η, {remedy}."
     )
+    lmbda, n = config.get("lmbda"), config.get("n_train")
+    numbers = all(isinstance(v, (int, float)) for v in (eta, lmbda, n))
+    if numbers and n > 0 and 1 - eta * lmbda / n < 0:
+        advice = (
+            f"the weight decay factor 1 − ηλ/n = {1 - eta * lmbda / n:.3g} is negative, so "
+            f"every mini-batch flips and multiplies the weights. Remedy: a smaller L2 strength "
+            f"λ (now {lmbda:g}), well below n/η = {n / eta:.3g}."
+        )
     if history and history.get("status") == "diverged":
         return TrainingWarning(
             "divergence", f"training diverged: the cost became NaN or infinite; {advice}", None

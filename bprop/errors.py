@@ -20,6 +20,11 @@ class DivergenceError(FloatingPointError):
         self.history = history
 
 
+class ChanceWarning(RuntimeWarning):
+    """Training ended no better than chance: the network answers no better than always
+    giving the commonest class (a warning, not an error: the run and its history are kept)."""
+
+
 class PairingWarning(UserWarning):
     """A cost and output layer that train, with exact gradients, but learn nothing useful (the
     log-likelihood cost with sigmoid outputs: see :func:`bprop.costs.pairing_problem`)."""

@@ -8,6 +8,10 @@ functions of :mod:`bprop.backprop` — the forward pass and BP1–BP4 over a who
 where the notation is set out — and ``SGD`` (the book's name) calls :func:`bprop.train.sgd`.
 ``weights[i]`` is w^(i+2), of shape ``(sizes[i+1], sizes[i])``; data holds one example per row.
 
+Before drawing any parameter it checks their number against :data:`MAX_PARAMETERS` and the
+memory they need against what the machine has free (:mod:`bprop._memory`), so an oversized
+network is a ValueError, never a MemoryError or a machine brought to a crawl.
+
 This module imports :mod:`bprop.train` only inside ``SGD``, and :mod:`bprop.train` never imports
 this one (it takes the math from :mod:`bprop.backprop`), so the two make no import circle.  It
 reads no files and never prints.
@@ -16,14 +20,17 @@ reads no files and never prints.
 from __future__ import annotations
 
 import itertools
+import math
+import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bprop import _memory
 from bprop import activations as _activations
 from bprop import costs as _costs
-from bprop._validate import all_finite, inputs, one_hot, targets
+from bprop._validate import all_finite, check_seed, inputs, one_hot, targets
 from bprop.activations import Activation
 from bprop.backprop import backprop, decide, deltas, feedforward, feedforward_trace
 from bprop.costs import Cost
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
 # offers them too, as it did before they moved there.
 __all__ = [
     "INITIALISATIONS",
+    "MAX_PARAMETERS",
     "Network",
     "all_finite",
     "backprop",
@@ -48,6 +56,12 @@ __all__ = [
 
 Array = np.ndarray
 INITIALISATIONS = ("standard", "scaled", "glorot", "he")
+#: The most weights and biases a network may have: 2³¹ − 1, some 17 GB in float64 (the book's
+#: largest network, 784-100-10, has 79,510). Below the cap, a network must also fit in the
+#: memory free when it is made (see :func:`check_parameter_memory`).
+MAX_PARAMETERS = 2**31 - 1
+# Networks needing less than this are made without asking how much memory is free.
+_ASK_MEMORY_ABOVE = 64 * 2**20
 
 
 # -- the holder --------------------------------------------------------------------------------
@@ -96,10 +110,12 @@ class Network:
         seed: int | None = None,
     ) -> None:
         self.sizes = _check_sizes(sizes)
+        self.dtype = _check_dtype(dtype)
+        seed = check_seed(seed)
+        check_parameter_memory(self.sizes, self.dtype)
         self.activations = _layer_activations(activation, output_activation, len(self.sizes) - 1)
         self.cost = _costs.get(cost)
         _check_pairing(self.activations, self.cost)
-        self.dtype = _check_dtype(dtype)
         if init not in INITIALISATIONS:
             raise unknown_name("init", str(init), INITIALISATIONS)
         self.init = init
@@ -229,35 +245,82 @@ def initial_parameters(
 ) -> tuple[list[Array], list[Array]]:
     """Random (biases, weights) for ``sizes`` by the named scheme (see :class:`Network`).
 
-    Draws in float64 and casts, so a seed gives the same numbers in every dtype.
+    Draws in float64 and casts, so a seed gives the same numbers in every dtype.  Each layer is
+    scaled in place and cast as soon as it is drawn, so the only temporary is one layer's
+    float64 draw.
     """
     rng = np.random.default_rng(seed)
     pairs = list(itertools.pairwise(sizes))
-    if init == "standard":
-        biases = [rng.standard_normal(n_out) for _, n_out in pairs]
-        weights = [rng.standard_normal((n_out, n_in)) for n_in, n_out in pairs]
-    elif init == "scaled":
-        biases = [rng.standard_normal(n_out) for _, n_out in pairs]
-        weights = [rng.standard_normal((n_out, n_in)) / np.sqrt(n_in) for n_in, n_out in pairs]
-    elif init == "glorot":
-        biases = [np.zeros(n_out) for _, n_out in pairs]
-        weights = [
-            rng.uniform(-1, 1, (n_out, n_in)) * np.sqrt(6.0 / (n_in + n_out))
-            for n_in, n_out in pairs
-        ]
-    else:  # he
-        biases = [np.zeros(n_out) for _, n_out in pairs]
-        weights = [
-            rng.standard_normal((n_out, n_in)) * np.sqrt(2.0 / n_in) for n_in, n_out in pairs
-        ]
-    return [b.astype(dtype) for b in biases], [w.astype(dtype) for w in weights]
+    # All biases are drawn before all weights: the order every earlier bprop drew them in.
+    if init in ("standard", "scaled"):
+        biases = [rng.standard_normal(n_out).astype(dtype, copy=False) for _, n_out in pairs]
+    else:
+        biases = [np.zeros(n_out, dtype) for _, n_out in pairs]
+    weights = []
+    for n_in, n_out in pairs:
+        if init == "glorot":
+            w = rng.uniform(-1, 1, (n_out, n_in))
+            w *= np.sqrt(6.0 / (n_in + n_out))
+        else:
+            w = rng.standard_normal((n_out, n_in))
+            if init == "scaled":
+                w /= np.sqrt(n_in)
+            elif init == "he":
+                w *= np.sqrt(2.0 / n_in)
+        weights.append(w.astype(dtype, copy=False))
+    return biases, weights
+
+
+def parameter_count(sizes: Sequence[int]) -> int:
+    """Weights and biases of a network of ``sizes``: Σ_l n_l (n_(l−1) + 1)."""
+    return sum(n_out * (n_in + 1) for n_in, n_out in itertools.pairwise(sizes))
+
+
+def check_parameter_memory(sizes: Sequence[int], dtype: Any) -> None:
+    """Raise ValueError when a network of ``sizes`` has more than :data:`MAX_PARAMETERS`
+    parameters, or needs more memory than is free now (checked only above 64 MB).
+
+    The memory needed is the parameters in ``dtype`` plus, for float32, the float64 draw of the
+    largest layer before it is cast (:func:`initial_parameters`).
+    """
+    count = parameter_count(sizes)
+    itemsize = np.dtype(dtype).itemsize
+    largest = max(n_out * n_in for n_in, n_out in itertools.pairwise(sizes))
+    need = count * itemsize + (largest * 8 if itemsize < 8 else 0)
+    shape = "-".join(str(n) for n in sizes)
+    what = (
+        f"a {shape} network has {count:,} weights and biases ({_gb(count * itemsize)} in "
+        f"{np.dtype(dtype).name})"
+    )
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"{what}; bprop allows at most {MAX_PARAMETERS:,} parameters: use fewer or "
+            "narrower layers"
+        )
+    if need <= _ASK_MEMORY_ABOVE:
+        return
+    free = _memory.available_bytes()
+    if free is not None and need > free:
+        raise ValueError(
+            f"{what}; making it needs {_gb(need)} but only {_gb(free)} of memory is free: use "
+            "fewer or narrower layers, float32 (dtype=float32, --dtype float32), or free memory"
+        )
+
+
+def _gb(n_bytes: float) -> str:
+    return f"{n_bytes / 1e9:.2f} GB"
 
 
 def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
+    out: tuple[int, ...] = ()
     try:
-        out = tuple(int(s) for s in sizes)
-        ok = all(int(s) == s for s in sizes)
-    except (TypeError, ValueError):
+        ok = all(
+            isinstance(s, numbers.Real) and not isinstance(s, bool) and math.isfinite(s)
+            for s in sizes
+        )
+        ok = ok and all(int(s) == s for s in sizes)
+        out = tuple(int(s) for s in sizes) if ok else ()
+    except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok or len(out) < 2 or min(out) < 1:
         raise ValueError(

@@ -92,7 +92,8 @@ def write_figures(run_dir: str | Path, *, data_dir: str | Path | None = None) ->
     name = meta.get("dataset", {}).get("name") or run.config.get("dataset")
     if not name:
         return written
-    data = datasets.load(name, data_dir=data_dir or run.config.get("data_dir"), dtype=net.dtype)
+    data_dir = data_dir or run.config.get("data_dir")
+    data = datasets.load_as_trained(name, meta, data_dir=data_dir, dtype=net.dtype)
     names = list(data.class_names) + [str(i) for i in range(data.n_classes, net.sizes[-1])]
     predicted = net.predict(data.test.X)
     written.append(_save(confusion_figure(data.test.y, predicted, names), folder, "confusion.png"))

@@ -3,9 +3,10 @@
 A model file is a NumPy ``.npz`` archive holding only numeric arrays — ``w0, w1, …`` (the
 weight matrices), ``b0, b1, …`` (the biases) — and ``meta``, the UTF-8 bytes of a JSON
 document: format name and version, sizes, activation and cost names, dtype, the training
-configuration and the data set's digest.  Nothing in it can execute code: arrays are read with
-``allow_pickle=False`` after checking each array's declared size against the archive, so a
-hostile file cannot make bprop allocate more memory than the file's own size.
+configuration, the data set's digest and, for the user's own data, the inputs' ``scaling``.
+Nothing in it can execute code: arrays are read with ``allow_pickle=False`` after checking each
+array's declared size against the archive, so a hostile file cannot make bprop allocate more
+memory than the file's own size.
 
 A checkpoint is the same archive with the training state added (momentum velocities and the
 position in the epoch), so an interrupted run resumes to bit-identical weights.
@@ -141,7 +142,9 @@ def load_model(path: str | Path) -> tuple[Network, dict[str, Any]]:
         metadata.
     """
     meta, arrays = _load(path)
-    return _network_from(meta, arrays, path), meta
+    net = _network_from(meta, arrays, path)
+    _check_scaling(meta, net, path)
+    return net, meta
 
 
 def save_checkpoint(
@@ -170,6 +173,7 @@ def load_checkpoint(path: str | Path) -> tuple[Network, TrainState, History, dic
     """Load a checkpoint: ``(net, state, history, metadata)``."""
     meta, arrays = _load(path)
     net = _network_from(meta, arrays, path)
+    _check_scaling(meta, net, path)
     if "resume" not in meta:
         raise ModelFormatError(f"{path} is a model, not a training checkpoint")
     r = meta["resume"]
@@ -256,3 +260,16 @@ def _network_from(meta: dict[str, Any], arrays: dict[str, np.ndarray], path: Any
                 raise ModelFormatError(f"{path}: array {key} holds NaN or infinite values")
             like[...] = got
     return net
+
+
+def _check_scaling(meta: dict[str, Any], net: Network, path: Any) -> None:
+    """The optional ``scaling`` of the metadata (how the inputs were scaled in training, see
+    :class:`bprop.datasets.Scaling`) must describe ``net``'s inputs."""
+    if meta.get("scaling") is None:
+        return
+    from bprop.datasets.scaling import Scaling
+
+    try:
+        Scaling.from_dict(meta["scaling"], net.sizes[0])
+    except ValueError as e:
+        raise ModelFormatError(f"{path}: its metadata's scaling is damaged: {e}") from None

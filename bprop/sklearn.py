@@ -23,6 +23,15 @@ fallen by ``tol`` for ``n_iter_no_change`` epochs (``tol=None`` always runs ``ma
 epochs), or, with ``early_stopping=True``, when the score on a held-out ``validation_fraction``
 of the data has not risen by ``tol``; the weights of the best validation epoch are then kept.
 
+Scaled inputs
+-------------
+The estimators use ``X`` as it is, like every scikit-learn estimator: scale it first, with a
+pipeline — ``make_pipeline(StandardScaler(), BPClassifier())`` — so that the scaler is fitted
+on each training fold only. A sigmoid network learns only while its weighted inputs stay of
+order 1; on unscaled features (wine's proline in the hundreds) it saturates at once and ends
+near chance. ``fit`` therefore warns (UserWarning) when a feature's root mean square exceeds
+3 (:data:`bprop.diagnostics.UNSCALED_RMS`), and a divergence then says the inputs are unscaled.
+
 Importing this module needs scikit-learn: ``pip install "bprop[sklearn]"``.
 """
 
@@ -30,6 +39,7 @@ from __future__ import annotations
 
 import numbers
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -48,6 +58,8 @@ except ImportError as e:  # pragma: no cover - exercised with scikit-learn absen
 
 from bprop.activations import ACTIVATIONS
 from bprop.costs import COSTS
+from bprop.diagnostics import UNSCALED_RMS
+from bprop.errors import DivergenceError
 from bprop.network import Network
 from bprop.train import Callback, TrainState, schedule, sgd
 
@@ -69,6 +81,7 @@ class _BPEstimator(BaseEstimator):
     def _fit(self, X: Array, T: Array, n_outputs: int) -> _BPEstimator:
         """Train a fresh network on inputs ``X`` ``(n, n_features)`` and targets ``T``."""
         self._check_params()
+        self._unscaled = _unscaled_feature(X, type(self).__name__)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self._build(X.shape[1], n_outputs, seed)
         X_val = T_val = None
@@ -95,6 +108,7 @@ class _BPEstimator(BaseEstimator):
     def _partial_fit(self, X: Array, T: Array, n_outputs: int) -> _BPEstimator:
         """One epoch over ``(X, T)``, continuing the network (built on the first call)."""
         if not hasattr(self, "network_"):
+            self._unscaled = _unscaled_feature(X, type(self).__name__)
             self._check_params()
             seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
             self._build(X.shape[1], n_outputs, seed)
@@ -132,6 +146,14 @@ class _BPEstimator(BaseEstimator):
         """Run :func:`bprop.train.sgd` up to epoch ``epochs`` from where training stands."""
         if self.verbose:
             callbacks = [*callbacks, _PrintLoss()]
+        try:
+            return self._sgd_unchecked(X, T, epochs, callbacks)
+        except DivergenceError as e:
+            if getattr(self, "_unscaled", None) is None:
+                raise
+            raise DivergenceError(f"{e} {self._unscaled}", e.history) from None
+
+    def _sgd_unchecked(self, X: Array, T: Array, epochs: int, callbacks: list[Callback]) -> Any:
         return sgd(
             self.network_,
             X,
@@ -230,6 +252,24 @@ class _PrintLoss(Callback):
 
     def on_epoch_end(self, record: Any, net: Network, state: TrainState) -> None:
         print(f"Epoch {record.epoch}: loss = {record.train_cost:.6f}", file=sys.stdout)
+
+
+def _unscaled_feature(X: Array, name: str) -> str | None:
+    """Warn when some column of ``X`` is far from order 1; the advice, or None."""
+    if X.size == 0:
+        return None
+    rms = np.sqrt(np.mean(np.square(X, dtype=np.float64), axis=0))
+    k = int(np.argmax(rms))
+    if not rms[k] > UNSCALED_RMS:
+        return None
+    advice = (
+        f"The inputs are not scaled (column {k} of X has a root mean square of {rms[k]:.3g}): "
+        f"{name} expects scaled inputs, as a sigmoid network learns only while its weighted "
+        f"inputs stay of order 1. Put a scaler before it: make_pipeline(StandardScaler(), "
+        f"{name}())."
+    )
+    warnings.warn(advice, UserWarning, stacklevel=4)
+    return advice
 
 
 def _network_state(net: Network) -> dict[str, Any] | Network:

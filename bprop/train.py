@@ -13,6 +13,9 @@ Options beyond the seeds, all off by default: L2 regularisation in Nielsen's for
 
 The loop never prints.  It reports through the returned :class:`History` and through
 callbacks (:class:`Callback`); :class:`PrintEpochs` prints the book's ``Epoch N: k / total``.
+Divergence stops it with a :class:`bprop.errors.DivergenceError` — a cost that becomes NaN or
+infinite, or weights whose squares overflow — and a run that ends no better than chance is
+told so by a :class:`bprop.errors.ChanceWarning` (both judged by :mod:`bprop.divergence`).
 Training can stop after any mini-batch (a callback sets ``state.stop_requested``) and resume
 from the returned :class:`TrainState` to bit-identical weights, because each epoch's order is
 a pure function of ``(seed, epoch)``.
@@ -37,10 +40,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bprop import _compiled
-from bprop._validate import inputs, targets
+from bprop._validate import check_seed, inputs, is_finite_real, is_whole, targets
 from bprop.activations import ACTIVATIONS, LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
 from bprop.costs import COSTS, pairing_problem
+from bprop.divergence import Blame, overflowing_weights, warn_if_chance
 from bprop.errors import DivergenceError, PairingWarning
 
 if TYPE_CHECKING:
@@ -343,8 +347,16 @@ def sgd(
     Raises
     ------
     bprop.errors.DivergenceError
-        When the cost becomes NaN or infinite; the network keeps the weights it had at the
-        start of that epoch.
+        When the cost becomes NaN or infinite, or the weights grow so large that their squares
+        overflow; the network keeps the weights it had at the start of that epoch.  The
+        message blames λ when the weight decay factor 1 − ηλ/n is negative, else η.
+
+    Warns
+    -----
+    bprop.errors.ChanceWarning
+        When training completes no better than chance: the last epoch's accuracy on
+        ``test_data`` (of 100 examples or more) is within three standard errors of the share
+        of its commonest class (see :mod:`bprop.divergence`).
     """
     x, _ = inputs(X, net.sizes[0], net.dtype, batch_only=True)
     n = len(x)
@@ -352,7 +364,9 @@ def sgd(
         raise ValueError("no training examples: X has 0 rows")
     y = targets(Y, n, net.sizes[-1], net.dtype)
     labels = _labels_of(Y, y)
-    _check_hyperparameters(epochs, mini_batch_size, n, eta, lmbda, momentum)
+    epochs, mini_batch_size, lmbda, momentum = _check_hyperparameters(
+        epochs, mini_batch_size, n, eta, lmbda, momentum
+    )
     problem = pairing_problem(net.cost, net.activations[-1])
     if problem:
         warnings.warn(
@@ -362,9 +376,10 @@ def sgd(
         )
     eta_at = eta if callable(eta) else (lambda _epoch, _eta=float(eta): _eta)
     test = _test_arrays(net, test_data)
+    seed = check_seed(seed)
 
     if state is None:
-        state = TrainState(seed=_fresh_seed() if seed is None else int(seed))
+        state = TrainState(seed=_fresh_seed() if seed is None else seed)
     if history is None:
         history = History()
     history.config = {
@@ -453,6 +468,7 @@ class _Run:
         n_batches = -(-n // m)
         while state.epoch < epochs:
             epoch, eta = state.epoch, float(eta_at(state.epoch))
+            blame = Blame(eta, lmbda, n)
             order = epoch_order(state.seed, epoch, n, shuffle)
             last_good = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
             first, started = state.batch, time.perf_counter()
@@ -481,7 +497,8 @@ class _Run:
                 if not math.isfinite(batch_cost):
                     net.weights[:], net.biases[:] = last_good
                     history.status = "diverged"
-                    raise DivergenceError(_divergence_message(epoch, k, batch_cost, eta), history)
+                    what = f"the cost became {batch_cost} in epoch {epoch}, mini-batch {k}"
+                    raise DivergenceError(blame.message(what, epoch), history)
                 k += 1
                 state.batch = k
                 for c in batch_hooks:
@@ -493,6 +510,15 @@ class _Run:
                     return
             self._count(state, order, first * m, n)
             state.seconds += time.perf_counter() - started
+            largest = overflowing_weights(net)
+            if largest is not None:
+                net.weights[:], net.biases[:] = last_good
+                history.status = "diverged"
+                what = (
+                    f"the weights grew past what {np.dtype(net.dtype).name} can square in epoch "
+                    f"{epoch} (largest |w| = {largest:.2g}), though the cost stayed finite"
+                )
+                raise DivergenceError(blame.message(what, epoch), history)
             record = _close_epoch(net, state, epoch, eta, lmbda, n, self.labels is not None, test)
             history.epochs.append(record)
             state.epoch, state.batch = epoch + 1, 0
@@ -503,6 +529,8 @@ class _Run:
                 history.status = "interrupted"
                 return
         history.status = "completed"
+        if history.epochs:
+            warn_if_chance(history.epochs[-1], test)
 
     def _count(self, state: TrainState, order: Array, start: int, stop: int) -> None:
         """Add the examples ``order[start:stop]`` to the running totals of the epoch."""
@@ -745,28 +773,23 @@ def _test_arrays(net: Network, test_data: Any) -> tuple[Array, Array, Array] | N
 
 
 def _check_hyperparameters(
-    epochs: Any, m: Any, n: int, eta: Any, lmbda: float, momentum: float
-) -> None:
-    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+    epochs: Any, m: Any, n: int, eta: Any, lmbda: Any, momentum: Any
+) -> tuple[int, int, float, float]:
+    """Check the numbers of :func:`sgd` (NumPy scalars welcome) and return them as Python's
+    ``(epochs, m, λ, μ)``, ready for JSON."""
+    if not is_whole(epochs) or epochs < 0:
         raise ValueError(f"epochs must be a whole number ≥ 0, got {epochs!r}")
-    if not isinstance(m, (int, np.integer)) or not 1 <= m <= n:
+    if not is_whole(m) or not 1 <= m <= n:
         raise ValueError(
             f"mini_batch_size must be between 1 and the number of examples ({n}), got {m!r}"
         )
-    if not callable(eta) and not (isinstance(eta, (int, float)) and math.isfinite(eta) and eta > 0):
-        raise ValueError(f"the learning rate eta must be a number > 0, got {eta!r}")
-    if not (math.isfinite(lmbda) and lmbda >= 0):
-        raise ValueError(f"lmbda (L2 strength) must be ≥ 0, got {lmbda!r}")
-    if not 0 <= momentum < 1:
+    if not callable(eta) and not (is_finite_real(eta) and eta > 0):
+        raise ValueError(f"the learning rate eta must be a number > 0 (and finite), got {eta!r}")
+    if not (is_finite_real(lmbda) and lmbda >= 0):
+        raise ValueError(f"lmbda (L2 strength) must be ≥ 0 (and finite), got {lmbda!r}")
+    if not (is_finite_real(momentum) and 0 <= momentum < 1):
         raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-
-
-def _divergence_message(epoch: int, batch: int, cost: float, eta: float) -> str:
-    return (
-        f"training diverged: the cost became {cost} in epoch {epoch}, mini-batch {batch}. "
-        f"The learning rate η = {eta:g} is too large for this network: try η = {eta / 10:g}. "
-        f"The weights from the start of epoch {epoch} were kept."
-    )
+    return int(epochs), int(m), float(lmbda), float(momentum)
 
 
 def _fresh_seed() -> int:

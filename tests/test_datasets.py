@@ -677,7 +677,7 @@ def _rows(split: ds.Split) -> set[tuple[float, ...]]:
 def test_csv_with_header_and_string_labels(tmp_path: Path) -> None:
     path = tmp_path / "iris.csv"
     path.write_text(IRIS_LIKE)
-    data = ds.load_csv(path, test_fraction=0.25, seed=3)
+    data = ds.load_csv(path, test_fraction=0.25, seed=3, scale="none")
     assert data.name == "csv:iris.csv" and data.validation is None
     assert data.class_names == ("setosa", "versicolor", "virginica") and data.n_classes == 3
     assert data.train.X.shape == (9, 4) and data.test.X.shape == (3, 4)
@@ -688,10 +688,10 @@ def test_csv_with_header_and_string_labels(tmp_path: Path) -> None:
         for x, y in zip(split.X.tolist(), split.y.tolist(), strict=True):
             assert expected[tuple(x)] == y
     assert _rows(data.train) | _rows(data.test) == set(expected)
-    again = ds.load_csv(path, test_fraction=0.25, seed=3, dtype=np.float32)
+    again = ds.load_csv(path, test_fraction=0.25, seed=3, dtype=np.float32, scale="none")
     assert np.array_equal(again.test.y, data.test.y) and again.test.X.dtype == np.float32
     assert again.digest == data.digest
-    other = ds.load_csv(path, test_fraction=0.25, seed=4)
+    other = ds.load_csv(path, test_fraction=0.25, seed=4, scale="none")
     assert _rows(other.test) != _rows(data.test)
     by_name = ds.load(f"csv:{path}", label_column="species")
     assert by_name.class_names == data.class_names
@@ -701,7 +701,7 @@ def test_csv_headerless_numeric_labels_first_column(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
     lines = [f"{lab};{i};{i * 0.5}" for i, lab in enumerate([10, 2, 1, 2, 10, 1, 1, 2])]
     path.write_text("\n".join(lines) + "\n")
-    data = ds.load_csv(path, label_column=0, delimiter=";", test_fraction=0.5)
+    data = ds.load_csv(path, label_column=0, delimiter=";", test_fraction=0.5, scale="none")
     assert data.class_names == ("1", "2", "10")
     assert data.train.X.shape == (4, 2) and data.test.X.shape == (4, 2)
     for split in (data.train, data.test):
@@ -752,7 +752,7 @@ def test_npz_round_trip(tmp_path: Path) -> None:
     y = np.array(["cat", "dog", "eel", "dog"] * 10)
     path = tmp_path / "xy.npz"
     np.savez(path, X=X, y=y)
-    data = ds.load(f"npz:{path}", test_fraction=0.25)
+    data = ds.load(f"npz:{path}", test_fraction=0.25, scale="none")
     assert data.class_names == ("cat", "dog", "eel")
     assert data.train.X.shape == (30, 3) and data.test.X.shape == (10, 3)
     assert _rows(data.train) | _rows(data.test) == {tuple(r) for r in X.tolist()}
@@ -767,7 +767,7 @@ def test_npz_round_trip(tmp_path: Path) -> None:
     np.savez_compressed(
         path2, x_train=images[:9], y_train=labels[:9], x_test=images[9:], y_test=labels[9:]
     )
-    data2 = ds.load_npz(path2, dtype=np.float32)
+    data2 = ds.load_npz(path2, dtype=np.float32, scale="none")
     assert data2.train.X.shape == (9, 16) and data2.test.X.shape == (3, 16)
     assert data2.train.X.dtype == np.float32
     assert np.array_equal(data2.train.X, images[:9].reshape(9, 16))

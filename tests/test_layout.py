@@ -40,6 +40,7 @@ MATH = (
     "bprop._validate",
     "bprop.network",
     "bprop.train",
+    "bprop.divergence",
     "bprop.gradcheck",
     "bprop._compiled",
 )
@@ -95,6 +96,12 @@ RULES = (
         "the math knows nothing of files, terminals, pages or plots",
         MATH,
         FILES + TERMINAL + PAGES_AND_PLOTS + ABOVE_THE_MATH,
+    ),
+    Rule(
+        "bprop._memory only asks the operating system how much memory is free (the math asks it "
+        "before allocating a network): it knows nothing of bprop",
+        ("bprop._memory",),
+        ("bprop", "numpy", *TERMINAL, *PAGES_AND_PLOTS),
     ),
     Rule(
         "train never needs network: Network.SGD imports train, train takes the math from backprop",

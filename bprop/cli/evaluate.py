@@ -11,8 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from bprop.cli._common import load_data
-
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
@@ -30,14 +28,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bprop import runs, serialize
+    from bprop import datasets, runs, serialize
 
     path = runs.model_file(args.model)
     net, meta = serialize.load_model(path)
     name = args.dataset or meta.get("dataset", {}).get("name")
     if not name:
         raise ValueError(f"{path} does not record its data set: pass --dataset")
-    data = load_data(name, args.data_dir, net.dtype)
+    data = datasets.load_as_trained(name, meta, data_dir=args.data_dir, dtype=net.dtype)
     split = getattr(data, args.split)
     if split is None:
         raise ValueError(f"{name} has no {args.split} set")

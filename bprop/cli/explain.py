@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bprop.cli._common import int_list, positive
+from bprop.cli._common import float_list, int_list, non_negative, positive, seed
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -31,7 +31,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--matrix", action="store_true", help="Nielsen's matrix form, BP1-BP4")
     p.add_argument(
         "--steps",
-        type=_non_negative_int,
+        type=non_negative(int),
         metavar="N",
         help="run N updates and print a table of the error per step",
     )
@@ -44,9 +44,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--cost", help="cost: quadratic, cross-entropy or log-likelihood")
     p.add_argument("--eta", type=positive(float), help="learning rate")
-    p.add_argument("--inputs", type=_float_list, help="the example's inputs, e.g. 0.05,0.10")
-    p.add_argument("--targets", type=_float_list, help="its targets, e.g. 0.01,0.99")
-    p.add_argument("--seed", type=int, help="random initial weights and biases from this seed")
+    p.add_argument("--inputs", type=float_list, help="the example's inputs, e.g. 0.05,0.10")
+    p.add_argument("--targets", type=float_list, help="its targets, e.g. 0.01,0.99")
+    p.add_argument("--seed", type=seed, help="random initial weights and biases from this seed")
     p.add_argument(
         "--update-biases",
         action="store_true",
@@ -55,25 +55,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(func=run)
     return p
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {text!r}")
-    return value
-
-
-def _float_list(text: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated numbers like 0.05,0.10, got {text!r}"
-        ) from None
 
 
 def _explain_spec(args: argparse.Namespace) -> dict[str, Any]:
@@ -117,9 +98,12 @@ def run(args: argparse.Namespace) -> int:
 
     spec = _explain_spec(args)
     sizes = spec.get("sizes")
-    if args.steps is None and isinstance(sizes, list) and all(isinstance(n, int) for n in sizes):
-        explain.check_limits(sizes, matrix=args.matrix and args.format != "html")
+    matrix, steps = args.matrix and args.format != "html", args.steps is not None
+    # Before the network is made: a typo like 2,1000000000,2 must not allocate anything.
+    if isinstance(sizes, list) and sizes and all(isinstance(n, int) for n in sizes):
+        explain.check_limits(sizes, matrix=matrix, steps=steps)
     problem = explain.problem_from_spec(spec)
+    explain.check_limits(problem.net.sizes, matrix=matrix, steps=steps)
     if args.steps is not None:
         rows = explain.error_table(
             problem.net,
@@ -131,7 +115,6 @@ def run(args: argparse.Namespace) -> int:
         )
         text = explain.render_steps(rows, problem, lang=args.lang, fmt=args.format)
     else:
-        explain.check_limits(problem.net.sizes, matrix=args.matrix and args.format != "html")
         d = explain.derive(
             problem.net, problem.x, problem.y, problem.eta, update_biases=problem.update_biases
         )

@@ -106,4 +106,5 @@ def _playground(spec: str) -> dict:
     kind, sep, path = spec.partition(":")
     if not sep or kind.lower() not in ("csv", "npz"):
         raise ValueError(f"--data takes csv:PATH or npz:PATH (your own 2-D points), got {spec!r}")
-    return lab.playground_data(datasets.load(spec), Path(path).name)
+    # Unscaled: the playground scales each feature into [−1, 1] itself and shows its range.
+    return lab.playground_data(datasets.load(spec, scale="none"), Path(path).name)

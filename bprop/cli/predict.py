@@ -55,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
     names = list(dataset.get("class_names") or [])
     names += [str(i) for i in range(len(names), net.sizes[-1])]
     X = np.stack([images.preprocess(image, style) for image in args.images])
+    if meta.get("scaling") is not None:  # the model's inputs were scaled in training
+        from bprop.datasets import Scaling
+
+        scaling = Scaling.from_dict(meta["scaling"], net.sizes[0])
+        X = scaling.apply(X * (255.0 if scaling.high > 1 else 1.0))  # [0, 1] → raw units
     out = net.feedforward(X)
     results = []
     for image, a in zip(args.images, out):

@@ -7,12 +7,14 @@ validation set where the data set has none, shows a progress bar and writes the 
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bprop.cli._common import load_data, positive
+from bprop.cli._common import add_data_flags, finite_float, load_data, positive, seed
 from bprop.cli._terminal import count, sweep_bar
 
 
@@ -29,6 +31,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--dataset", default="mnist", help="mnist, fashion-mnist, csv:PATH, npz:PATH")
     p.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/")
+    add_data_flags(p)
     values = _number_list(float)
     p.add_argument("--eta", type=values, default=[0.5], help="η values: 0.1,0.5,3 (default: 0.5)")
     p.add_argument("--lmbda", type=values, default=[0.0], help="λ values: 0,5 (default: 0)")
@@ -51,11 +54,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--limit", type=positive(int), help="train on the first N examples only")
     p.add_argument(
         "--validation-fraction",
-        type=float,
+        type=finite_float,
         default=0.2,
         help="held-out share of the training set when the data set has no validation set",
     )
-    p.add_argument("--seed", type=int, help="seed of every grid point's weights and shuffling")
+    p.add_argument("--seed", type=seed, help="seed of every grid point's weights and shuffling")
     p.add_argument("--n-jobs", type=int, default=-1, help="grid points at once (-1: all cores)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster")
     p.add_argument("--out", help="results CSV (default: runs/sweep-<timestamp>.csv)")
@@ -72,6 +75,8 @@ def _number_list(kind: type) -> Any:
             raise argparse.ArgumentTypeError(
                 f"expected comma-separated numbers like 0.1,0.5,3, got {text!r}"
             ) from None
+        if any(not math.isfinite(v) for v in values):
+            raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
         if not values or any(not v >= 0 for v in values):
             raise argparse.ArgumentTypeError(f"expected numbers ≥ 0, got {text!r}")
         return values
@@ -98,7 +103,15 @@ def run(args: argparse.Namespace) -> int:
     if problem:  # as bprop train: every grid point would learn no classifier
         raise ValueError(f"{problem}: use --output-activation softmax, or --cost cross-entropy")
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
-    data = load_data(args.dataset, args.data_dir, np.dtype(args.dtype).type)
+    data = load_data(
+        args.dataset,
+        args.data_dir,
+        np.dtype(args.dtype).type,
+        header=args.header,
+        scale=args.scale,
+    )
+    if data.scaling is not None:  # a note beside the results, which stdout keeps to itself
+        print(f"Scaling the features: {data.scaling.reason}", file=sys.stderr, flush=True)
     X, y, validation = data.train.X, data.train.y, data.validation
     if validation is None:
         if not 0 < args.validation_fraction < 1:

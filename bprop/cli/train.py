@@ -10,13 +10,26 @@ and the files.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bprop.cli._common import EXIT_DIVERGED, EXIT_INTERRUPTED, int_list, load_data, positive
+from bprop.cli._common import (
+    EXIT_DIVERGED,
+    EXIT_INTERRUPTED,
+    add_data_flags,
+    int_list,
+    load_data,
+    non_negative,
+    positive,
+    seed,
+)
 from bprop.cli._terminal import Reporter, StopOnSignal, count
 
 if TYPE_CHECKING:
@@ -43,7 +56,11 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "shuffle": True,
     "update_biases": True,
     "engine": "auto",
+    "header": "auto",
+    "scale": "auto",
 }
+# What a run folder without these keys used (written before bprop scaled CSV / npz features).
+_OLD_RUN_DEFAULTS = {"scale": "none"}
 # --engine → sgd's `compiled`; "numba" is what run folders of the earlier numba engine say.
 _ENGINES = {"auto": None, "compiled": True, "numba": True, "numpy": False}
 # The compiled kernel's versions as its README names them.
@@ -69,6 +86,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="mnist, fashion-mnist, csv:PATH or npz:PATH (default: mnist)",
     )
     p.add_argument("--data-dir", help="folder holding mnist/ and fashion-mnist/ (searched first)")
+    add_data_flags(p)
     p.add_argument(
         "--sizes",
         type=int_list,
@@ -110,11 +128,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="η schedule: constant, cosine or step:EVERY:FACTOR",
     )
     p.add_argument(
-        "--lmbda", type=_non_negative, default=d["lmbda"], help="L2 regularisation λ (default: 0)"
+        "--lmbda",
+        type=non_negative(float),
+        default=d["lmbda"],
+        help="L2 regularisation λ (default: 0)",
     )
     p.add_argument(
         "--momentum",
-        type=_non_negative,
+        type=non_negative(float),
         default=d["momentum"],
         help="momentum μ in [0, 1) (default: 0)",
     )
@@ -125,7 +146,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default=d["batch_size"],
         help="mini-batch size m (default: 10)",
     )
-    p.add_argument("--seed", type=int, help="seed of the weights and the shuffling")
+    p.add_argument("--seed", type=seed, help="seed of the weights and the shuffling")
     p.add_argument(
         "--limit",
         type=positive(int),
@@ -163,16 +184,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {text!r}")
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     from bprop import runs
     from bprop.errors import DivergenceError
@@ -182,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         folder = runs.RunFolder(args.resume)
         saved, net, state, history = folder.reopen()
-        config = TRAIN_DEFAULTS | saved
+        config = TRAIN_DEFAULTS | _OLD_RUN_DEFAULTS | saved
         print(
             f"Resuming {folder.path} at epoch {state.epoch}, mini-batch {state.batch}", flush=True
         )
@@ -193,7 +204,13 @@ def run(args: argparse.Namespace) -> int:
         folder = runs.RunFolder(args.out or runs.new_run_path())
         net = state = history = None
 
-    data = load_data(config["dataset"], config["data_dir"], np.dtype(config["dtype"]).type)
+    data = load_data(
+        config["dataset"],
+        config["data_dir"],
+        np.dtype(config["dtype"]).type,
+        header=config["header"],
+        scale=config["scale"],
+    )
     X, y = data.train.X, data.train.y
     if config["limit"]:
         X, y = X[: config["limit"]], y[: config["limit"]]
@@ -225,6 +242,8 @@ def run(args: argparse.Namespace) -> int:
             "class_names": list(data.class_names),
         },
     }
+    if data.scaling is not None:  # evaluate, predict and plot apply the very same transform
+        meta["scaling"] = data.scaling.to_dict()
     n_batches = -(-len(X) // config["batch_size"])
     reporter = Reporter(n_batches, show_bar=not args.no_progress)
     stopper = StopOnSignal()
@@ -255,6 +274,8 @@ def run(args: argparse.Namespace) -> int:
             if state.epoch < config["epochs"] and not stopper.requested:
                 reporter.start_epoch(state.epoch, 0)
 
+    if data.scaling is not None and not args.resume:
+        print(f"Scaling the features: {data.scaling.reason}", flush=True)
     if not args.resume:
         print(
             f"Training {net} on {data.name}: {count(len(X), 'example')}, "
@@ -263,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
     print(f"Engine: {describe_engine(net, config)}", flush=True)
-    with stopper:
+    with stopper, _chance_warnings_to(reporter):
         try:
             history = net.SGD(
                 X,
@@ -397,3 +418,23 @@ def _plot_and_report(args: argparse.Namespace, run: Path) -> None:
         from bprop.report import write_report
 
         print(f"Wrote {write_report(run, data_dir=args.data_dir)}")
+
+
+@contextlib.contextmanager
+def _chance_warnings_to(reporter: Reporter) -> Iterator[None]:
+    """Training's ChanceWarning ("no better than chance after epoch N") goes to stderr the way
+    the diagnostics' warnings do; other warnings are shown as Python shows them."""
+    from bprop.errors import ChanceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ChanceWarning)
+        show = warnings.showwarning
+
+        def route(message: Any, category: Any, *rest: Any, **kw: Any) -> None:
+            if issubclass(category, ChanceWarning):
+                reporter.warn(SimpleNamespace(code="chance", message=str(message)))
+            else:
+                show(message, category, *rest, **kw)
+
+        warnings.showwarning = route
+        yield

@@ -37,13 +37,17 @@ installed), nothing is cached in memory between calls, and nothing uses pickle.
 
 One concept per module: :mod:`.idx` (the IDX format), :mod:`.files` (the digests and the folders
 searched), :mod:`.fetch` (downloading, the only module that reaches the network),
-:mod:`.builtin` (MNIST and Fashion-MNIST), :mod:`.tabular` (CSV and ``.npz`` files),
-:mod:`.splits` (what the loaders return) and :mod:`.errors`; :func:`load` picks the loader. None
-of them imports the network, training or the command line: data code knows nothing of the math.
+:mod:`.builtin` (MNIST and Fashion-MNIST), :mod:`.tabular` (CSV and ``.npz`` files as data sets),
+:mod:`.csvfile` (reading CSV text, every cell checked), :mod:`.scaling` (the features' scaling,
+fitted on the training split), :mod:`.splits` (what the loaders return) and :mod:`.errors`;
+:func:`load` picks the loader and :func:`load_as_trained` reads a data set as a saved model saw
+it. None of them imports the network, training or the command line: data code knows nothing of
+the math.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable
 from pathlib import Path
@@ -73,6 +77,7 @@ from bprop.datasets.files import (
 from bprop.datasets.idx import IDX_DTYPES as IDX_DTYPES
 from bprop.datasets.idx import MAX_IDX_BYTES as MAX_IDX_BYTES
 from bprop.datasets.idx import read_idx
+from bprop.datasets.scaling import SCALES, Scaling
 from bprop.datasets.splits import DataSets, Split
 from bprop.datasets.tabular import load_csv, load_npz
 
@@ -86,17 +91,20 @@ __all__ = [
     "MIRRORS",
     "PAYLOAD_SHA256",
     "REPO_DATA_DIR",
+    "SCALES",
     "SYSTEM_DIRS",
     "ChecksumError",
     "DataFormatError",
     "DataSets",
     "DatasetNotFoundError",
     "DownloadError",
+    "Scaling",
     "Split",
     "cache_dir",
     "dataset_dir",
     "download",
     "load",
+    "load_as_trained",
     "load_csv",
     "load_fashion_mnist",
     "load_mnist",
@@ -153,3 +161,36 @@ def load(spec: str, data_dir: str | Path | None = None, **kw: Any) -> DataSets:
     if not close and key.endswith((".csv", ".npz")):
         hint = f" Did you mean '{key[-3:]}:{spec}'?"
     raise ValueError(f"unknown data set {spec!r}; valid: {', '.join(valid)}.{hint}")
+
+
+def load_as_trained(
+    spec: str, meta: dict[str, Any], data_dir: str | Path | None = None, **kw: Any
+) -> DataSets:
+    """Load ``spec`` as the model whose metadata is ``meta`` saw it in training.
+
+    A CSV is read with the header rule of its training (``meta["training"]["header"]``); the
+    features of a CSV or npz file are left unscaled, then the model's own scaling
+    (``meta["scaling"]``, fitted on its training split; see :class:`Scaling`) is applied to
+    every split, so evaluating uses the very numbers training did. Without a recorded scaling
+    (MNIST, or a model saved before bprop scaled user data) the data is used as it is.
+
+    Raises
+    ------
+    ValueError
+        When ``meta["scaling"]`` is not a valid scaling for the data's features.
+    """
+    training = meta.get("training") if isinstance(meta.get("training"), dict) else {}
+    kind = spec.partition(":")[0].lower() if ":" in spec else ""
+    if kind == "csv":
+        header = training.get("header", "auto")
+        kw |= {"header": header if header in ("auto", "yes", "no") else "auto", "scale": "none"}
+    elif kind == "npz":
+        kw["scale"] = "none"
+    data = load(spec, data_dir=data_dir, **kw)
+    if meta.get("scaling") is None:
+        return data
+    scaling = Scaling.from_dict(meta["scaling"], data.n_features)
+    for part in (data.train, data.validation, data.test):
+        if part is not None:
+            scaling.apply(part.X)
+    return dataclasses.replace(data, scaling=scaling)

@@ -1,15 +1,19 @@
 """What every loader returns: a :class:`DataSets` of :class:`Split` parts, one example per row.
 
 Plain containers and the dtype rule they share. Nothing here reads a file, the environment or
-the network, and nothing scales or re-codes data: the loaders do that before building these.
+the network, and nothing scales or re-codes data: the loaders do that before building these
+(a :class:`DataSets` only records the scaling they applied).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from bprop.datasets.scaling import Scaling
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,6 +65,9 @@ class DataSets:
         Name of each class (the original labels, as strings, for user data).
     digest : str
         Short SHA-256 (16 hex digits) identifying the source data, for model metadata.
+    scaling : Scaling or None
+        How the user's own data (CSV, npz) was scaled, fitted on ``train``; ``reason`` says
+        why. None for MNIST and Fashion-MNIST, whose loaders divide the pixels by 255 always.
     """
 
     name: str
@@ -70,6 +77,7 @@ class DataSets:
     n_classes: int
     class_names: tuple[str, ...]
     digest: str
+    scaling: Scaling | None = None
 
     def __repr__(self) -> str:
         parts = [f"{len(self.train):,} train"]

@@ -1,17 +1,18 @@
 """The user's own data: a CSV file or a NumPy ``.npz`` archive, as a classification data set.
 
-Features are taken as they are (never scaled); labels, numbers or strings, are re-coded to
-``0 .. K-1`` with the originals kept as class names; a file without a test part is shuffled
-with a seed and split. Every cell and array is validated before use and nothing is unpickled
-(``.npz`` files go through :func:`bprop._npz.read_npz`). This module reads only the one file
-it is given: no network, no environment variable, nothing of MNIST.
+Labels, numbers or strings, are re-coded to ``0 .. K-1`` with the originals kept as class
+names; a label column that looks continuous (more than :data:`MAX_CLASSES` values, or more
+than a tenth of the examples) is refused as a regression target.  A file without a test part
+is shuffled with a seed and split (in place: the rows are permuted, never copied).  The
+features are then scaled, fitted on the training split only (:mod:`.scaling`; the default
+chooses by the data and says what it did in ``DataSets.scaling``).  Every cell and array is
+validated before use (:mod:`.csvfile` reads CSV in chunks, every cell checked) and nothing is
+unpickled (``.npz`` files go through :func:`bprop._npz.read_npz`).  This module reads only the
+one file it is given: no network, no environment variable, nothing of MNIST.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,43 +20,88 @@ from typing import Any
 import numpy as np
 
 from bprop._npz import read_npz
+from bprop.datasets import scaling as _scaling
+from bprop.datasets.csvfile import read_table, strict_number
 from bprop.datasets.errors import DataFormatError
 from bprop.datasets.files import _file_sha256
 from bprop.datasets.splits import DataSets, Split, _float_dtype
 
+#: A label column with more distinct values than this is not classes (a regression target).
+MAX_CLASSES = 1000
+#: … nor one with more than this many values that has fewer than ten examples per value.
+_MANY_CLASSES = 20
+
 
 def _encode_labels(labels: np.ndarray, source: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Re-code labels to 0..K-1; class names are the original labels as strings."""
+    """Re-code an array of labels (numbers or strings) to 0..K-1; class names are the
+    original labels as strings."""
     if labels.dtype.kind in "US":
-        names = labels.astype(str)
-        numeric = None
-        if all(_is_number(v) for v in names):
-            numeric = np.array([float(v) for v in names])
-        if numeric is not None and np.all(np.isfinite(numeric)):
-            labels = numeric
-        else:
-            uniq, codes = np.unique(names, return_inverse=True)
-            class_names = tuple(str(u) for u in uniq)
-            return _check_classes(codes, class_names, source)
+        cells, codes = np.unique(np.char.strip(labels.astype(str)), return_inverse=True)
+        return encode_cells([str(c) for c in cells], codes.reshape(-1), source)
     if labels.dtype.kind not in "biuf":
         raise DataFormatError(f"{source}: labels have unsupported dtype {labels.dtype}")
     if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
         raise DataFormatError(f"{source}: labels contain NaN or infinity")
     uniq, codes = np.unique(labels, return_inverse=True)
+    return _numbered(uniq, codes.reshape(-1), len(labels), source)
+
+
+def encode_cells(
+    cells: list[str], codes: np.ndarray, source: str
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Re-code labels given as distinct label cells and each example's index into them.
+
+    Cells that are all numbers are classes in numeric order (``"1"`` and ``"1.0"`` are one
+    class); otherwise in string order.  An empty cell, NaN or infinity is an error.
+    """
+    values = [strict_number(c) for c in cells]
+    for cell, v in zip(cells, values):
+        if not cell or (v is not None and not np.isfinite(v)):
+            raise DataFormatError(
+                f"{source}: the label {cell!r} is not a class (empty, NaN or infinity marks a "
+                "missing value); drop or fix those examples"
+            )
+    if all(v is not None for v in values):
+        uniq, inverse = np.unique(np.array(values, dtype=np.float64), return_inverse=True)
+        return _numbered(uniq, inverse.reshape(-1)[codes], len(codes), source)
+    order = sorted(range(len(cells)), key=lambda i: cells[i])
+    rank = np.empty(len(cells), dtype=np.int64)
+    rank[order] = np.arange(len(cells))
+    names = tuple(cells[i] for i in order)
+    return _check_classes(rank[codes], names, len(codes), False, source)
+
+
+def _numbered(
+    uniq: np.ndarray, codes: np.ndarray, m: int, source: str
+) -> tuple[np.ndarray, tuple[str, ...]]:
     if uniq.dtype.kind == "f" and np.all(uniq == np.round(uniq)):
         class_names = tuple(str(int(u)) for u in uniq)
     else:
         class_names = tuple(str(u.item()) for u in uniq)
-    return _check_classes(codes, class_names, source)
+    return _check_classes(codes, class_names, m, True, source)
 
 
 def _check_classes(
-    codes: np.ndarray, class_names: tuple[str, ...], source: str
+    codes: np.ndarray, class_names: tuple[str, ...], m: int, numeric: bool, source: str
 ) -> tuple[np.ndarray, tuple[str, ...]]:
-    if len(class_names) < 2:
+    k = len(class_names)
+    if k < 2:
         raise DataFormatError(
             f"{source}: all labels are {class_names[0]!r}: a classifier needs at least two "
             "classes; check label_column"
+        )
+    if k > MAX_CLASSES or (k > _MANY_CLASSES and k > m / 10):
+        counted = f"the label column, with {k:,} different values over {m:,} examples,"
+        limit = f"a classifier takes at most {MAX_CLASSES:,} classes, and no more than a tenth of "
+        if numeric:
+            raise DataFormatError(
+                f"{source}: {counted} looks like a regression target, not classes: use "
+                "BPRegressor / --cost quadratic --output-activation identity on it "
+                f"({limit}the examples)"
+            )
+        raise DataFormatError(
+            f"{source}: {counted} has too many classes ({limit}the examples): is it an "
+            "identifier? check label_column"
         )
     return codes.reshape(-1).astype(np.int64), class_names
 
@@ -63,24 +109,41 @@ def _check_classes(
 def _split(
     X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, source: str
 ) -> tuple[Split, Split]:
+    """Shuffle with ``seed`` and split: test = X[order[:n_test]], train = X[order[n_test:]].
+
+    ``X`` and ``y`` (the loader's own arrays) are permuted in place and the splits are views
+    of them, so a large data set is never held twice.
+    """
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}")
     m = X.shape[0]
-    n_test = round(m * test_fraction)
-    n_test = min(max(n_test, 1), m - 1)
     if m < 2:
         raise DataFormatError(f"{source}: only {m} example(s); need at least 2 to split")
+    n_test = round(m * test_fraction)
+    n_test = min(max(n_test, 1), m - 1)
     order = np.random.default_rng(seed).permutation(m)
-    test_idx, train_idx = order[:n_test], order[n_test:]
-    return Split(X[train_idx], y[train_idx]), Split(X[test_idx], y[test_idx])
+    _gather_in_place(X, order)
+    y[:] = y[order]
+    return Split(X[n_test:], y[n_test:]), Split(X[:n_test], y[:n_test])
 
 
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
+def _gather_in_place(X: np.ndarray, order: np.ndarray) -> None:
+    """``X[:] = X[order]`` with one row of extra memory: follow each cycle of the permutation."""
+    to = order.tolist()
+    done = bytearray(len(to))
+    for start in range(len(to)):
+        if done[start] or to[start] == start:
+            continue
+        held = X[start].copy()
+        i = start
+        while True:
+            done[i] = 1
+            j = to[i]
+            if j == start:
+                X[i] = held
+                break
+            X[i] = X[j]
+            i = j
 
 
 def load_csv(
@@ -92,13 +155,14 @@ def load_csv(
     dtype: Any = np.float64,
     test_fraction: float = 0.2,
     seed: int = 0,
+    scale: str = "auto",
 ) -> DataSets:
     """Load a classification data set from a CSV file.
 
     Each row is one example: numeric feature cells and one label cell (numbers or strings).
-    Features are used as they are (no scaling). Labels are re-coded to ``0 .. K-1`` in sorted
-    order; the original labels are kept, as strings, in ``class_names``. The examples are
-    shuffled with ``seed`` and split into train and test parts.
+    Labels are re-coded to ``0 .. K-1`` in sorted order; the original labels are kept, as
+    strings, in ``class_names``. The examples are shuffled with ``seed`` and split into train
+    and test parts, then scaled as ``scale`` says, fitted on the training part.
 
     Parameters
     ----------
@@ -106,15 +170,20 @@ def load_csv(
     label_column : int or str
         Index of the label column (negative counts from the end), or its name in the header.
     delimiter : str
-    header : bool or "auto"
-        Whether the first row holds column names. "auto": yes if none of its feature cells is
-        a number.
+    header : True/"yes", False/"no" or "auto"
+        Whether the first row holds column names. "auto": yes when one of its feature cells is
+        not a number, or when they count the columns (``0,1,2,…``, as pandas writes them) and
+        its label cell is unlike all the other labels (``0,1,2,y`` over numeric labels).
     dtype : floating dtype
         dtype of ``X``.
     test_fraction : float
         Fraction of the examples (0 < f < 1, at least one example) put in the test split.
     seed : int
         Seed of the shuffle.
+    scale : {"auto", "standard", "minmax", "pixels", "none"}
+        How the features are scaled (see :mod:`bprop.datasets.scaling`). "auto": integer data
+        in 0…255 is divided by 255 (as MNIST's pixels), data already in [0, 1] is kept, and
+        anything else is standardised per feature. The fitted scaling is ``DataSets.scaling``.
 
     Returns
     -------
@@ -127,87 +196,23 @@ def load_csv(
     FileNotFoundError
         The file does not exist.
     DataFormatError
-        Empty file, ragged rows, a non-numeric or non-finite feature cell (the message gives
-        its line and column), or a single class.
+        Empty file, ragged rows, a feature cell that is not a finite ASCII decimal number, an
+        empty or NaN label (the message gives its line and column), a single class, or more
+        classes than a classifier takes (a regression target).
     """
     path = Path(path)
     dt = _float_dtype(dtype)
-    if not path.is_file():
+    if scale not in _scaling.SCALES:
+        raise ValueError(f"scale must be one of {', '.join(_scaling.SCALES)}, got {scale!r}")
+    if not path.exists():
         raise FileNotFoundError(f"CSV file {path} does not exist")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(f"{path}: not a UTF-8 text file ({exc})") from exc
-    rows: list[tuple[int, list[str]]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for row in reader:
-            if row and any(c.strip() for c in row):
-                rows.append((reader.line_num, [c.strip() for c in row]))
-    except csv.Error as exc:
-        raise DataFormatError(f"{path}, line {reader.line_num}: {exc}") from exc
-    if not rows:
-        raise DataFormatError(f"{path}: the file is empty (no rows)")
-    n_cols = len(rows[0][1])
-    if n_cols < 2:
-        raise DataFormatError(
-            f"{path}: line {rows[0][0]} has a single column; need features and a label "
-            f"(is the delimiter {delimiter!r} right?)"
-        )
-    names = rows[0][1]
-    if isinstance(label_column, str):
-        if label_column not in names:
-            raise DataFormatError(
-                f"{path}: label column {label_column!r} not in the header {names}"
-            )
-        lab = names.index(label_column)
-        if header == "auto":
-            header = True
-    else:
-        if not -n_cols <= label_column < n_cols:
-            raise DataFormatError(
-                f"{path}: label_column {label_column} out of range for {n_cols} columns"
-            )
-        lab = label_column % n_cols
-    feat_cols = [j for j in range(n_cols) if j != lab]
-    if header == "auto":
-        header = not any(_is_number(names[j]) for j in feat_cols)
-    elif not isinstance(header, bool):
-        raise ValueError(f"header must be True, False or 'auto', got {header!r}")
-    data_rows = rows[1:] if header else rows
-    if not data_rows:
-        raise DataFormatError(f"{path}: the file has a header but no data rows")
-    m = len(data_rows)
-    X = np.empty((m, len(feat_cols)), dtype=np.float64)
-    labels: list[str] = []
-    for i, (line, row) in enumerate(data_rows):
-        if len(row) != n_cols:
-            raise DataFormatError(
-                f"{path}, line {line}: {len(row)} columns, but line {rows[0][0]} has {n_cols} "
-                "(ragged rows)"
-            )
-        try:
-            X[i] = [float(row[j]) for j in feat_cols]
-        except ValueError:
-            for j in feat_cols:
-                if not _is_number(row[j]):
-                    what = "an empty cell" if not row[j] else f"{row[j]!r} is not a number"
-                    hint = " (if line 1 is a header, pass header=True)" if line == 1 else ""
-                    raise DataFormatError(
-                        f"{path}, line {line}, column {j + 1}: {what}{hint}"
-                    ) from None
-            raise
-        labels.append(row[lab])
-    bad = ~np.isfinite(X)
-    if bad.any():
-        i, k = np.argwhere(bad)[0]
-        raise DataFormatError(
-            f"{path}, line {data_rows[i][0]}, column {feat_cols[k] + 1}: feature value "
-            f"{data_rows[i][1][feat_cols[k]]!r} is not finite (NaN or infinity); clean the data"
-        )
-    y, class_names = _encode_labels(np.array(labels), str(path))
-    train, test = _split(X.astype(dt, copy=False), y, test_fraction, seed, str(path))
+    if not path.is_file():
+        raise DataFormatError(f"{path} is not a regular file: give a CSV file")
+    table = read_table(
+        path, label_column=label_column, delimiter=delimiter, header=header, dtype=dt
+    )
+    y, class_names = encode_cells(table.labels, table.codes, str(path))
+    train, test = _split(table.X, y, test_fraction, seed, str(path))
     return DataSets(
         name=f"csv:{path.name}",
         train=train,
@@ -215,8 +220,17 @@ def load_csv(
         test=test,
         n_classes=len(class_names),
         class_names=class_names,
-        digest=hashlib.sha256(raw).hexdigest()[:16],
+        digest=table.digest[:16],
+        scaling=_scale(train, [test], scale),
     )
+
+
+def _scale(train: Split, others: list[Split], how: str) -> _scaling.Scaling:
+    """Fit ``how`` on the training split and apply it to every split, in place."""
+    fitted = _scaling.fit(train.X, how)
+    for part in [train, *others]:
+        fitted.apply(part.X)
+    return fitted
 
 
 def _npz_features(arr: np.ndarray, key: str, source: str, dt: np.dtype) -> np.ndarray:
@@ -224,7 +238,7 @@ def _npz_features(arr: np.ndarray, key: str, source: str, dt: np.dtype) -> np.nd
         raise DataFormatError(f"{source}: {key} has shape {arr.shape}; need (m, n_features)")
     if arr.dtype.kind not in "biuf":
         raise DataFormatError(f"{source}: {key} has non-numeric dtype {arr.dtype}")
-    X = arr.reshape(arr.shape[0], -1).astype(dt)
+    X = arr.reshape(arr.shape[0], -1).astype(dt)  # a copy: scaled in place later
     if not np.all(np.isfinite(X)):
         raise DataFormatError(f"{source}: {key} contains NaN or infinity; clean the data")
     return X
@@ -236,13 +250,15 @@ def load_npz(
     dtype: Any = np.float64,
     test_fraction: float = 0.2,
     seed: int = 0,
+    scale: str = "auto",
 ) -> DataSets:
     """Load a classification data set from a NumPy ``.npz`` file (never unpickles).
 
     The file holds either ``X`` and ``y`` (split into train and test by a shuffle with
     ``seed``) or ``x_train``, ``y_train``, ``x_test``, ``y_test`` (upper-case ``X_`` also
     accepted). Features with more than two dimensions are flattened (e.g. images (m, 28, 28) to
-    (m, 784)); they are not scaled. Labels are re-coded to ``0 .. K-1``.
+    (m, 784)) and scaled as ``scale`` says (see :func:`load_csv`; uint8 images are divided by
+    255 by default), fitted on the training part. Labels are re-coded to ``0 .. K-1``.
 
     Parameters
     ----------
@@ -251,6 +267,8 @@ def load_npz(
         dtype of ``X``.
     test_fraction, seed
         Used only for an ``X``/``y`` file; see :func:`load_csv`.
+    scale : {"auto", "standard", "minmax", "pixels", "none"}
+        See :func:`load_csv`.
 
     Returns
     -------
@@ -267,8 +285,12 @@ def load_npz(
     path = Path(path)
     dt = _float_dtype(dtype)
     src = str(path)
-    if not path.is_file():
+    if scale not in _scaling.SCALES:
+        raise ValueError(f"scale must be one of {', '.join(_scaling.SCALES)}, got {scale!r}")
+    if not path.exists():
         raise FileNotFoundError(f"npz file {path} does not exist")
+    if not path.is_file():
+        raise DataFormatError(f"{path} is not a regular file: give an .npz file")
     with path.open("rb") as f:
         if f.read(6) == b"\x93NUMPY":
             raise DataFormatError(f"{src}: a .npy array, not an .npz archive of named arrays")
@@ -331,4 +353,5 @@ def load_npz(
         n_classes=len(class_names),
         class_names=class_names,
         digest=_file_sha256(path)[:16],
+        scaling=_scale(train, [test], scale),
     )

@@ -31,6 +31,9 @@ Array = np.ndarray
 STEP_LIMIT = (6, 4)
 #: Largest network shown in matrix form (``matrix=True``).
 MATRIX_LIMIT = (10, 6)
+#: Largest network whose error table ``--steps`` prints (only E per step is shown, so it may be
+#: far larger than the others; the cap keeps a typo like 2,1000000000,2 from filling memory).
+STEPS_LIMIT = (1000, 10)
 
 
 # == the numbers ================================================================================
@@ -551,19 +554,21 @@ def _biases(v: Any, sizes: list[int]) -> list[Array]:
     return out
 
 
-def check_limits(sizes: Sequence[int], *, matrix: bool = False) -> None:
-    """Raise ValueError when ``sizes`` is too large to print legibly in the chosen view."""
-    per_layer, layers = MATRIX_LIMIT if matrix else STEP_LIMIT
+def check_limits(sizes: Sequence[int], *, matrix: bool = False, steps: bool = False) -> None:
+    """Raise ValueError when ``sizes`` is too large to print legibly in the chosen view
+    (``steps``: the error table of ``--steps``, :data:`STEPS_LIMIT`)."""
+    per_layer, layers = STEPS_LIMIT if steps else MATRIX_LIMIT if matrix else STEP_LIMIT
     if max(sizes) <= per_layer and len(sizes) <= layers:
         return
     shape = "-".join(str(n) for n in sizes)
-    view = "in matrix form" if matrix else "step by step"
+    view = "with --steps" if steps else "in matrix form" if matrix else "step by step"
     hint = (
         ""
-        if matrix
+        if matrix or steps
         else (
             f"; use --matrix (up to {MATRIX_LIMIT[0]} neurons per layer and {MATRIX_LIMIT[1]} "
-            "layers) or --steps N for the error table"
+            f"layers) or --steps N for the error table (up to {STEPS_LIMIT[0]} and "
+            f"{STEPS_LIMIT[1]})"
         )
     )
     raise ValueError(
