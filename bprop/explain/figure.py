@@ -6,7 +6,8 @@ label here is placed *beside* its edge (its box touches no part of its own line)
 overlaps another label, a neuron's circle or the numbers written under a neuron.  Each label
 tries places along its edge, on either side, and takes the one that crosses the fewest other
 edges and stays nearest its own; when some label finds no free place, the drawing is made wider
-(and taller) until every label does.
+(and taller) until every label does, and a small network's drawing a little more, until no
+other edge crosses a label.
 
 This module is geometry only: it takes the layer sizes and the strings to be written, measured
 by their length in a monospace font (:data:`CHAR_W` wide, :data:`LINE_H` high), and returns
@@ -33,6 +34,9 @@ PAD = 3
 #: The cost of a place: its distance from the preferred place along the edge, each other edge
 #: its box crosses, and each other edge that passes nearer than its own.
 ALONG, CROSS, AMBIG = 3, 4, 1.5
+
+#: Up to this many weights, the drawing is widened (a little) until no edge crosses a label.
+CROSSING_FREE = 40
 
 Neuron = tuple[int, int]  # (l, j): layer (1 = the input layer) and index in it
 Weight = tuple[int, int, int]  # (l, j, k): the weight from neuron k of layer l-1 to j of layer l
@@ -91,6 +95,7 @@ class Layout:
     neuron_lines: dict[Neuron, list[tuple[float, float]]]
     labels: dict[Weight, tuple[float, float]]
     view: tuple[float, float, float, float]  # x, y, width, height
+    crossings: int = 0  # how many times a label's box is crossed by another edge
     radius: float = RADIUS
 
 
@@ -105,10 +110,15 @@ def layout(
     """Place the neurons of a network of ``sizes``, the lines ``neuron_text`` writes under each,
     and the ``labels`` of its weights, so that no two boxes overlap and no label touches its
     own edge (nor a neuron); the gaps between layers and neurons grow until that is possible."""
+    found: list[Layout] = []
     for _ in range(40):
         placed = _try(sizes, neuron_text, labels, gap_x, gap_y)
         if placed is not None:
-            return placed
+            found.append(placed)
+            # A label crossed by another edge is drawn under it: widen a little to avoid that,
+            # while the network is small enough for it to be possible.
+            if not placed.crossings or len(labels) > CROSSING_FREE or len(found) > 3:
+                return min(found, key=lambda f: f.crossings)
         gap_x, gap_y = gap_x * 1.15, gap_y * 1.06
     raise ArithmeticError(f"no room for the labels of a {'-'.join(map(str, sizes))} network")
 
@@ -144,7 +154,13 @@ def _try(
     every = boxes + [Box(x - r, y - r, x + r, y + r) for x, y in pos.values()]
     x0, y0 = min(b.x0 for b in every) - 10, min(b.y0 for b in every) - 10
     x1, y1 = max(b.x1 for b in every) + 10, max(b.y1 for b in every) + 10
-    return Layout(pos, lines, placed, (x0, y0, x1 - x0, y1 - y0))
+    crossings = sum(
+        Box.around(*placed[w], labels[w]).meets_segment(p, q)
+        for w in labels
+        for other, (p, q) in segments.items()
+        if other != w
+    )
+    return Layout(pos, lines, placed, (x0, y0, x1 - x0, y1 - y0), crossings)
 
 
 def _place(
