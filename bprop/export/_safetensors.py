@@ -120,6 +120,13 @@ def load_safetensors(
             f"{path} holds no bprop description: give activations=[...] (one per layer)"
         )
     net = network_from_layers(weights, biases, list(acts), cost or meta.get("cost"), str(path))
+    if meta.get("scaling") is not None:
+        from bprop.datasets.scaling import Scaling
+
+        try:
+            Scaling.from_dict(meta["scaling"], net.sizes[0])
+        except ValueError as e:
+            raise ModelFormatError(f"{path}: its metadata's scaling is damaged: {e}") from None
     return net, meta
 
 

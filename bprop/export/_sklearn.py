@@ -39,8 +39,9 @@ def to_sklearn(net: Network, kind: str = "auto") -> Any:
         ``MLPClassifier`` whose ``predict`` answers as ``net.predict`` does (classes
         ``0 … n_out−1``); several sigmoid outputs are refused (scikit-learn reads them one by
         one, bprop answers the largest: choose multilabel or regressor); other outputs give an
-        ``MLPRegressor`` whose ``predict`` returns ``net.feedforward``.  multilabel: sigmoid outputs read one by one (each > ½), as
-        scikit-learn's multilabel classifier does.  regressor: any expressible output, raw.
+        ``MLPRegressor`` whose ``predict`` returns ``net.feedforward``.  multilabel: sigmoid
+        outputs read one by one (each > ½), as scikit-learn's multilabel classifier does.
+        regressor: any expressible output, raw.
 
     Returns
     -------
