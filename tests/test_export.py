@@ -235,6 +235,21 @@ def test_from_onnx_reads_matmul_and_add(tmp_path):
     )
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's TorchScript-based exporter
+def test_from_onnx_reads_what_torch_onnx_export_writes(tmp_path):
+    net = _net("tanh", "softmax", np.float64, sizes=(5, 4))
+    x = torch.zeros(2, 5, dtype=torch.float64)
+    path = tmp_path / "torch.onnx"
+    torch.onnx.export(export.to_torch(net), (x,), path, dynamo=False, input_names=["x"])
+    _same(export.from_onnx(path), net)
+
+
+def test_a_missing_library_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ImportError, match=r'to_onnx needs onnx: pip install "bprop\[export\]"'):
+        export.to_onnx(bprop.Network([2, 2], seed=0), "never.onnx")
+
+
 # -- what cannot be expressed, and damaged files -------------------------------------------------
 
 
