@@ -362,6 +362,30 @@ def test_from_safetensors_checks_before_reading(tmp_path):
         export.from_safetensors(tmp_path / "other.safetensors", ["sigmoid"])
 
 
+@pytest.mark.parametrize("fmt", ["onnx", "safetensors"])
+def test_damaged_files_give_one_of_the_two_errors(fmt, tmp_path):
+    """Truncated and mutated files load (a flipped weight is still a network) or raise
+    ModelFormatError / UnsupportedModelError; never another exception."""
+    net = bprop.Network([3, 4, 2], "leaky_relu", "log-likelihood", output_activation="softmax")
+    write, read = {
+        "onnx": (export.to_onnx, export.from_onnx),
+        "safetensors": (export.to_safetensors, export.from_safetensors),
+    }[fmt]
+    blob = write(net, tmp_path / "m").read_bytes()
+    rng = np.random.default_rng(0)
+    failures = 0
+    for _ in range(300):
+        mutated = bytearray(blob[: rng.integers(len(blob))] if rng.random() < 0.3 else blob)
+        for _ in range(rng.integers(1, 4)):
+            mutated[rng.integers(len(mutated))] = rng.integers(256)
+        (tmp_path / "bad").write_bytes(bytes(mutated))
+        try:
+            read(tmp_path / "bad")
+        except (serialize.ModelFormatError, UnsupportedModelError):
+            failures += 1
+    assert failures > 100
+
+
 @pytest.mark.parametrize(
     ("sizes", "acts", "kind", "message"),
     [

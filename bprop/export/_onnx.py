@@ -133,7 +133,16 @@ def from_onnx(path: str | Path, cost: str | None = None) -> Network:
     UnsupportedModelError
         A node bprop cannot express, named with its operator.
     """
-    return network_from_model(_read(path), str(path), cost)
+    model = _read(path)
+    try:
+        return network_from_model(model, str(path), cost)
+    except (UnsupportedModelError, ModelFormatError):
+        raise
+    except (TypeError, UnicodeError, IndexError, KeyError, AttributeError) as e:
+        # protobuf hands undecodable strings over as bytes, and so on: a damaged file
+        raise ModelFormatError(
+            f"{path} is a damaged ONNX model ({type(e).__name__}: {e})"
+        ) from None
 
 
 def network_from_model(model: Any, source: str, cost: str | None = None) -> Network:
@@ -247,13 +256,13 @@ def network_from_model(model: Any, source: str, cost: str | None = None) -> Netw
     if len(acts) < len(weights):
         acts.append("identity")
     if cost is None:
-        cost = _stored_meta(model).get("cost")
+        cost = _stored_meta(model, source).get("cost")
     return network_from_layers(weights, biases, acts, cost, source)
 
 
 def read_onnx_metadata(path: str | Path) -> dict[str, Any]:
     """bprop's JSON description stored in an ONNX model :func:`to_onnx` wrote ({} if none)."""
-    return _stored_meta(_read(path))
+    return _stored_meta(_read(path), str(path))
 
 
 def _read(path: str | Path) -> Any:
@@ -287,14 +296,18 @@ def _leaky_max(mul: Any, nxt: Any, array: Any, where: str, source: str) -> Any:
     return nxt
 
 
-def _stored_meta(model: Any) -> dict[str, Any]:
+def _stored_meta(model: Any, source: str) -> dict[str, Any]:
     for prop in model.metadata_props:
         if prop.key == "bprop":
             try:
                 meta = json.loads(prop.value)
-            except json.JSONDecodeError:
-                return {}
-            return meta if isinstance(meta, dict) else {}
+            except (UnicodeError, json.JSONDecodeError):
+                meta = None
+            if not isinstance(meta, dict):
+                raise ModelFormatError(
+                    f"{source}: its bprop metadata is damaged (not a JSON object)"
+                )
+            return meta
     return {}
 
 
