@@ -70,7 +70,13 @@ def _close(got: np.ndarray, want: np.ndarray, dtype) -> None:
 
 def _onnx_outputs(net: bprop.Network, X: np.ndarray, path) -> np.ndarray:
     export.to_onnx(net, path)
-    return ort.InferenceSession(str(path)).run(None, {"x": X})[0]
+    return _session(path).run(None, {"x": X})[0]
+
+
+def _session(path) -> ort.InferenceSession:
+    options = ort.SessionOptions()  # one thread: the tests share a small machine
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options)
 
 
 def _same(a: bprop.Network, b: bprop.Network) -> None:
@@ -229,7 +235,7 @@ def test_from_onnx_reads_matmul_and_add(tmp_path):
     assert np.array_equal(net.weights[0], w.T) and np.array_equal(net.biases[0], b)
     X = rng.normal(size=(4, 3))
     _close(
-        ort.InferenceSession(str(tmp_path / "g.onnx")).run(None, {"x": X})[0],
+        _session(tmp_path / "g.onnx").run(None, {"x": X})[0],
         net.feedforward(X),
         np.float64,
     )
