@@ -204,7 +204,7 @@ def test_the_safetensors_file_loads_into_torch_and_back(tmp_path):
 def test_from_torch_reads_sequentials_written_by_hand():
     lin1, lin2 = torch.nn.Linear(3, 4, dtype=torch.float64), torch.nn.Linear(4, 2, bias=False)
     lin2 = lin2.double()
-    module = torch.nn.Sequential(lin1, torch.nn.LeakyReLU(0.01), lin2)  # no activation last
+    module = torch.nn.Sequential(torch.nn.Flatten(), lin1, torch.nn.LeakyReLU(0.01), lin2)
     net = export.from_torch(module)
     assert [a.name for a in net.activations] == ["leaky_relu", "identity"]
     assert not net.biases[1].any()
@@ -247,6 +247,10 @@ def test_from_onnx_reads_what_torch_onnx_export_writes(tmp_path):
     x = torch.zeros(2, 5, dtype=torch.float64)
     path = tmp_path / "torch.onnx"
     torch.onnx.export(export.to_torch(net), (x,), path, dynamo=False, input_names=["x"])
+    _same(export.from_onnx(path), net)
+    # A Flatten first, as image models have it (here over rows already flat).
+    flat = torch.nn.Sequential(torch.nn.Flatten(), *export.to_torch(net))
+    torch.onnx.export(flat, (x,), path, dynamo=False, input_names=["x"])
     _same(export.from_onnx(path), net)
 
 

@@ -200,7 +200,9 @@ def network_from_model(model: Any, source: str, cost: str | None = None) -> Netw
                 f"{source}: {where} does not continue the chain of layers; bprop reads a "
                 "single chain from input to output"
             )
-        if node.op_type in ("Gemm", "MatMul"):
+        if i == 0 and node.op_type == "Flatten" and attrs.get("axis", 1) == 1:
+            pass  # images (N, 28, 28) → rows (N, 784): bprop's inputs are rows already
+        elif node.op_type in ("Gemm", "MatMul"):
             if len(acts) < len(weights):
                 acts.append("identity")
             if node.op_type == "Gemm":

@@ -67,7 +67,8 @@ def from_torch(module: Any, cost: str | None = None) -> Network:
         ``nn.Linear`` layers, each followed by at most one of ``nn.Sigmoid``, ``nn.Tanh``,
         ``nn.ReLU``, ``nn.LeakyReLU(0.01)``, ``nn.Identity``, ``nn.Softmax(dim=-1)`` (the last
         layer only); a Linear followed directly by another Linear has the identity activation.
-        A Linear without bias gets zero biases.
+        A Linear without bias gets zero biases; a leading ``nn.Flatten()`` is read as the rows
+        bprop takes.
     cost : str, optional
         The network's cost; by default log-likelihood for a softmax output, cross-entropy for a
         sigmoid output, quadratic otherwise.
@@ -84,6 +85,12 @@ def from_torch(module: Any, cost: str | None = None) -> Network:
     acts: list[str] = []
     for i, child in enumerate(children):
         where = f"module {i} of the torch model ({type(child).__name__})"
+        if (
+            i == 0
+            and type(child) is torch.nn.Flatten
+            and (child.start_dim, child.end_dim) == (1, -1)
+        ):
+            continue  # images (m, 28, 28) → rows (m, 784): bprop's inputs are rows already
         if isinstance(child, torch.nn.Linear):
             if len(acts) < len(weights):
                 acts.append("identity")
