@@ -456,13 +456,18 @@ def test_bprop_export_writes_and_never_overwrites(tmp_path, monkeypatch, capsys)
     serialize.save_model("model.npz", net, scaling=scaling)
     assert main(["export", "model.npz", "--to", "onnx"]) == 0
     out = capsys.readouterr().out
-    assert "wrote model.onnx (ONNX, opset 17" in out and "inputs scaled as in training" in out
+    assert "wrote model.onnx (ONNX, opset 17" in out and "give it the raw features" in out
+    # The graph takes raw features and scales them as bprop does; the network reads back.
+    raw = np.random.default_rng(0).normal(3.0, 5.0, size=(6, 4))
+    want = net.feedforward((raw - 1.0) / 3.0)
+    _close(_session("model.onnx").run(None, {"x": raw})[0], want, np.float64)
     _same(export.from_onnx("model.onnx"), net)
     assert export.read_onnx_metadata("model.onnx")["scaling"] == scaling
     assert main(["export", "model.npz", "--to", "onnx"]) == 2
     assert "model.onnx exists: give another --out, or --force" in capsys.readouterr().err
     assert main(["export", "model.npz", "--to", "onnx", "--force"]) == 0
     assert main(["export", "model.npz", "--to", "torch", "--out", "t/m.safetensors"]) == 0
+    assert "takes its inputs scaled as in training" in capsys.readouterr().out
     back, meta = export.load_safetensors("t/m.safetensors")
     _same(back, net)
     assert meta["scaling"] == scaling

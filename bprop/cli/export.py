@@ -68,15 +68,21 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise FileExistsError(f"{out} exists: give another --out, or --force to overwrite it")
     extra = {k: v for k, v in meta.items() if k not in _OWN_KEYS | _STATE_KEYS}
+    scaled = bool(meta.get("scaling")) and meta["scaling"].get("kind") != "none"
     if args.to == "onnx":
-        export.to_onnx(net, out, **extra)
+        export.to_onnx(net, out, scale_inputs=scaled, **extra)
         what = f"ONNX, opset {export.OPSET}, input x (N, {net.sizes[0]}), output y"
     else:
         export.to_safetensors(net, out, **extra)
         what = "safetensors: the state dict of bprop.export.to_torch(net)"
     dtype = net.dtype.__name__
     print(f"wrote {out} ({what}, {dtype}) from {source}")
-    if meta.get("scaling") and meta["scaling"].get("kind") != "none":
+    if scaled and args.to == "onnx":
+        print(
+            f"note: the graph scales its inputs first, as in training ({meta['scaling']['kind']}:"
+            " x → (x − shift) / scale): give it the raw features"
+        )
+    elif scaled:
         print(
             f"note: the network takes its inputs scaled as in training ({meta['scaling']['kind']}: "
             "x → (x − shift) / scale); shift and scale are in the file's bprop metadata"

@@ -42,7 +42,7 @@ LEAKY_SLOPE = 0.01
 SUPPORTED = "Gemm, MatMul + Add, " + ", ".join(_NAMES) + ", Max(z, Mul(z, 0.01))"
 
 
-def to_onnx(net: Network, path: str | Path, **metadata: Any) -> Path:
+def to_onnx(net: Network, path: str | Path, *, scale_inputs: bool = False, **metadata: Any) -> Path:
     """Write ``net`` to ``path`` as an ONNX model (opset :data:`OPSET`), atomically.
 
     Parameters
@@ -51,6 +51,10 @@ def to_onnx(net: Network, path: str | Path, **metadata: Any) -> Path:
         A network with bprop's built-in activations, float64 or float32.
     path : str or Path
         The ``.onnx`` file to write.
+    scale_inputs : bool
+        With the ``scaling=`` of a model's metadata (how the inputs were scaled in training,
+        :class:`bprop.datasets.Scaling`): the graph begins with ``Sub(x, shift)`` and
+        ``Div(·, scale)``, so that it takes the raw features, as ``bprop evaluate`` does.
     **metadata
         Stored in the JSON of the model's ``bprop`` metadata entry (``scaling=…``, …).
 
@@ -58,16 +62,16 @@ def to_onnx(net: Network, path: str | Path, **metadata: Any) -> Path:
     -------
     Path
         ``path``. onnxruntime's ``InferenceSession(path).run(None, {"x": X})[0]`` equals
-        ``net.feedforward(X)``.
+        ``net.feedforward(X)`` (of the scaled X, with ``scale_inputs``).
     """
     need("onnx", "bprop.export.to_onnx")
-    model = onnx_model(net, **metadata)
+    model = onnx_model(net, scale_inputs=scale_inputs, **metadata)
     with atomic_write(path) as f:
         f.write(model.SerializeToString())
     return Path(path)
 
 
-def onnx_model(net: Network, **metadata: Any) -> Any:
+def onnx_model(net: Network, *, scale_inputs: bool = False, **metadata: Any) -> Any:
     """The ``onnx.ModelProto`` :func:`to_onnx` writes."""
     onnx = need("onnx", "bprop.export.to_onnx")
     from onnx import helper, numpy_helper
@@ -76,6 +80,15 @@ def onnx_model(net: Network, **metadata: Any) -> Any:
     elem = onnx.TensorProto.DOUBLE if np.dtype(net.dtype).itemsize == 8 else onnx.TensorProto.FLOAT
     nodes, inits = [], []
     a = "x"
+    scaling = _scaling(metadata.get("scaling"), net) if scale_inputs else None
+    if scaling is not None:
+        # Scaling.apply's arithmetic, in the network's dtype: (x − shift) / scale
+        for op, key, out in (("Sub", "shift", "x_shifted"), ("Div", "scale", "x_scaled")):
+            value = getattr(scaling, key).astype(net.dtype)
+            inits.append(numpy_helper.from_array(value, key))
+            nodes.append(helper.make_node(op, [a, key], [out], f"scaling_{key}"))
+            a = out
+        metadata = metadata | {"scaling_in_graph": True}
     for i, (w, b, act) in enumerate(zip(net.weights, net.biases, net.activations)):
         inits += [numpy_helper.from_array(w, f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
         z = f"z{i}"
@@ -185,6 +198,20 @@ def network_from_model(model: Any, source: str, cost: str | None = None) -> Netw
     acts: list[str] = []
     flow = data_inputs[0]
     nodes = [n for n in graph.node if n.op_type != "Constant"]
+    if _stored_meta(model, source).get("scaling_in_graph"):
+        # to_onnx(scale_inputs=True)'s Sub and Div: the metadata's scaling, not the network
+        ops = [n.op_type for n in nodes[:2]]
+        if (
+            ops != ["Sub", "Div"]
+            or nodes[0].input[0] != flow
+            or nodes[1].input[0] != nodes[0].output[0]
+        ):
+            raise ModelFormatError(
+                f"{source}: its metadata says the graph scales its inputs, but it does not begin "
+                "with Sub(x, shift), Div(·, scale)"
+            )
+        flow = nodes[1].output[0]
+        nodes = nodes[2:]
     i = 0
     while i < len(nodes):
         node = nodes[i]
@@ -279,6 +306,16 @@ def _read(path: str | Path) -> Any:
         return onnx.load_model_from_string(path.read_bytes())
     except Exception as e:  # protobuf's DecodeError and friends
         raise ModelFormatError(f"{path} is not a readable ONNX model: {e}") from None
+
+
+def _scaling(d: Any, net: Network) -> Any:
+    """The metadata's scaling as a checked :class:`bprop.datasets.Scaling`; None for none."""
+    from bprop.datasets.scaling import Scaling
+
+    if d is None:
+        raise ValueError("scale_inputs needs the scaling= of the model's metadata")
+    scaling = Scaling.from_dict(d, net.sizes[0])
+    return None if scaling.kind == "none" else scaling
 
 
 def _leaky_max(mul: Any, nxt: Any, array: Any, where: str, source: str) -> Any:
