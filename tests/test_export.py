@@ -184,6 +184,20 @@ def test_the_cost_and_metadata_travel_in_the_files(tmp_path):
     assert export.from_torch(export.to_torch(net), cost="quadratic").cost.name == "quadratic"
 
 
+def test_the_scaling_in_the_graph_reads_back_only_as_written(tmp_path):
+    net = bprop.Network([2, 2], "tanh", seed=0)
+    scaling = {"kind": "minmax", "shift": [1.0, 2.0], "scale": [4.0, 8.0], "range": [0.0, 9.0]}
+    model = export._onnx.onnx_model(net, scale_inputs=True, scaling=scaling)
+    assert [n.op_type for n in model.graph.node[:2]] == ["Sub", "Div"]
+    del model.graph.node[1]  # the Div gone: the graph no longer does what its metadata says
+    model.graph.node[1].input[0] = "x_shifted"
+    (tmp_path / "m.onnx").write_bytes(model.SerializeToString())
+    with pytest.raises(serialize.ModelFormatError, match=r"does not begin with Sub\(x, shift\)"):
+        export.from_onnx(tmp_path / "m.onnx")
+    with pytest.raises(ValueError, match="scale_inputs needs the scaling="):
+        export.to_onnx(net, tmp_path / "n.onnx", scale_inputs=True)
+
+
 def test_the_safetensors_file_loads_into_torch_and_back(tmp_path):
     """The file is to_torch's state dict: PyTorch loads it as it is, and bprop reads a state
     dict PyTorch wrote when told the activations."""
