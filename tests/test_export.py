@@ -38,15 +38,20 @@ SKLEARN_HIDDEN = ["sigmoid", "tanh", "relu", "identity"]
 
 
 @pytest.fixture(scope="module")
-def images() -> np.ndarray:
-    """The first 200 MNIST test images, pixels in [0, 1]."""
+def mnist():
+    """MNIST, read once (BPROP_DATA_DIR); the tests needing it skip when it is absent."""
     from bprop.datasets import load_mnist
 
     try:
-        test = load_mnist(validation_size=0, download=False).test
+        return load_mnist(validation_size=0, download=False)
     except (FileNotFoundError, OSError):
         pytest.skip("MNIST is not available here (set BPROP_DATA_DIR)")
-    return np.ascontiguousarray(test.X[:200], dtype=np.float64)
+
+
+@pytest.fixture(scope="module")
+def images(mnist) -> np.ndarray:
+    """The first 200 MNIST test images, pixels in [0, 1]."""
+    return np.ascontiguousarray(mnist.test.X[:200], dtype=np.float64)
 
 
 def _net(hidden: str, out: str, dtype, n_out: int = 10, sizes=(784, 16, 12)) -> bprop.Network:
@@ -133,18 +138,16 @@ def test_sklearn_multilabel_reads_each_sigmoid_output(images):
     )
 
 
-def test_a_trained_network_answers_alike_everywhere(images, tmp_path):
+def test_a_trained_network_answers_alike_everywhere(mnist, images, tmp_path):
     """Nielsen's ch.3 network trained one epoch on 1,000 MNIST images, exported to all four."""
-    from bprop.datasets import load_mnist
-
-    train = load_mnist(validation_size=0, download=False).train
+    train = mnist.train
     net = bprop.Network(
         [784, 30, 10], "sigmoid", "log-likelihood", output_activation="softmax", init="scaled",
         seed=0,
     )  # fmt: skip
     net.SGD(train.X[:1000], train.y[:1000], 1, 10, 0.5, verbose=False)
     want, labels = net.feedforward(images), net.predict(images)
-    assert np.mean(labels == load_mnist(validation_size=0, download=False).test.y[:200]) > 0.6
+    assert np.mean(labels == mnist.test.y[:200]) > 0.6
     with torch.no_grad():
         t = export.to_torch(net)(torch.from_numpy(images)).numpy()
     o = _onnx_outputs(net, images, tmp_path / "m.onnx")
