@@ -40,7 +40,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bprop import _compiled
-from bprop._validate import check_seed, inputs, is_finite_real, is_whole, targets
+from bprop._validate import (
+    X_NOT_FINITE,
+    all_finite,
+    check_seed,
+    inputs,
+    is_finite_real,
+    is_whole,
+    targets,
+)
 from bprop.activations import ACTIVATIONS, LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
 from bprop.costs import COSTS, pairing_problem
@@ -497,6 +505,7 @@ class _Run:
                 if not math.isfinite(batch_cost):
                     net.weights[:], net.biases[:] = last_good
                     history.status = "diverged"
+                    self._blame_inputs()
                     what = f"the cost became {batch_cost} in epoch {epoch}, mini-batch {k}"
                     raise DivergenceError(blame.message(what, epoch), history)
                 k += 1
@@ -514,6 +523,7 @@ class _Run:
             if largest is not None:
                 net.weights[:], net.biases[:] = last_good
                 history.status = "diverged"
+                self._blame_inputs()
                 what = (
                     f"the weights grew past what {np.dtype(net.dtype).name} can square in epoch "
                     f"{epoch} (largest |w| = {largest:.2g}), though the cost stayed finite"
@@ -531,6 +541,12 @@ class _Run:
         history.status = "completed"
         if history.epochs:
             warn_if_chance(history.epochs[-1], test)
+
+    def _blame_inputs(self) -> None:
+        """Divergence that X caused is X's error: an array found finite at an earlier call is not
+        rescanned (see :mod:`bprop._validate`), so NaN written into it since shows up here."""
+        if not all_finite(self.x):
+            raise ValueError(X_NOT_FINITE)
 
     def _count(self, state: TrainState, order: Array, start: int, stop: int) -> None:
         """Add the examples ``order[start:stop]`` to the running totals of the epoch."""
