@@ -27,13 +27,11 @@ and the input checks from :mod:`bprop._validate`, and never imports :mod:`bprop.
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import math
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,24 +47,18 @@ from bprop._validate import (
     is_whole,
     targets,
 )
-from bprop.activations import ACTIVATIONS, LEAKY_SLOPE
+from bprop.activations import LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
-from bprop.costs import COSTS, pairing_problem
+from bprop.costs import pairing_problem
 from bprop.divergence import Blame, overflowing_weights, warn_if_chance
+from bprop.engines import _engine, subnormals_flushed
+from bprop.engines import blas_threads as blas_threads_for
 from bprop.errors import DivergenceError, PairingWarning
 
 if TYPE_CHECKING:
     from bprop.network import Network
 
 Array = np.ndarray
-# Below this many multiply-adds per mini-batch product, a second BLAS thread costs more in
-# hand-over than it saves (the book's 784-30-10 with m = 10 does 235,200).
-SMALL_GEMM = 1_000_000
-# Below this many multiply-adds per mini-batch product the compiled engine (one thread, no
-# per-call overhead) beats NumPy + BLAS (measured, float32 s/epoch: 784-100-10 with m = 64,
-# 5 million, 0.25 against 0.29; 784-1000-10 with m = 10, 7.8 million, 3.0 against 4.4; with
-# m = 128, 10 million, BLAS on two cores wins: 0.21 against 0.26).
-COMPILED_GEMM = 8_000_000
 # Mini-batches per call of the compiled engine: few enough that Ctrl-C is noticed at once.
 COMPILED_STRETCH = 256
 
@@ -299,6 +291,7 @@ def sgd(
     fast: bool = True,
     blas_threads: int | None = None,
     compiled: bool | None = None,
+    flush_subnormals: bool = False,
 ) -> History:
     """Train ``net`` in place by mini-batch SGD and return the :class:`History`.
 
@@ -351,6 +344,13 @@ def sgd(
         cost are built-in ones and each mini-batch product is under 8 million multiply-adds;
         True insists on it (ValueError when it cannot be used); False never uses it. Ignored
         when ``fast`` is False. All engines agree to float rounding.
+    flush_subnormals : bool
+        Flush subnormal numbers to zero while training (the CPU's FTZ/DAZ modes, set in the
+        training thread and restored after; see :func:`bprop._compiled.flush_subnormals`).
+        Saturated sigmoid neurons make subnormals (below 1.2e-38 in float32, 2.2e-308 in
+        float64) on which the arithmetic is many times slower; flushing them changes results
+        only where such tiny numbers arise, so the run no longer equals IEEE arithmetic there.
+        Needs the compiled kernel (it holds the switch); off by default.
 
     Raises
     ------
@@ -418,9 +418,11 @@ def sgd(
     history.config["engine"] = engine
     if engine == "compiled":
         history.config["kernel"] = _compiled.instruction_set()
+    history.config["flush_subnormals"] = bool(flush_subnormals)
     with (
         np.errstate(over="ignore", invalid="ignore"),
-        _blas_threads(blas_threads, net, mini_batch_size),
+        blas_threads_for(blas_threads, net, mini_batch_size),
+        subnormals_flushed(flush_subnormals),
     ):
         run.loop(epochs, eta_at, lmbda, shuffle, callbacks, test, state, history)
     return history
@@ -641,57 +643,6 @@ class _Run:
                 self.net.biases[i] += v
             else:
                 self.net.biases[i] -= step_b
-
-
-def _largest_product(net: Network, m: int) -> int:
-    """Multiply-adds of the largest product of a mini-batch of m: m · max n_l n_(l−1)."""
-    return m * max(a * b for a, b in itertools.pairwise(net.sizes))
-
-
-def engine_for(net: Network, mini_batch_size: int, *, compiled: bool | None = None) -> str:
-    """The engine :func:`sgd` (with ``fast=True``) trains ``net`` with: ``"compiled"`` (the C
-    kernel) or ``"fused"`` (NumPy's); ValueError when ``compiled=True`` cannot be honoured."""
-    return _engine(net, mini_batch_size, True, compiled)
-
-
-def _engine(net: Network, m: int, fast: bool, compiled: bool | None) -> str:
-    """Which mini-batch step trains ``net``: "plain", "fused" (NumPy) or "compiled" (C)."""
-    if not fast:
-        return "plain"
-    if compiled is False:
-        return "fused"
-    reason = None
-    if not _compiled.available():
-        reason = "bprop's C kernel is not built (reinstall bprop where a C compiler is at hand)"
-    elif any(ACTIVATIONS.get(f.name) is not f for f in net.activations):
-        reason = "the network has an activation of its own (only built-in ones are compiled)"
-    elif COSTS.get(net.cost.name) is not net.cost:
-        reason = "the network has a cost of its own (only built-in ones are compiled)"
-    elif any(f.name == "softmax" for f in net.activations[:-1]):
-        reason = "softmax is compiled only as the output layer"
-    elif not all(p.flags.c_contiguous and p.dtype == net.dtype for p in net.weights + net.biases):
-        reason = "the network's weights or biases are not C-contiguous arrays of its dtype"
-    if compiled is True:
-        if reason:
-            raise ValueError(f"cannot train with the compiled engine: {reason}")
-        return "compiled"
-    if reason or _largest_product(net, m) >= COMPILED_GEMM:
-        return "fused"
-    return "compiled"
-
-
-@contextlib.contextmanager
-def _blas_threads(threads: int | None, net: Network, m: int) -> Iterator[None]:
-    """Limit BLAS to ``threads`` (chosen from the matrix sizes when None) while training."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    if threads is None:
-        threads = 1 if _largest_product(net, m) < SMALL_GEMM else None
-    with threadpool_limits(limits=threads, user_api="blas"):
-        yield
 
 
 def _update(
