@@ -369,3 +369,32 @@ def test_a_historys_repr_is_a_short_summary():
     cost = f"{h.epochs[0].train_cost:.4g}"
     assert repr(h) == f"History(1 epoch, completed, engine fused, train cost {cost} last)"
     assert repr(bprop.History()) == "History(0 epochs, running)"
+
+
+@pytest.mark.parametrize("compiled", [False, None])
+def test_a_training_set_is_scanned_once_and_nan_written_later_is_still_xs_fault(
+    monkeypatch, compiled
+):
+    """The finiteness scan of X is paid once per array, not at every SGD call (#20 item 4);
+    NaN written into X after its scan still ends training with X's error, not divergence."""
+    import bprop._validate as validate
+
+    scans = []
+    real = validate.all_finite
+    monkeypatch.setattr(validate, "all_finite", lambda a: scans.append(a.shape) or real(a))
+    rng = np.random.default_rng(3)
+    X = rng.random((1000, 100))
+    y = rng.integers(0, 2, 1000)
+    net = bprop.Network([100, 10, 2], seed=0)
+    for _ in range(2):
+        net.SGD(X, y, 1, 10, 0.5, seed=1, compiled=compiled)
+    assert scans.count(X.shape) == 1
+    X[700, 3] = np.nan
+    before = [w.copy() for w in net.weights]
+    with pytest.raises(ValueError, match="X contains NaN or infinite values"):
+        net.SGD(X, y, 1, 10, 0.5, seed=1, compiled=compiled)
+    assert all(np.array_equal(w, b) for w, b in zip(net.weights, before))
+    X2 = X.copy()  # a new array is scanned before training starts
+    with pytest.raises(ValueError, match="X contains NaN"):
+        net.SGD(X2, y, 1, 10, 0.5, seed=1, compiled=compiled)
+    assert scans.count(X.shape) == 2  # (the rescan after divergence is not counted here)
