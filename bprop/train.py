@@ -51,7 +51,7 @@ from bprop.activations import LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
 from bprop.costs import pairing_problem
 from bprop.divergence import Blame, overflowing_weights, warn_if_chance
-from bprop.engines import _engine, subnormals_flushed
+from bprop.engines import BlasThreads, _engine, subnormals_flushed
 from bprop.engines import blas_threads as blas_threads_for
 from bprop.errors import DivergenceError, PairingWarning
 
@@ -334,9 +334,13 @@ def sgd(
         Use the fused, preallocated mini-batch step (default) rather than the textbook one;
         both compute the same update and agree to float rounding.
     blas_threads : int, optional
-        Threads for the BLAS matrix products while training; by default 1 when the products
-        are too small to gain from more (the book's 784-30-10 with m = 10), else all cores.
-        Needs threadpoolctl; without it BLAS keeps its own setting.
+        Threads for the BLAS matrix products while training; by default the environment's
+        ``BPROP_NUM_THREADS``, else 1 when the products are too small to gain from more (the
+        book's 784-30-10 with m = 10), else all cores — falling to one for the rest of an
+        epoch whose first mini-batches show the cores busy with other programs (see
+        :class:`bprop.engines.BlasThreads`; such epochs are listed in
+        ``history.config["blas_one_thread_epochs"]``).  Needs threadpoolctl; without it BLAS
+        keeps its own setting.
     compiled : bool, optional
         Run the fused step compiled in C (``bprop/_kernel_step.h``, built when bprop is
         installed), which removes NumPy's per-call overhead where the matrices are small.
@@ -421,10 +425,14 @@ def sgd(
     history.config["flush_subnormals"] = bool(flush_subnormals)
     with (
         np.errstate(over="ignore", invalid="ignore"),
-        blas_threads_for(blas_threads, net, mini_batch_size),
+        blas_threads_for(blas_threads, net, mini_batch_size) as run.threads,
         subnormals_flushed(flush_subnormals),
     ):
-        run.loop(epochs, eta_at, lmbda, shuffle, callbacks, test, state, history)
+        try:
+            run.loop(epochs, eta_at, lmbda, shuffle, callbacks, test, state, history)
+        finally:
+            if run.threads.busy_epochs:
+                history.config["blas_one_thread_epochs"] = run.threads.busy_epochs
     return history
 
 
@@ -444,6 +452,7 @@ class _Run:
         self.lmbda_over_n, self.momentum, self.update_biases = lmbda_over_n, momentum, update_biases
         self.step = self.plain_step if engine == "plain" else self.fused_step
         self.engine = engine
+        self.threads = BlasThreads(None, 1, False)  # sgd sets the one it trains under
         self.predicted = np.empty(len(x), np.int64)
         dt, widths = net.dtype, net.sizes[1:]
         if engine != "plain":
@@ -482,6 +491,7 @@ class _Run:
             order = epoch_order(state.seed, epoch, n, shuffle)
             last_good = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
             first, started = state.batch, time.perf_counter()
+            self.threads.epoch_begins(epoch)
             k = first
             while k < n_batches:
                 if self.engine == "compiled":
@@ -502,6 +512,7 @@ class _Run:
                 else:
                     rows = order[k * m : (k + 1) * m] if shuffle else slice(k * m, (k + 1) * m)
                     batch_cost = self.step(rows, eta, state, k * m)
+                    self.threads.batch_done()
                     if math.isfinite(batch_cost):
                         state.cost_sum += batch_cost
                 if not math.isfinite(batch_cost):
