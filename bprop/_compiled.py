@@ -112,6 +112,8 @@ def _load() -> Any:
         library.bprop_isa.argtypes = []
         library.bprop_limit_isa.restype = ctypes.c_char_p
         library.bprop_limit_isa.argtypes = [ctypes.c_int]
+        library.bprop_flush_subnormals.restype = ctypes.c_int
+        library.bprop_flush_subnormals.argtypes = [ctypes.c_int]
         _library = library
     return _library
 
@@ -130,6 +132,19 @@ def limit_instruction_set(name: str | None) -> str:
     every version can be tested on one machine.  Returns the one now in use."""
     most = -1 if name is None else INSTRUCTION_SETS.index(name)
     return _load().bprop_limit_isa(most).decode()
+
+
+def flush_subnormals(on: bool) -> bool | None:
+    """Flush subnormal floats to zero in this thread (FTZ/DAZ) when ``on``, else restore IEEE
+    gradual underflow; the previous setting, or None where the CPU has no such mode.
+
+    Subnormals (below 1.2e-38 in float32) arise when sigmoid neurons saturate and make the
+    arithmetic many times slower; flushing them changes results only below that size.  It acts
+    on the calling thread: the compiled kernel and NumPy's element-wise work, and BLAS when it
+    runs on one thread (BLAS's worker threads keep their own setting).
+    """
+    was = _load().bprop_flush_subnormals(int(bool(on)))
+    return None if was < 0 else bool(was)
 
 
 def _addresses(arrays: Sequence[Array], dtype: np.dtype, shapes: Sequence[tuple]) -> Any:

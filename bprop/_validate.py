@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 from typing import Any
 
 import numpy as np
@@ -35,9 +36,37 @@ def inputs(X: Any, n_in: int, dtype: Any, batch_only: bool = False) -> tuple[Arr
             f"X must have shape (m, {n_in}) — one example of {n_in} inputs per row — got {x.shape}"
         )
     x = np.ascontiguousarray(x, dtype=dtype)
-    if not all_finite(x):
-        raise ValueError("X contains NaN or infinite values; clean or impute them first")
+    if not _known_finite(x):
+        if not all_finite(x):
+            raise ValueError(X_NOT_FINITE)
+        _remember_finite(x)
     return x, single
+
+
+X_NOT_FINITE = "X contains NaN or infinite values; clean or impute them first"
+
+# Arrays already scanned and found finite, by id, with the memory they viewed when scanned: a
+# training set handed to SGD once an epoch (or to a sweep's runs) is scanned once, not at every
+# call (a sixth of the book's one-epoch call).  An entry goes when its array is freed.  NumPy
+# keeps no count of writes, so an array edited in place after its scan is not rescanned here:
+# training notices the NaN it brings (the cost or the weights stop being finite) and
+# :func:`bprop.train.sgd` then rescans X and reports it as X's fault.
+_finite: dict[int, tuple[Any, ...]] = {}
+
+
+def _fingerprint(x: Array) -> tuple[Any, ...]:
+    return (x.__array_interface__["data"][0], x.shape, x.strides, x.dtype.str)
+
+
+def _known_finite(x: Array) -> bool:
+    return _finite.get(id(x)) == _fingerprint(x)
+
+
+def _remember_finite(x: Array) -> None:
+    if x.size < 1 << 16 or id(x) in _finite:
+        return  # small arrays scan faster than they are remembered
+    _finite[id(x)] = _fingerprint(x)
+    weakref.finalize(x, _finite.pop, id(x), None)
 
 
 def targets(Y: Any, m: int, n_out: int, dtype: Any) -> Array:

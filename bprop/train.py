@@ -27,38 +27,38 @@ and the input checks from :mod:`bprop._validate`, and never imports :mod:`bprop.
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import math
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bprop import _compiled
-from bprop._validate import check_seed, inputs, is_finite_real, is_whole, targets
-from bprop.activations import ACTIVATIONS, LEAKY_SLOPE
+from bprop._validate import (
+    X_NOT_FINITE,
+    all_finite,
+    check_seed,
+    inputs,
+    is_finite_real,
+    is_whole,
+    targets,
+)
+from bprop.activations import LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
-from bprop.costs import COSTS, pairing_problem
+from bprop.costs import pairing_problem
 from bprop.divergence import Blame, overflowing_weights, warn_if_chance
+from bprop.engines import BlasThreads, _engine, subnormals_flushed
+from bprop.engines import blas_threads as blas_threads_for
 from bprop.errors import DivergenceError, PairingWarning
 
 if TYPE_CHECKING:
     from bprop.network import Network
 
 Array = np.ndarray
-# Below this many multiply-adds per mini-batch product, a second BLAS thread costs more in
-# hand-over than it saves (the book's 784-30-10 with m = 10 does 235,200).
-SMALL_GEMM = 1_000_000
-# Below this many multiply-adds per mini-batch product the compiled engine (one thread, no
-# per-call overhead) beats NumPy + BLAS (measured, float32 s/epoch: 784-100-10 with m = 64,
-# 5 million, 0.25 against 0.29; 784-1000-10 with m = 10, 7.8 million, 3.0 against 4.4; with
-# m = 128, 10 million, BLAS on two cores wins: 0.21 against 0.26).
-COMPILED_GEMM = 8_000_000
 # Mini-batches per call of the compiled engine: few enough that Ctrl-C is noticed at once.
 COMPILED_STRETCH = 256
 
@@ -291,6 +291,7 @@ def sgd(
     fast: bool = True,
     blas_threads: int | None = None,
     compiled: bool | None = None,
+    flush_subnormals: bool = False,
 ) -> History:
     """Train ``net`` in place by mini-batch SGD and return the :class:`History`.
 
@@ -333,9 +334,13 @@ def sgd(
         Use the fused, preallocated mini-batch step (default) rather than the textbook one;
         both compute the same update and agree to float rounding.
     blas_threads : int, optional
-        Threads for the BLAS matrix products while training; by default 1 when the products
-        are too small to gain from more (the book's 784-30-10 with m = 10), else all cores.
-        Needs threadpoolctl; without it BLAS keeps its own setting.
+        Threads for the BLAS matrix products while training; by default the environment's
+        ``BPROP_NUM_THREADS``, else 1 when the products are too small to gain from more (the
+        book's 784-30-10 with m = 10), else all cores — falling to one for the rest of an
+        epoch whose first mini-batches show the cores busy with other programs (see
+        :class:`bprop.engines.BlasThreads`; such epochs are listed in
+        ``history.config["blas_one_thread_epochs"]``).  Needs threadpoolctl; without it BLAS
+        keeps its own setting.
     compiled : bool, optional
         Run the fused step compiled in C (``bprop/_kernel_step.h``, built when bprop is
         installed), which removes NumPy's per-call overhead where the matrices are small.
@@ -343,6 +348,13 @@ def sgd(
         cost are built-in ones and each mini-batch product is under 8 million multiply-adds;
         True insists on it (ValueError when it cannot be used); False never uses it. Ignored
         when ``fast`` is False. All engines agree to float rounding.
+    flush_subnormals : bool
+        Flush subnormal numbers to zero while training (the CPU's FTZ/DAZ modes, set in the
+        training thread and restored after; see :func:`bprop._compiled.flush_subnormals`).
+        Saturated sigmoid neurons make subnormals (below 1.2e-38 in float32, 2.2e-308 in
+        float64) on which the arithmetic is many times slower; flushing them changes results
+        only where such tiny numbers arise, so the run no longer equals IEEE arithmetic there.
+        Needs the compiled kernel (it holds the switch); off by default.
 
     Raises
     ------
@@ -410,11 +422,17 @@ def sgd(
     history.config["engine"] = engine
     if engine == "compiled":
         history.config["kernel"] = _compiled.instruction_set()
+    history.config["flush_subnormals"] = bool(flush_subnormals)
     with (
         np.errstate(over="ignore", invalid="ignore"),
-        _blas_threads(blas_threads, net, mini_batch_size),
+        blas_threads_for(blas_threads, net, mini_batch_size) as run.threads,
+        subnormals_flushed(flush_subnormals),
     ):
-        run.loop(epochs, eta_at, lmbda, shuffle, callbacks, test, state, history)
+        try:
+            run.loop(epochs, eta_at, lmbda, shuffle, callbacks, test, state, history)
+        finally:
+            if run.threads.busy_epochs:
+                history.config["blas_one_thread_epochs"] = run.threads.busy_epochs
     return history
 
 
@@ -434,6 +452,7 @@ class _Run:
         self.lmbda_over_n, self.momentum, self.update_biases = lmbda_over_n, momentum, update_biases
         self.step = self.plain_step if engine == "plain" else self.fused_step
         self.engine = engine
+        self.threads = BlasThreads(None, 1, False)  # sgd sets the one it trains under
         self.predicted = np.empty(len(x), np.int64)
         dt, widths = net.dtype, net.sizes[1:]
         if engine != "plain":
@@ -472,6 +491,7 @@ class _Run:
             order = epoch_order(state.seed, epoch, n, shuffle)
             last_good = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
             first, started = state.batch, time.perf_counter()
+            self.threads.epoch_begins(epoch)
             k = first
             while k < n_batches:
                 if self.engine == "compiled":
@@ -492,11 +512,13 @@ class _Run:
                 else:
                     rows = order[k * m : (k + 1) * m] if shuffle else slice(k * m, (k + 1) * m)
                     batch_cost = self.step(rows, eta, state, k * m)
+                    self.threads.batch_done()
                     if math.isfinite(batch_cost):
                         state.cost_sum += batch_cost
                 if not math.isfinite(batch_cost):
                     net.weights[:], net.biases[:] = last_good
                     history.status = "diverged"
+                    self._blame_inputs()
                     what = f"the cost became {batch_cost} in epoch {epoch}, mini-batch {k}"
                     raise DivergenceError(blame.message(what, epoch), history)
                 k += 1
@@ -514,6 +536,7 @@ class _Run:
             if largest is not None:
                 net.weights[:], net.biases[:] = last_good
                 history.status = "diverged"
+                self._blame_inputs()
                 what = (
                     f"the weights grew past what {np.dtype(net.dtype).name} can square in epoch "
                     f"{epoch} (largest |w| = {largest:.2g}), though the cost stayed finite"
@@ -531,6 +554,12 @@ class _Run:
         history.status = "completed"
         if history.epochs:
             warn_if_chance(history.epochs[-1], test)
+
+    def _blame_inputs(self) -> None:
+        """Divergence that X caused is X's error: an array found finite at an earlier call is not
+        rescanned (see :mod:`bprop._validate`), so NaN written into it since shows up here."""
+        if not all_finite(self.x):
+            raise ValueError(X_NOT_FINITE)
 
     def _count(self, state: TrainState, order: Array, start: int, stop: int) -> None:
         """Add the examples ``order[start:stop]`` to the running totals of the epoch."""
@@ -625,57 +654,6 @@ class _Run:
                 self.net.biases[i] += v
             else:
                 self.net.biases[i] -= step_b
-
-
-def _largest_product(net: Network, m: int) -> int:
-    """Multiply-adds of the largest product of a mini-batch of m: m · max n_l n_(l−1)."""
-    return m * max(a * b for a, b in itertools.pairwise(net.sizes))
-
-
-def engine_for(net: Network, mini_batch_size: int, *, compiled: bool | None = None) -> str:
-    """The engine :func:`sgd` (with ``fast=True``) trains ``net`` with: ``"compiled"`` (the C
-    kernel) or ``"fused"`` (NumPy's); ValueError when ``compiled=True`` cannot be honoured."""
-    return _engine(net, mini_batch_size, True, compiled)
-
-
-def _engine(net: Network, m: int, fast: bool, compiled: bool | None) -> str:
-    """Which mini-batch step trains ``net``: "plain", "fused" (NumPy) or "compiled" (C)."""
-    if not fast:
-        return "plain"
-    if compiled is False:
-        return "fused"
-    reason = None
-    if not _compiled.available():
-        reason = "bprop's C kernel is not built (reinstall bprop where a C compiler is at hand)"
-    elif any(ACTIVATIONS.get(f.name) is not f for f in net.activations):
-        reason = "the network has an activation of its own (only built-in ones are compiled)"
-    elif COSTS.get(net.cost.name) is not net.cost:
-        reason = "the network has a cost of its own (only built-in ones are compiled)"
-    elif any(f.name == "softmax" for f in net.activations[:-1]):
-        reason = "softmax is compiled only as the output layer"
-    elif not all(p.flags.c_contiguous and p.dtype == net.dtype for p in net.weights + net.biases):
-        reason = "the network's weights or biases are not C-contiguous arrays of its dtype"
-    if compiled is True:
-        if reason:
-            raise ValueError(f"cannot train with the compiled engine: {reason}")
-        return "compiled"
-    if reason or _largest_product(net, m) >= COMPILED_GEMM:
-        return "fused"
-    return "compiled"
-
-
-@contextlib.contextmanager
-def _blas_threads(threads: int | None, net: Network, m: int) -> Iterator[None]:
-    """Limit BLAS to ``threads`` (chosen from the matrix sizes when None) while training."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    if threads is None:
-        threads = 1 if _largest_product(net, m) < SMALL_GEMM else None
-    with threadpool_limits(limits=threads, user_api="blas"):
-        yield
 
 
 def _update(

@@ -238,3 +238,58 @@ def test_plain_sgd_updates_through_the_kernel_equal_numpy(kernel_version):
         nets.append(net)
     for p, q in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
         np.testing.assert_allclose(p, q, rtol=1e-11, atol=1e-13)
+
+
+def _flushes() -> bool:
+    """Whether this thread now flushes subnormal results to zero."""
+    return float(np.float32(1e-38) * np.float32(1e-3)) == 0.0
+
+
+def test_flush_subnormals_holds_for_training_only_and_is_restored_after_divergence():
+    """#20 item 6: FTZ/DAZ while training when asked, IEEE gradual underflow after — also when
+    training ends in a DivergenceError; off by default."""
+    seen = []
+
+    class Probe(Callback):
+        def on_batch_end(self, state: TrainState) -> None:
+            seen.append(_flushes())
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 4)), rng.integers(0, 2, 40)
+    net = bprop.Network([4, 3, 2], seed=0)
+    history = net.SGD(X, y, 1, 10, 1.0, flush_subnormals=True, callbacks=[Probe()])
+    assert seen == [True] * 4 and not _flushes()
+    assert history.config["flush_subnormals"] is True
+    seen.clear()
+    assert net.SGD(X, y, 1, 10, 1.0, callbacks=[Probe()]).config["flush_subnormals"] is False
+    assert seen == [False] * 4
+    with pytest.raises(DivergenceError):
+        net.SGD(X * 1e300, y, 1, 10, 1e300, flush_subnormals=True)
+    assert not _flushes()
+
+
+def test_flushing_changes_nothing_where_no_subnormals_arise():
+    """Only the FTZ/DAZ bits change: rounding and the rest of the arithmetic stay IEEE's, so a
+    run whose numbers stay normal gives the very same weights flushed or not (both dtypes,
+    sigmoid neurons pushed to saturation, where σ' gets small)."""
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(0, 30, (200, 20)), rng.integers(0, 3, 200)
+    for dtype in (np.float32, np.float64):
+        nets = [bprop.Network([20, 16, 3], seed=2, dtype=dtype) for _ in range(2)]
+        for net, flush in zip(nets, (False, True)):
+            net.SGD(X, y, 2, 10, 3.0, seed=0, flush_subnormals=flush)
+        for a, b in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_the_cli_records_flush_subnormals_and_says_so(tmp_path, capsys, monkeypatch):
+    from bprop.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "--limit", "500", "--epochs", "1", "--no-progress", "--seed", "1"]
+    assert main([*argv, "--flush-subnormals", "--out", "run"]) == 0
+    out = capsys.readouterr().out
+    assert "subnormals flushed to zero" in out
+    import json
+
+    assert json.loads((tmp_path / "run/config.json").read_text())["flush_subnormals"] is True

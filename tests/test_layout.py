@@ -46,6 +46,7 @@ MATH = (
 )
 FILES = (
     "bprop.serialize",
+    "bprop.export",
     "bprop.runs",
     "bprop.datasets",
     "bprop.images",
@@ -124,6 +125,11 @@ RULES = (
         "file formats know no run folder and no command",
         ("bprop.serialize", "bprop._npz"),
         ("bprop.runs", "bprop.cli"),
+    ),
+    Rule(
+        "exports write and read other libraries' formats: no run folder, command, page or plot",
+        ("bprop.export", "bprop.export.*"),
+        ("bprop.runs", *TERMINAL, *PAGES_AND_PLOTS, *ABOVE_THE_MATH),
     ),
     Rule(
         "plots write into the run folder through bprop.runs",
@@ -455,6 +461,11 @@ def test_importing_the_cli_stays_cheap():
         "bprop.runs",
         "bprop.serialize",
         "bprop.diagnostics",
+        "bprop.export",
+        "torch",
+        "onnx",
+        "onnxruntime",
+        "safetensors",
     ]
     code = (
         f"import sys\nimport bprop.cli\nprint(' '.join(m for m in {heavy!r} if m in sys.modules))"

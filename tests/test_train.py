@@ -369,3 +369,88 @@ def test_a_historys_repr_is_a_short_summary():
     cost = f"{h.epochs[0].train_cost:.4g}"
     assert repr(h) == f"History(1 epoch, completed, engine fused, train cost {cost} last)"
     assert repr(bprop.History()) == "History(0 epochs, running)"
+
+
+@pytest.mark.parametrize("compiled", [False, None])
+def test_a_training_set_is_scanned_once_and_nan_written_later_is_still_xs_fault(
+    monkeypatch, compiled
+):
+    """The finiteness scan of X is paid once per array, not at every SGD call (#20 item 4);
+    NaN written into X after its scan still ends training with X's error, not divergence."""
+    import bprop._validate as validate
+
+    scans = []
+    real = validate.all_finite
+    monkeypatch.setattr(validate, "all_finite", lambda a: scans.append(a.shape) or real(a))
+    rng = np.random.default_rng(3)
+    X = rng.random((1000, 100))
+    y = rng.integers(0, 2, 1000)
+    net = bprop.Network([100, 10, 2], seed=0)
+    for _ in range(2):
+        net.SGD(X, y, 1, 10, 0.5, seed=1, compiled=compiled)
+    assert scans.count(X.shape) == 1
+    X[700, 3] = np.nan
+    before = [w.copy() for w in net.weights]
+    with pytest.raises(ValueError, match="X contains NaN or infinite values"):
+        net.SGD(X, y, 1, 10, 0.5, seed=1, compiled=compiled)
+    assert all(np.array_equal(w, b) for w, b in zip(net.weights, before))
+    X2 = X.copy()  # a new array is scanned before training starts
+    with pytest.raises(ValueError, match="X contains NaN"):
+        net.SGD(X2, y, 1, 10, 0.5, seed=1, compiled=compiled)
+    assert scans.count(X.shape) == 2  # (the rescan after divergence is not counted here)
+
+
+class _Limits:
+    """A stand-in for threadpoolctl's controller: records the limits asked for."""
+
+    def __init__(self):
+        self.asked = []
+
+    def limit(self, limits):
+        self.asked.append(limits)
+
+
+@pytest.mark.parametrize("cpu_per_second, falls_back", [(1.95, False), (1.0, True)])
+def test_busy_cores_move_the_rest_of_the_epoch_to_one_blas_thread(
+    cpu_per_second, falls_back, monkeypatch
+):
+    """#20 item 3: two threads that get about one core's worth of CPU lose to one thread; the
+    epoch continues on one and the next measures again. Quiet cores change nothing."""
+    from bprop import engines
+    from bprop.engines import TRIAL_BATCHES, BlasThreads
+
+    monkeypatch.setattr(engines, "BUSY_SHARE", 0.65)  # conftest turns the fallback off
+
+    clock = {"wall": 0.0}
+    controller = _Limits()
+    policy = BlasThreads(
+        controller, 2, True, clocks=(lambda: clock["wall"], lambda: clock["wall"] * cpu_per_second)
+    )
+    for epoch in range(2):
+        policy.epoch_begins(epoch)
+        for _ in range(3 * TRIAL_BATCHES):
+            clock["wall"] += 0.01
+            policy.batch_done()
+    assert controller.asked == ([1, 2, 1] if falls_back else [])
+    assert policy.busy_epochs == ([0, 1] if falls_back else [])
+
+
+def test_bprop_num_threads_sets_blas_threads_and_is_checked(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = []
+
+    class Probe(Callback):
+        def on_batch_end(self, state):
+            seen.extend(
+                i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"
+            )
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((256, 400)), rng.integers(0, 10, 256)
+    net = bprop.Network([400, 300, 10], seed=0)  # 128 · 400 · 300 ≥ SMALL_GEMM: many threads
+    monkeypatch.setenv("BPROP_NUM_THREADS", "1")
+    net.SGD(X, y, 1, 128, 0.1, compiled=False, callbacks=[Probe()])
+    assert seen and set(seen) == {1}
+    monkeypatch.setenv("BPROP_NUM_THREADS", "two")
+    with pytest.raises(ValueError, match="BPROP_NUM_THREADS must be a whole number ≥ 1"):
+        net.SGD(X, y, 1, 128, 0.1, compiled=False)

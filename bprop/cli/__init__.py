@@ -1,4 +1,4 @@
-"""The ``bprop`` command: train, evaluate, predict, explain, plot, report, sweep and bench.
+"""The ``bprop`` command: train, evaluate, predict, export, explain, plot, report, sweep and bench.
 
 One module per subcommand, each a pair: ``add_parser(sub)`` declares its flags, ``run(args)``
 runs it and returns the exit code.  :func:`main` turns every expected failure (bad flags,
@@ -15,13 +15,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bprop.cli import bench, evaluate, explain, lab, plot, predict, report, sweep, train
+from bprop.cli import bench, evaluate, explain, export, lab, plot, predict, report, sweep, train
 from bprop.cli._common import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_DIVERGED", "EXIT_INTERRUPTED", "build_parser", "main"]
 
 # In the order `bprop --help` lists them.
-COMMANDS = (train, evaluate, predict, explain, lab, plot, report, sweep, bench)
+COMMANDS = (train, evaluate, predict, export, explain, lab, plot, report, sweep, bench)
 
 
 class _Parser(argparse.ArgumentParser):

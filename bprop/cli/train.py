@@ -56,6 +56,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "shuffle": True,
     "update_biases": True,
     "engine": "auto",
+    "flush_subnormals": False,
     "header": "auto",
     "scale": "auto",
 }
@@ -169,6 +170,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         dest="update_biases",
         action="store_false",
         help="never update the biases (as the seeds' program does)",
+    )
+    p.add_argument(
+        "--flush-subnormals",
+        action="store_true",
+        help="flush numbers below 1e-38 (float32) / 1e-308 (float64) to zero while training: "
+        "faster where saturated sigmoids make such numbers, results differ only there",
     )
     p.add_argument("--out", help="run folder to write (default: runs/<timestamp>)")
     p.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its folder")
@@ -299,6 +306,7 @@ def run(args: argparse.Namespace) -> int:
                 test_data=(evaluation.X, evaluation.y),
                 seed=config["seed"],
                 compiled=_ENGINES[config["engine"]],
+                flush_subnormals=config["flush_subnormals"],
                 # Diagnostics first, so that Report saves the epoch's fresh record.
                 callbacks=[c for c in (diagnostics, Report()) if c is not None],
                 verbose=False,
@@ -346,7 +354,7 @@ def describe_engine(net: Any, config: dict[str, Any]) -> str:
     Seeded float64 runs repeat bit for bit only where this line is the same (see the README's
     Reproducibility)."""
     from bprop import __version__, _compiled
-    from bprop.train import engine_for
+    from bprop.engines import engine_for
 
     engine = engine_for(net, config["batch_size"], compiled=_ENGINES[config["engine"]])
     if engine == "compiled":
@@ -354,7 +362,8 @@ def describe_engine(net: Any, config: dict[str, Any]) -> str:
         what = f"compiled (bprop's C kernel, {_ISA_NAMES.get(isa, isa)} version)"
     else:
         what = f"NumPy ({blas_description()})"
-    return f"{what}, bprop {__version__}, NumPy {np.__version__}"
+    flushed = ", subnormals flushed to zero" if config.get("flush_subnormals") else ""
+    return f"{what}{flushed}, bprop {__version__}, NumPy {np.__version__}"
 
 
 def blas_description() -> str:
