@@ -228,8 +228,10 @@ def test_headings_typeset_their_mathematics():
     assert headings and not any("^" in h for h in headings)
     assert any("z<sup>l</sup> = w<sup>l</sup> a<sup>l−1</sup>" in h for h in headings)
     assert "b<sup>l</sup> → b<sup>l</sup> − η ∂C/∂b<sup>l</sup>" in html
+    # A transpose is (w³)ᵀ, not w to the power 3T.
+    assert "(w<sup>3</sup>)<sup>T</sup>" in html and "(a<sup>1</sup>)<sup>T</sup>" in html
     tex = _cli(["--matrix", "--format", "latex", "--update-biases"])
-    assert "textasciicircum" not in tex
+    assert "textasciicircum" not in tex and r"(w^{3})^{T}" in tex
     assert r"\subsection*{Forward pass: $z^{l} = w^{l} a^{l-1} + b^{l}" in tex
     assert (
         r"\subsection*{Update: $w^{l} \rightarrow w^{l} - \eta \partial C/\partial w^{l}$}" in tex

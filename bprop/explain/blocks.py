@@ -544,8 +544,8 @@ def _matrix_blocks(d: Derivation, n: _Names, lang: str) -> list[tuple]:
         blocks.append(("p", [_t("m_bp2", lang, l=l, n=l + 1)]))
         wt = M(
             v("w", l + 1).text + "ᵀ",
-            "{" + v("w", l + 1).tex + "}^{T}",
-            v("w", l + 1).html + "<sup>T</sup>",
+            "(" + v("w", l + 1).tex + ")^{T}",  # (w³)ᵀ: the transpose of w³, not w to a power 3T
+            "(" + v("w", l + 1).html + ")<sup>T</sup>",
         )
         blocks.append(
             _eq(
@@ -562,8 +562,8 @@ def _matrix_blocks(d: Derivation, n: _Names, lang: str) -> list[tuple]:
         blocks.append(("p", [_t("m_bp4", lang, l=l)]))
         at = M(
             v("a", l - 1).text + "ᵀ",
-            "{" + v("a", l - 1).tex + "}^{T}",
-            v("a", l - 1).html + "<sup>T</sup>",
+            "(" + v("a", l - 1).tex + ")^{T}",
+            "(" + v("a", l - 1).html + ")<sup>T</sup>",
         )
         blocks.append(
             _eq(
