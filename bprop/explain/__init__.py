@@ -30,6 +30,8 @@ One module per concept, each depending only on those above it:
 * :mod:`~bprop.explain.article` — the article's printed figures and their errata;
 * :mod:`~bprop.explain.names` — the article's names or Nielsen's for each quantity;
 * :mod:`~bprop.explain.blocks` — the document: headings, paragraphs, equations and tables;
+* :mod:`~bprop.explain.figure` — the drawing's geometry: where each neuron, number and weight's
+  label sits (labels beside their edges, never overlapping);
 * :mod:`~bprop.explain.formats` — one module per format (``text``, ``markdown``, ``latex``,
   ``html``); the page's CSS, JavaScript and skeleton are files in :mod:`bprop.web`.
 
