@@ -376,7 +376,7 @@ def sgd(
         raise ValueError("no training examples: X has 0 rows")
     y = targets(Y, n, net.sizes[-1], net.dtype)
     labels = _labels_of(Y, y)
-    epochs, mini_batch_size, lmbda, momentum = _check_hyperparameters(
+    epochs, mini_batch_size, lmbda, momentum = check_hyperparameters(
         epochs, mini_batch_size, n, eta, lmbda, momentum
     )
     problem = pairing_problem(net.cost, net.activations[-1])
@@ -750,7 +750,7 @@ def _test_arrays(net: Network, test_data: Any) -> tuple[Array, Array, Array] | N
     return tx, ty_targets, labels
 
 
-def _check_hyperparameters(
+def check_hyperparameters(
     epochs: Any, m: Any, n: int, eta: Any, lmbda: Any, momentum: Any
 ) -> tuple[int, int, float, float]:
     """Check the numbers of :func:`sgd` (NumPy scalars welcome) and return them as Python's
