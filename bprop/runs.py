@@ -158,7 +158,18 @@ class Run:
 
 
 def load_run(run_dir: str | Path) -> Run:
-    """Read a run folder written by ``bprop train`` (see :meth:`RunFolder.load`)."""
+    """Read a run folder written by ``bprop train`` (see :meth:`RunFolder.load`).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run's folder.
+
+    Returns
+    -------
+    Run
+        Its config, history and diagnostics.
+    """
     return RunFolder(run_dir).load()
 
 
