@@ -65,12 +65,12 @@ def open_regular(path: str | Path, mode: str = "rb", what: str = "file") -> IO[A
     except FileNotFoundError:
         raise FileNotFoundError(f"no {what} at {path}") from None
     except IsADirectoryError:  # Windows cannot open a folder at all
-        raise NotRegularFileError(f"{path} is a folder, not a {what}") from None
+        raise NotRegularFileError(f"{path} is a folder, not a regular file") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularFileError(
-                f"{path} is {_kind(st.st_mode)}, not a {what}: bprop reads only regular files"
+                f"{path} is {_kind(st.st_mode)}, not a regular file: bprop reads only regular files"
             )
         os.set_blocking(fd, True)
         if mode == "rb":
