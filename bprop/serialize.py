@@ -297,15 +297,18 @@ def _check_declared(declared: dict[str, Declared], path: Path) -> None:
         raise ModelFormatError(f"{path} has no bprop metadata: it was not saved by bprop")
     if meta.dtype != np.uint8 or len(meta.shape) != 1 or meta.nbytes > MAX_META_BYTES:
         raise ModelFormatError(f"{path}: its metadata member is not JSON bytes")
-    n = sum(1 for k in declared if k[0] == "w")
+    n = 0
+    while f"w{n}" in declared:
+        n += 1
     velocity = any(k[0] == "v" for k in declared)
     want = {"meta"} | {f"{p}{i}" for p in "wb" for i in range(n)}
     want |= {f"v{p}{i}" for p in "wb" for i in range(n)} if velocity else set()
     if n == 0 or set(declared) != want:
-        odd = sorted(set(declared) ^ want)
+        odd = [f"unexpected: {', '.join(sorted(set(declared) - want)[:6])}"] * bool(
+            set(declared) - want
+        ) + [f"missing: {', '.join(sorted(want - set(declared))[:6])}"] * bool(want - set(declared))
         raise ModelFormatError(
-            f"{path}: its arrays do not make a network (missing or unexpected: "
-            f"{', '.join(odd[:6]) or 'no weights'})"
+            f"{path}: its arrays do not make a network ({'; '.join(odd) or 'no weights'})"
         )
     dtype = declared["w0"].dtype
     previous = None
