@@ -43,6 +43,8 @@ FORMAT_VERSION = 1
 #: The members a model or checkpoint holds: its metadata, weights, biases and velocities.
 _MEMBER = re.compile(r"meta|v?[wb](0|[1-9][0-9]{0,3})")
 MAX_META_BYTES = 64 * 2**20
+#: Errors opening a model that say nothing of its format (they pass through as they are).
+_NOT_THE_FORMAT = (errno.EACCES, errno.EPERM, errno.EISDIR, errno.ELOOP, errno.ENAMETOOLONG)
 
 
 class ModelFormatError(ValueError):
@@ -262,8 +264,8 @@ def _load(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     except (ModelFormatError, FileNotFoundError, NotRegularFileError):
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-        if isinstance(e, OSError) and not isinstance(e, EOFError) and e.errno is not None:
-            raise  # permission denied, a FIFO, …: not the file's format
+        if isinstance(e, OSError) and e.errno in _NOT_THE_FORMAT:
+            raise  # permission denied, too many links, …: not the file's format
         raise ModelFormatError(
             f"{path} is not a readable bprop model (.npz): {e}. Was it truncated or written by "
             "another program? Retrain or copy it again."
