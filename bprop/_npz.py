@@ -12,6 +12,7 @@ of each member is verified.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import zipfile
@@ -47,7 +48,7 @@ class Declared(NamedTuple):
 
     @property
     def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=object)) * self.dtype.itemsize
+        return math.prod(self.shape) * self.dtype.itemsize
 
 
 def read_npz(
