@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from bprop import _compiled
 from bprop.activations import ACTIVATIONS
@@ -88,15 +90,97 @@ def subnormals_flushed(on: bool) -> Iterator[None]:
         _compiled.flush_subnormals(was)
 
 
+#: Environment variable that sets BLAS's thread count while bprop trains (a whole number ≥ 1).
+THREADS_ENV = "BPROP_NUM_THREADS"
+# Mini-batches of each epoch whose CPU and wall-clock times tell whether BLAS's threads have the
+# cores to themselves (after one mini-batch to settle), and the share of `threads` CPU seconds
+# per second below which they do not.
+TRIAL_BATCHES = 8
+BUSY_SHARE = 0.65
+
+
+def forced_threads() -> int | None:
+    """The thread count ``BPROP_NUM_THREADS`` asks for, or None when it is not set."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{THREADS_ENV} must be a whole number ≥ 1 (BLAS threads), got {value!r}")
+    return int(value)
+
+
+class BlasThreads:
+    """BLAS's thread count while training: fixed, or measured each epoch on a busy machine.
+
+    With several threads, the first mini-batches of each epoch compare the process's CPU time
+    with the wall-clock time.  Threads that have the cores to themselves run about
+    ``threads`` CPU seconds a second; when other programs hold the cores, OpenBLAS's threads
+    wait for one another and the epoch gets slower than on one thread (measured on 2 busy
+    cores, 784-800-10 with m = 128: 1.9–2.3 s on two threads, 1.3 s on one; quiet: 0.5 and 0.8).
+    Below ``BUSY_SHARE`` of that, the rest of the epoch trains on one thread, and the next
+    epoch measures again.  On a quiet machine nothing changes, so seeded runs stay bit for bit
+    what they were; the epochs that fell back are listed in ``busy_epochs`` (one thread rounds
+    float32 products differently from two).
+    """
+
+    def __init__(
+        self,
+        controller: Any,
+        threads: int,
+        adaptive: bool,
+        clocks: tuple[Callable[[], float], Callable[[], float]] = (
+            time.perf_counter,
+            time.process_time,
+        ),
+    ) -> None:
+        self.controller, self.threads, self.adaptive = controller, threads, adaptive
+        self.wall, self.cpu = clocks
+        self.busy_epochs: list[int] = []
+        self._count, self._start, self._epoch = 0, (0.0, 0.0), 0
+        self._one = False
+
+    def epoch_begins(self, epoch: int) -> None:
+        """Back to all threads, and measure again."""
+        self._epoch, self._count = epoch, 0
+        if self._one:
+            self.controller.limit(limits=self.threads)
+            self._one = False
+
+    def batch_done(self) -> None:
+        """After each mini-batch: at the end of the trial, fall to one thread if starved."""
+        if not self.adaptive or self._one:
+            return
+        self._count += 1
+        if self._count == 1:
+            self._start = (self.wall(), self.cpu())
+        elif self._count == 1 + TRIAL_BATCHES:
+            wall, cpu = self.wall() - self._start[0], self.cpu() - self._start[1]
+            if wall > 0 and cpu / wall < BUSY_SHARE * self.threads:
+                self.controller.limit(limits=1)
+                self._one = True
+                self.busy_epochs.append(self._epoch)
+
+
 @contextlib.contextmanager
-def blas_threads(threads: int | None, net: Network, m: int) -> Iterator[None]:
-    """Limit BLAS to ``threads`` (chosen from the matrix sizes when None) while training."""
+def blas_threads(threads: int | None, net: Network, m: int) -> Iterator[BlasThreads]:
+    """BLAS's threads while training: ``threads``, else ``BPROP_NUM_THREADS``, else one for
+    small products and all of them, measured each epoch (:class:`BlasThreads`), for large."""
+    forced = threads if threads is not None else forced_threads()
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:
-        yield
+        yield BlasThreads(None, 1, False)
         return
-    if threads is None:
-        threads = 1 if _largest_product(net, m) < SMALL_GEMM else None
-    with threadpool_limits(limits=threads, user_api="blas"):
-        yield
+    controller = ThreadpoolController().select(user_api="blas")
+    if forced is not None:
+        n, adaptive = forced, False
+    elif _largest_product(net, m) < SMALL_GEMM:
+        n, adaptive = 1, False
+    else:
+        n = max([lib["num_threads"] for lib in controller.info()] or [1])
+        adaptive = n > 1
+    original = controller.limit(limits=n)
+    try:
+        yield BlasThreads(controller, n, adaptive)
+    finally:
+        original.restore_original_limits()

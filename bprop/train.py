@@ -51,7 +51,7 @@ from bprop.activations import LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
 from bprop.costs import pairing_problem
 from bprop.divergence import Blame, overflowing_weights, warn_if_chance
-from bprop.engines import _engine, subnormals_flushed
+from bprop.engines import BlasThreads, _engine, subnormals_flushed
 from bprop.engines import blas_threads as blas_threads_for
 from bprop.errors import DivergenceError, PairingWarning
 
@@ -152,8 +152,17 @@ class EpochRecord:
 class History:
     """Everything a training run recorded: one :class:`EpochRecord` per epoch.
 
-    ``status`` is ``"completed"``, ``"interrupted"`` (a callback asked to stop; resume from
-    ``state``) or ``"diverged"``.
+    Parameters
+    ----------
+    config : dict
+        The run's settings (sizes, η, λ, μ, seed, engine …), as :func:`sgd` records them.
+    epochs : list of EpochRecord
+        One record per finished epoch: η, costs, accuracies, seconds.
+    status : str
+        ``"running"``, ``"completed"``, ``"interrupted"`` (a callback asked to stop; resume
+        from ``state``) or ``"diverged"``.
+    state : TrainState, optional
+        Where training stands: the epoch, the mini-batch, the seed, momentum's velocities.
     """
 
     config: dict[str, Any] = field(default_factory=dict)
@@ -297,6 +306,8 @@ def sgd(
 
     Parameters
     ----------
+    net : Network
+        The network to train; its weights and biases change in place.
     X : array ``(n, n_in)``
         Training inputs, one per row.
     Y : array ``(n, n_out)`` or ``(n,)``
@@ -334,9 +345,13 @@ def sgd(
         Use the fused, preallocated mini-batch step (default) rather than the textbook one;
         both compute the same update and agree to float rounding.
     blas_threads : int, optional
-        Threads for the BLAS matrix products while training; by default 1 when the products
-        are too small to gain from more (the book's 784-30-10 with m = 10), else all cores.
-        Needs threadpoolctl; without it BLAS keeps its own setting.
+        Threads for the BLAS matrix products while training; by default the environment's
+        ``BPROP_NUM_THREADS``, else 1 when the products are too small to gain from more (the
+        book's 784-30-10 with m = 10), else all cores — falling to one for the rest of an
+        epoch whose first mini-batches show the cores busy with other programs (see
+        :class:`bprop.engines.BlasThreads`; such epochs are listed in
+        ``history.config["blas_one_thread_epochs"]``).  Needs threadpoolctl; without it BLAS
+        keeps its own setting.
     compiled : bool, optional
         Run the fused step compiled in C (``bprop/_kernel_step.h``, built when bprop is
         installed), which removes NumPy's per-call overhead where the matrices are small.
@@ -351,6 +366,12 @@ def sgd(
         float64) on which the arithmetic is many times slower; flushing them changes results
         only where such tiny numbers arise, so the run no longer equals IEEE arithmetic there.
         Needs the compiled kernel (it holds the switch); off by default.
+
+    Returns
+    -------
+    History
+        One :class:`EpochRecord` per epoch, the configuration (with the engine that ran) and,
+        in ``state``, what :func:`sgd` needs to continue the run (``state=``, ``history=``).
 
     Raises
     ------
@@ -372,7 +393,7 @@ def sgd(
         raise ValueError("no training examples: X has 0 rows")
     y = targets(Y, n, net.sizes[-1], net.dtype)
     labels = _labels_of(Y, y)
-    epochs, mini_batch_size, lmbda, momentum = _check_hyperparameters(
+    epochs, mini_batch_size, lmbda, momentum = check_hyperparameters(
         epochs, mini_batch_size, n, eta, lmbda, momentum
     )
     problem = pairing_problem(net.cost, net.activations[-1])
@@ -421,10 +442,14 @@ def sgd(
     history.config["flush_subnormals"] = bool(flush_subnormals)
     with (
         np.errstate(over="ignore", invalid="ignore"),
-        blas_threads_for(blas_threads, net, mini_batch_size),
+        blas_threads_for(blas_threads, net, mini_batch_size) as run.threads,
         subnormals_flushed(flush_subnormals),
     ):
-        run.loop(epochs, eta_at, lmbda, shuffle, callbacks, test, state, history)
+        try:
+            run.loop(epochs, eta_at, lmbda, shuffle, callbacks, test, state, history)
+        finally:
+            if run.threads.busy_epochs:
+                history.config["blas_one_thread_epochs"] = run.threads.busy_epochs
     return history
 
 
@@ -444,6 +469,7 @@ class _Run:
         self.lmbda_over_n, self.momentum, self.update_biases = lmbda_over_n, momentum, update_biases
         self.step = self.plain_step if engine == "plain" else self.fused_step
         self.engine = engine
+        self.threads = BlasThreads(None, 1, False)  # sgd sets the one it trains under
         self.predicted = np.empty(len(x), np.int64)
         dt, widths = net.dtype, net.sizes[1:]
         if engine != "plain":
@@ -482,6 +508,7 @@ class _Run:
             order = epoch_order(state.seed, epoch, n, shuffle)
             last_good = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
             first, started = state.batch, time.perf_counter()
+            self.threads.epoch_begins(epoch)
             k = first
             while k < n_batches:
                 if self.engine == "compiled":
@@ -502,6 +529,7 @@ class _Run:
                 else:
                     rows = order[k * m : (k + 1) * m] if shuffle else slice(k * m, (k + 1) * m)
                     batch_cost = self.step(rows, eta, state, k * m)
+                    self.threads.batch_done()
                     if math.isfinite(batch_cost):
                         state.cost_sum += batch_cost
                 if not math.isfinite(batch_cost):
@@ -739,7 +767,7 @@ def _test_arrays(net: Network, test_data: Any) -> tuple[Array, Array, Array] | N
     return tx, ty_targets, labels
 
 
-def _check_hyperparameters(
+def check_hyperparameters(
     epochs: Any, m: Any, n: int, eta: Any, lmbda: Any, momentum: Any
 ) -> tuple[int, int, float, float]:
     """Check the numbers of :func:`sgd` (NumPy scalars welcome) and return them as Python's

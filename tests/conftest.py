@@ -28,6 +28,17 @@ def _use_shared_data() -> None:
 
 _use_shared_data()
 
+
+@pytest.fixture(autouse=True)
+def _blas_threads_never_fall_back(monkeypatch):
+    """Tests compare runs bit for bit; on a busy CI machine bprop's NumPy engine would move
+    some epochs to one BLAS thread (bprop.engines.BlasThreads), which rounds float32 products
+    otherwise.  The policy itself is tested with its clocks stubbed (tests/test_train.py)."""
+    from bprop import engines
+
+    monkeypatch.setattr(engines, "BUSY_SHARE", 0.0)
+
+
 needs_kernel = pytest.mark.skipif(
     not _compiled.available(), reason="bprop's C kernel is not built (no C compiler at install)"
 )

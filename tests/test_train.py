@@ -398,3 +398,59 @@ def test_a_training_set_is_scanned_once_and_nan_written_later_is_still_xs_fault(
     with pytest.raises(ValueError, match="X contains NaN"):
         net.SGD(X2, y, 1, 10, 0.5, seed=1, compiled=compiled)
     assert scans.count(X.shape) == 2  # (the rescan after divergence is not counted here)
+
+
+class _Limits:
+    """A stand-in for threadpoolctl's controller: records the limits asked for."""
+
+    def __init__(self):
+        self.asked = []
+
+    def limit(self, limits):
+        self.asked.append(limits)
+
+
+@pytest.mark.parametrize("cpu_per_second, falls_back", [(1.95, False), (1.0, True)])
+def test_busy_cores_move_the_rest_of_the_epoch_to_one_blas_thread(
+    cpu_per_second, falls_back, monkeypatch
+):
+    """#20 item 3: two threads that get about one core's worth of CPU lose to one thread; the
+    epoch continues on one and the next measures again. Quiet cores change nothing."""
+    from bprop import engines
+    from bprop.engines import TRIAL_BATCHES, BlasThreads
+
+    monkeypatch.setattr(engines, "BUSY_SHARE", 0.65)  # conftest turns the fallback off
+
+    clock = {"wall": 0.0}
+    controller = _Limits()
+    policy = BlasThreads(
+        controller, 2, True, clocks=(lambda: clock["wall"], lambda: clock["wall"] * cpu_per_second)
+    )
+    for epoch in range(2):
+        policy.epoch_begins(epoch)
+        for _ in range(3 * TRIAL_BATCHES):
+            clock["wall"] += 0.01
+            policy.batch_done()
+    assert controller.asked == ([1, 2, 1] if falls_back else [])
+    assert policy.busy_epochs == ([0, 1] if falls_back else [])
+
+
+def test_bprop_num_threads_sets_blas_threads_and_is_checked(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = []
+
+    class Probe(Callback):
+        def on_batch_end(self, state):
+            seen.extend(
+                i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"
+            )
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((256, 400)), rng.integers(0, 10, 256)
+    net = bprop.Network([400, 300, 10], seed=0)  # 128 · 400 · 300 ≥ SMALL_GEMM: many threads
+    monkeypatch.setenv("BPROP_NUM_THREADS", "1")
+    net.SGD(X, y, 1, 128, 0.1, compiled=False, callbacks=[Probe()])
+    assert seen and set(seen) == {1}
+    monkeypatch.setenv("BPROP_NUM_THREADS", "two")
+    with pytest.raises(ValueError, match="BPROP_NUM_THREADS must be a whole number ≥ 1"):
+        net.SGD(X, y, 1, 128, 0.1, compiled=False)
