@@ -536,7 +536,9 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine(),
             "results": [asdict(r) for r in results],
         }
-        Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
+        from bprop.serialize import write_text
+
+        write_text(args.json, json.dumps(payload, indent=2) + "\n")
     # A full run that misses its target is reported, not an error; a smoke run is a check.
     return 1 if args.smoke and failed else 0
 

@@ -816,7 +816,9 @@ def main(argv: list[str] | None = None) -> int:
     text = tables(out)
     print(text)
     if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+        from bprop.serialize import write_text
+
+        write_text(args.json, json.dumps(out, indent=2) + "\n")
     return 0
 
 
