@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bprop import serialize
+from bprop._schema import check_config, check_history
 
 if TYPE_CHECKING:
     from bprop.diagnostics import Diagnostics
@@ -345,7 +346,7 @@ class RunFolder:
         path = self.path / CONFIG
         if not path.is_file():
             raise FileNotFoundError(f"{self.path} is not a bprop run folder (no config.json)")
-        return _read_json(path)
+        return check_config(_read_json(path), str(path))
 
     def read_diagnostics(self) -> dict[str, Any] | None:
         """``diagnostics.json``, or None when the run recorded none."""
@@ -394,8 +395,10 @@ class RunFolder:
                 f"{path} has no history.json: is it a run folder written by bprop train?"
             )
         config_path = path / CONFIG
-        config = _read_json(config_path) if config_path.is_file() else {}
-        history = _read_json(path / HISTORY)
+        config = (
+            check_config(_read_json(config_path), str(config_path)) if config_path.is_file() else {}
+        )
+        history = check_history(_read_json(path / HISTORY), str(path / HISTORY))
         config = {**history.get("config", {}), **config}
         return Run(path, config, history, self.read_diagnostics())
 

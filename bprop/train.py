@@ -42,6 +42,7 @@ from bprop._validate import (
     X_NOT_FINITE,
     all_finite,
     check_seed,
+    check_state,
     inputs,
     is_finite_real,
     is_whole,
@@ -409,6 +410,8 @@ def sgd(
 
     if state is None:
         state = TrainState(seed=_fresh_seed() if seed is None else seed)
+    else:  # a state to resume from (a checkpoint's, perhaps edited): check it all
+        check_state(state, net, n, mini_batch_size)
     if history is None:
         history = History()
     history.config = {
