@@ -481,7 +481,7 @@ def _check_meta(meta: dict[str, Any], arrays: dict[str, np.ndarray], path: Any) 
     for name in ("init", "bprop_version"):
         if name in meta and not isinstance(meta[name], str):
             raise _field(path, name, meta[name], "a string")
-    for name in ("training", "scaling", "resume", "history"):
+    for name in ("training",):  # scaling: _check_scaling; resume, history: bprop._schema
         if meta.get(name) is not None and not isinstance(meta[name], dict):
             raise _field(path, name, meta[name], "an object")
     dataset = meta.get("dataset", {})
