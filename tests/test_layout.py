@@ -43,6 +43,11 @@ MATH = (
     "bprop.divergence",
     "bprop.gradcheck",
     "bprop._compiled",
+    "bprop.optimizers",
+    "bprop.regularization",
+    "bprop.dropout",
+    "bprop.techniques",
+    "bprop.schedules",
 )
 FILES = (
     "bprop.serialize",
