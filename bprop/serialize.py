@@ -155,6 +155,9 @@ def save_checkpoint(
     if state.velocity_w is not None:
         arrays |= {f"vw{i}": v for i, v in enumerate(state.velocity_w)}
         arrays |= {f"vb{i}": v for i, v in enumerate(state.velocity_b or [])}
+    if state.moments_w is not None:  # Adam's second moments
+        arrays |= {f"sw{i}": s for i, s in enumerate(state.moments_w)}
+        arrays |= {f"sb{i}": s for i, s in enumerate(state.moments_b or [])}
     resume = {
         "seed": state.seed,
         "epoch": state.epoch,
@@ -163,6 +166,7 @@ def save_checkpoint(
         "correct": state.correct,
         "seen": state.seen,
         "seconds": state.seconds,
+        "steps": state.steps,
     }
     meta = model_metadata(net, **metadata) | {"resume": resume, "history": history.to_dict()}
     _save(path, meta, arrays)
@@ -185,12 +189,29 @@ def load_checkpoint(path: str | Path) -> tuple[Network, TrainState, History, dic
         batch=int(r["batch"]),
         velocity_w=[arrays[f"vw{i}"] for i in range(n)] if has_v else None,
         velocity_b=[arrays[f"vb{i}"] for i in range(n)] if has_v else None,
+        moments_w=_moments(arrays, "sw", net.weights, path),
+        moments_b=_moments(arrays, "sb", net.biases, path),
+        steps=int(r.get("steps", 0)),
         cost_sum=float(r["cost_sum"]),
         correct=int(r["correct"]),
         seen=int(r["seen"]),
         seconds=float(r["seconds"]),
     )
     return net, state, History.from_dict(meta["history"]), meta
+
+
+def _moments(arrays: dict[str, np.ndarray], key: str, like: list[np.ndarray], path: Any) -> Any:
+    """Adam's second moments ``key0 …`` of a checkpoint, checked against the parameters (a
+    file is untrusted): None when it holds none."""
+    if "sw0" not in arrays:
+        return None
+    out = [arrays.get(f"{key}{i}") for i in range(len(like))]
+    for i, (got, p) in enumerate(zip(out, like)):
+        if got is None or got.shape != p.shape or not np.all(np.isfinite(got)) or np.any(got < 0):
+            raise ModelFormatError(
+                f"{path}: array {key}{i} is not Adam's moment of shape {p.shape}"
+            )
+    return out
 
 
 # -- the archive -------------------------------------------------------------------------------

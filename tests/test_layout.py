@@ -48,6 +48,7 @@ MATH = (
     "bprop.dropout",
     "bprop.techniques",
     "bprop.schedules",
+    "bprop.augment",
 )
 FILES = (
     "bprop.serialize",
