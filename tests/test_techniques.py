@@ -187,6 +187,7 @@ def test_plateau_halves_eta_on_stalls_and_ends_at_one_128th():
         schedule("plateau:2:1", 1.0, 30)
 
 
+@pytest.mark.filterwarnings("ignore::bprop.errors.ChanceWarning")
 def test_early_stop_ends_after_patience_epochs_without_progress():
     assert not stalled([0.5, 0.6, 0.6], 2)
     assert stalled([0.5, 0.6, 0.6, 0.59], 2)
@@ -208,3 +209,52 @@ def test_early_stop_ends_after_patience_epochs_without_progress():
     assert len(h.epochs) == 8 and "1/128" in h.config["stopped"]
     with pytest.raises(ValueError, match="judge test_data"):
         sgd(net, X, y, 5, M, 0.1, early_stop=2)
+
+
+def test_adam_resumes_from_a_checkpoint_to_the_same_weights(tmp_path):
+    from bprop import serialize
+
+    X, y = _data(8)
+    a, b = Network([4, 6, 3], seed=2), Network([4, 6, 3], seed=2)
+    options = dict(seed=5, optimizer="adamw", lmbda=1.0, l1=0.5, max_norm=2.0, dropout=0.3)
+    sgd(a, X, y, 3, M, 0.01, **options)
+    h = sgd(b, X, y, 1, M, 0.01, **options)
+    serialize.save_checkpoint(tmp_path / "c.npz", b, h.state, h)
+    b, state, history, _ = serialize.load_checkpoint(tmp_path / "c.npz")
+    assert state.steps == 20 and state.moments_w is not None
+    sgd(b, X, y, 3, M, 0.01, state=state, history=history, **options)
+    for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_array_equal(p, q)
+
+
+def _npz(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.random((120, 16))
+    np.savez(tmp_path / "d.npz", X=X, y=(X[:, 5] > 0.5).astype(int))
+    return f"npz:{tmp_path / 'd.npz'}"
+
+
+def test_cli_records_the_techniques_and_refuses_judging_on_test(tmp_path, capsys):
+    import json
+
+    from bprop.cli import main
+
+    data = _npz(tmp_path)
+    argv = ["train", "--dataset", data, "--epochs", "2", "--seed", "0", "--no-progress",
+            "--no-diagnostics", "--sizes", "16,8,2", "--eta", "0.01", "--optimizer", "adam",
+            "--dropout", "0.1,0.5", "--l1", "0.1", "--max-norm", "3", "--augment", "shift:1",
+            "--out", str(tmp_path / "run")]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "not the compiled kernel: its kernel has SGD, L2 and momentum only" in out
+    config = json.loads((tmp_path / "run/config.json").read_text())
+    assert config["optimizer"] == "adam" and config["dropout"] == [0.1, 0.5]
+    assert config["augment"] == "shift:1" and config["max_norm"] == 3.0
+    history = json.loads((tmp_path / "run/history.json").read_text())
+    assert history["config"]["engine"] == "plain" and history["config"]["l1"] == 0.1
+    argv = ["train", "--dataset", data, "--early-stop", "2", "--out", str(tmp_path / "r2")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "add --eval-on validation" in err and "Traceback" not in err
+    assert main(["train", "--dataset", data, "--optimizer", "adma"]) == 2
+    assert "Did you mean 'adam'" in capsys.readouterr().err
