@@ -106,3 +106,16 @@ def stalled(accuracies: Sequence[float | None], patience: int) -> bool:
     if patience < 1 or len(scored) <= patience:
         return False
     return max(scored[-patience:]) <= max(scored[:-patience])
+
+
+def next_eta(
+    eta_at: Any, epoch: int, accuracies: Sequence[float | None], early_stop: int | None
+) -> tuple[float | None, str | None]:
+    """``(η of epoch, None)``, or ``(None, why)`` when early stopping or the plateau schedule
+    ends training before it."""
+    if early_stop and stalled(accuracies, early_stop):
+        return None, f"no better accuracy in {early_stop} epochs"
+    if getattr(eta_at, "reads_accuracy", False):
+        eta = eta_at.from_records(accuracies)
+        return eta, None if eta is not None else "plateau: η fell to 1/128 of its start"
+    return float(eta_at(epoch)), None

@@ -17,7 +17,46 @@ import numpy as np
 
 from bprop import dropout as _dropout
 from bprop import optimizers, regularization
+from bprop._validate import is_whole
 from bprop.backprop import backprop, decide
+
+
+def check(
+    net: Any,
+    optimizer: Any,
+    l1: Any,
+    n: int,
+    max_norm: Any,
+    dropout: Any,
+    early_stop: Any,
+    test: Any,
+    eta_at: Any,
+) -> tuple[optimizers.Optimizer, float, float | None, tuple[float, ...]]:
+    """The techniques :func:`bprop.train.sgd` was given, checked: ``(optimizer, λ₁/n,
+    max-norm c, dropout rates)``; ValueError for any that is not valid."""
+    opt = optimizers.get(optimizer)
+    l1, max_norm = regularization.check(l1, max_norm)
+    rates = _dropout.rates(dropout, net.sizes)
+    if early_stop is not None and not (is_whole(early_stop) and early_stop >= 1):
+        raise ValueError(f"early_stop must be a whole number of epochs ≥ 1, got {early_stop!r}")
+    if test is None and (early_stop or getattr(eta_at, "reads_accuracy", False)):
+        raise ValueError("early stopping and the plateau schedule judge test_data: give it")
+    return opt, l1 / n, max_norm, rates
+
+
+def extended(tech: tuple[Any, ...]) -> bool:
+    """True when the techniques need this module's step (not the book's SGD)."""
+    opt, l1_over_n, max_norm, rates = tech
+    return opt.name != "sgd" or bool(l1_over_n) or max_norm is not None or any(rates)
+
+
+def record(tech: tuple[Any, ...], l1: float, early_stop: Any, augment: Any) -> dict[str, Any]:
+    """What the run's ``history.config`` says of the techniques (only those in use)."""
+    opt, _, max_norm, rates = tech
+    extras = {"optimizer": opt.describe() if opt.adaptive else opt.name, "l1": float(l1)}
+    extras |= {"max_norm": max_norm, "dropout": list(rates) if any(rates) else None}
+    extras |= {"early_stop": early_stop, "augment": getattr(augment, "spec", None)}
+    return {k: v for k, v in extras.items() if v and v != "sgd"}
 
 
 def engine_note(extended: bool, augmented: bool) -> str | None:

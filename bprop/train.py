@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bprop import _compiled, optimizers, regularization, techniques
-from bprop import dropout as _dropout
 from bprop._validate import (
     X_NOT_FINITE,
     all_finite,
@@ -58,8 +57,8 @@ from bprop.engines import blas_threads as blas_threads_for
 from bprop.errors import DivergenceError, PairingWarning
 from bprop.schedules import (
     Schedule,
+    next_eta,
     schedule,  # noqa: F401 - bprop.train.schedule, as before
-    stalled,
 )
 
 if TYPE_CHECKING:
@@ -108,8 +107,17 @@ class EpochRecord:
 class History:
     """Everything a training run recorded: one :class:`EpochRecord` per epoch.
 
-    ``status`` is ``"completed"``, ``"interrupted"`` (a callback asked to stop; resume from
-    ``state``) or ``"diverged"``.
+    Parameters
+    ----------
+    config : dict
+        The run's settings (sizes, η, λ, μ, seed, engine …), as :func:`sgd` records them.
+    epochs : list of EpochRecord
+        One record per finished epoch: η, costs, accuracies, seconds.
+    status : str
+        ``"running"``, ``"completed"``, ``"interrupted"`` (a callback asked to stop; resume
+        from ``state``) or ``"diverged"``.
+    state : TrainState, optional
+        Where training stands: the epoch, the mini-batch, the seed, momentum's velocities.
     """
 
     config: dict[str, Any] = field(default_factory=dict)
@@ -263,6 +271,8 @@ def sgd(
 
     Parameters
     ----------
+    net : Network
+        The network to train; its weights and biases change in place.
     X : array ``(n, n_in)``
         Training inputs, one per row.
     Y : array ``(n, n_out)`` or ``(n,)``
@@ -321,7 +331,6 @@ def sgd(
         float64) on which the arithmetic is many times slower; flushing them changes results
         only where such tiny numbers arise, so the run no longer equals IEEE arithmetic there.
         Needs the compiled kernel (it holds the switch); off by default.
-
     optimizer, l1, max_norm, dropout
         ``"sgd"`` (default), ``"nesterov"``, ``"adam"`` or ``"adamw"`` (:mod:`bprop.optimizers`);
         L1's λ₁ and max-norm's c (:mod:`bprop.regularization`); dropout rates, one number for
@@ -332,6 +341,12 @@ def sgd(
         schedule stops when η < η₀/128); ``history.config["stopped"]`` says why.
     augment : callable, optional
         ``augment(X, rng)``: the training inputs of an epoch (:func:`bprop.augment.augmenter`).
+
+    Returns
+    -------
+    History
+        One :class:`EpochRecord` per epoch, the configuration (with the engine that ran) and,
+        in ``state``, what :func:`sgd` needs to continue the run (``state=``, ``history=``).
 
     Raises
     ------
@@ -353,7 +368,7 @@ def sgd(
         raise ValueError("no training examples: X has 0 rows")
     y = targets(Y, n, net.sizes[-1], net.dtype)
     labels = _labels_of(Y, y)
-    epochs, mini_batch_size, lmbda, momentum = _check_hyperparameters(
+    epochs, mini_batch_size, lmbda, momentum = check_hyperparameters(
         epochs, mini_batch_size, n, eta, lmbda, momentum
     )
     problem = pairing_problem(net.cost, net.activations[-1])
@@ -365,13 +380,7 @@ def sgd(
         )
     eta_at = eta if callable(eta) else (lambda _epoch, _eta=float(eta): _eta)
     test = _test_arrays(net, test_data)
-    opt = optimizers.get(optimizer)
-    l1, max_norm = regularization.check(l1, max_norm)
-    drop = _dropout.rates(dropout, net.sizes)
-    if early_stop is not None and not (is_whole(early_stop) and early_stop >= 1):
-        raise ValueError(f"early_stop must be a whole number of epochs ≥ 1, got {early_stop!r}")
-    if test is None and (early_stop or getattr(eta_at, "reads_accuracy", False)):
-        raise ValueError("early stopping and the plateau schedule judge test_data: give it")
+    tech = techniques.check(net, optimizer, l1, n, max_norm, dropout, early_stop, test, eta_at)
     seed = check_seed(seed)
 
     if state is None:
@@ -389,17 +398,13 @@ def sgd(
         "update_biases": update_biases,
         "n_train": n,
     }
-    extras = {"optimizer": opt.describe() if opt.adaptive else opt.name, "l1": l1}
-    extras |= {"max_norm": max_norm, "dropout": list(drop) if any(drop) else None}
-    extras |= {"early_stop": early_stop, "augment": getattr(augment, "spec", None)}
-    extended = opt.name != "sgd" or bool(l1) or max_norm is not None or any(drop)
-    history.config |= {k: v for k, v in extras.items() if v and v != "sgd"}
+    history.config |= techniques.record(tech, l1, early_stop, augment)
     history.status, history.state = "running", state
     state.stop_requested = False
-    if (momentum or opt.name != "sgd") and state.velocity_w is None:
+    if (momentum or tech[0].name != "sgd") and state.velocity_w is None:
         state.velocity_w = [np.zeros_like(w) for w in net.weights]
         state.velocity_b = [np.zeros_like(b) for b in net.biases]
-    if opt.adaptive and state.moments_w is None:
+    if tech[0].adaptive and state.moments_w is None:
         state.moments_w = [np.zeros_like(w) for w in net.weights]
         state.moments_b = [np.zeros_like(b) for b in net.biases]
     if verbose is None:
@@ -409,6 +414,7 @@ def sgd(
         c.on_train_begin(net, state)
 
     # Overflow on the way to a NaN cost is reported once, as a DivergenceError, not as warnings.
+    extended = techniques.extended(tech)
     note = techniques.engine_note(extended, augment is not None)
     if note and compiled is True:
         raise ValueError(f"cannot train with the compiled engine: {note}")
@@ -417,8 +423,7 @@ def sgd(
     run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, engine)
     run.early_stop, run.augment, run.x0 = early_stop, augment, x
     if extended:
-        run.tech = (opt, l1 / n, max_norm, drop)
-        run.step = functools.partial(techniques.step, run)
+        run.tech, run.step = tech, functools.partial(techniques.step, run)
     history.config["engine"] = engine
     if note:
         history.config["engine_note"] = note
@@ -492,8 +497,10 @@ class _Run:
         batch_hooks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
         n_batches = -(-n // m)
         while state.epoch < epochs:
-            epoch, eta = state.epoch, self._eta(eta_at, state.epoch, history)
+            epoch, accuracies = state.epoch, [r.test_accuracy for r in history.epochs]
+            eta, stopped = next_eta(eta_at, epoch, accuracies, self.early_stop)
             if eta is None:
+                history.config["stopped"] = stopped
                 break
             if self.augment is not None:
                 rng = np.random.default_rng([state.seed, epoch, 2])
@@ -567,19 +574,6 @@ class _Run:
         history.status = "completed"
         if history.epochs:
             warn_if_chance(history.epochs[-1], test)
-
-    def _eta(self, eta_at: Any, epoch: int, history: History) -> float | None:
-        """η of ``epoch``, or None when early stopping or the plateau schedule ends training."""
-        accuracies = [r.test_accuracy for r in history.epochs]
-        if self.early_stop and stalled(accuracies, self.early_stop):
-            history.config["stopped"] = f"no better accuracy in {self.early_stop} epochs"
-            return None
-        if getattr(eta_at, "reads_accuracy", False):
-            eta = eta_at.from_records(accuracies)
-            if eta is None:
-                history.config["stopped"] = "plateau: η fell to 1/128 of its start"
-            return eta
-        return float(eta_at(epoch))
 
     def _blame_inputs(self) -> None:
         """Divergence that X caused is X's error: an array found finite at an earlier call is not
@@ -776,7 +770,7 @@ def _test_arrays(net: Network, test_data: Any) -> tuple[Array, Array, Array] | N
     return tx, ty_targets, labels
 
 
-def _check_hyperparameters(
+def check_hyperparameters(
     epochs: Any, m: Any, n: int, eta: Any, lmbda: Any, momentum: Any
 ) -> tuple[int, int, float, float]:
     """Check the numbers of :func:`sgd` (NumPy scalars welcome) and return them as Python's
