@@ -258,3 +258,16 @@ def test_cli_records_the_techniques_and_refuses_judging_on_test(tmp_path, capsys
     assert "add --eval-on validation" in err and "Traceback" not in err
     assert main(["train", "--dataset", data, "--optimizer", "adma"]) == 2
     assert "Did you mean 'adam'" in capsys.readouterr().err
+
+
+def test_estimators_take_the_techniques():
+    from bprop.sklearn import BPClassifier, BPRegressor
+
+    X, y = _data(9)
+    clf = BPClassifier(hidden_layer_sizes=(8,), eta=0.01, optimizer="adam", dropout=0.2,
+                       l1=0.1, max_norm=2.0, max_iter=3, random_state=0).fit(X, y)  # fmt: skip
+    assert clf.get_params()["optimizer"] == "adam" and clf.n_iter_ == 3
+    assert np.linalg.norm(clf.network_.weights[0], axis=1).max() <= 2.0 + 1e-12
+    reg = BPRegressor(optimizer="nesterov", momentum=0.9, max_iter=2, random_state=0)
+    reg.fit(X, X[:, 0])
+    assert np.isfinite(reg.predict(X)).all()
