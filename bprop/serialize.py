@@ -46,7 +46,7 @@ from bprop.train import History, TrainState
 FORMAT = "bprop-model"
 FORMAT_VERSION = 1
 #: The members a model or checkpoint holds: its metadata, weights, biases and velocities.
-_MEMBER = re.compile(r"meta|v?[wb](0|[1-9][0-9]{0,3})")
+_MEMBER = re.compile(r"meta|[vs]?[wb](0|[1-9][0-9]{0,3})")
 MAX_META_BYTES = 64 * 2**20
 #: Errors opening a model that say nothing of its format (they pass through as they are).
 _NOT_THE_FORMAT = (errno.EACCES, errno.EPERM, errno.EISDIR, errno.ELOOP, errno.ENAMETOOLONG)
@@ -257,6 +257,9 @@ def save_checkpoint(
     if state.velocity_w is not None:
         arrays |= {f"vw{i}": v for i, v in enumerate(state.velocity_w)}
         arrays |= {f"vb{i}": v for i, v in enumerate(state.velocity_b or [])}
+    if state.moments_w is not None:  # Adam's second moments
+        arrays |= {f"sw{i}": s for i, s in enumerate(state.moments_w)}
+        arrays |= {f"sb{i}": s for i, s in enumerate(state.moments_b or [])}
     resume = {
         "seed": state.seed,
         "epoch": state.epoch,
@@ -265,6 +268,7 @@ def save_checkpoint(
         "correct": state.correct,
         "seen": state.seen,
         "seconds": state.seconds,
+        "steps": state.steps,
     }
     meta = model_metadata(net, **metadata) | {"resume": resume, "history": history.to_dict()}
     _save(path, meta, arrays)
@@ -307,6 +311,9 @@ def load_checkpoint(path: str | Path) -> tuple[Network, TrainState, History, dic
     state = TrainState(
         velocity_w=[arrays[f"vw{i}"] for i in range(n)] if has_v else None,
         velocity_b=[arrays[f"vb{i}"] for i in range(n)] if has_v else None,
+        moments_w=_moments(arrays, "sw", net.weights, path),
+        moments_b=_moments(arrays, "sb", net.biases, path),
+        steps=_steps(r, path),
         **counts,
     )
     try:
@@ -314,6 +321,30 @@ def load_checkpoint(path: str | Path) -> tuple[Network, TrainState, History, dic
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise ModelFormatError(f"{path}: the checkpoint's history is damaged ({e})") from None
     return net, state, history, meta
+
+
+def _steps(resume: dict[str, Any], path: Any) -> int:
+    """Adam's step count t of a checkpoint (0 when it holds none)."""
+    v = resume.get("steps", 0)
+    if type(v) is not int or v < 0:
+        raise ModelFormatError(
+            f"{path}: the checkpoint's resume.steps must be a whole number ≥ 0, got {v!r}"
+        )
+    return v
+
+
+def _moments(arrays: dict[str, np.ndarray], key: str, like: list[np.ndarray], path: Any) -> Any:
+    """Adam's second moments ``key0 …`` of a checkpoint, checked against the parameters (a
+    file is untrusted): None when it holds none."""
+    if "sw0" not in arrays:
+        return None
+    out = [arrays.get(f"{key}{i}") for i in range(len(like))]
+    for i, (got, p) in enumerate(zip(out, like)):
+        if got is None or got.shape != p.shape or not np.all(np.isfinite(got)) or np.any(got < 0):
+            raise ModelFormatError(
+                f"{path}: array {key}{i} is not Adam's moment of shape {p.shape}"
+            )
+    return out
 
 
 # -- the archive -------------------------------------------------------------------------------
@@ -414,9 +445,10 @@ def _check_declared(declared: dict[str, Declared], path: Path) -> None:
     n = 0
     while f"w{n}" in declared:
         n += 1
-    velocity = any(k[0] == "v" for k in declared)
+    # Momentum's velocities (vw, vb) and Adam's second moments (sw, sb), in checkpoints.
+    extra = [k for k in "vs" if any(name[0] == k for name in declared)]
     want = {"meta"} | {f"{p}{i}" for p in "wb" for i in range(n)}
-    want |= {f"v{p}{i}" for p in "wb" for i in range(n)} if velocity else set()
+    want |= {f"{k}{p}{i}" for k in extra for p in "wb" for i in range(n)}
     if n == 0 or set(declared) != want:
         odd = [f"unexpected: {', '.join(sorted(set(declared) - want)[:6])}"] * bool(
             set(declared) - want
@@ -429,8 +461,8 @@ def _check_declared(declared: dict[str, Declared], path: Path) -> None:
     for i in range(n):
         w, b = declared[f"w{i}"], declared[f"b{i}"]
         arrays = [(f"w{i}", w), (f"b{i}", b)]
-        if velocity:
-            arrays += [(f"vw{i}", declared[f"vw{i}"]), (f"vb{i}", declared[f"vb{i}"])]
+        for k in extra:
+            arrays += [(f"{k}w{i}", declared[f"{k}w{i}"]), (f"{k}b{i}", declared[f"{k}b{i}"])]
         for key, d in arrays:
             if d.dtype != dtype or d.dtype.kind != "f" or d.dtype.itemsize not in (4, 8):
                 raise ModelFormatError(f"{path}: array {key} has dtype {d.dtype}, not {dtype}")
@@ -439,8 +471,12 @@ def _check_declared(declared: dict[str, Declared], path: Path) -> None:
                 f"{path}: arrays w{i} {w.shape} and b{i} {b.shape} do not follow the layer "
                 "before: the file is damaged"
             )
-        if velocity and (declared[f"vw{i}"].shape, declared[f"vb{i}"].shape) != (w.shape, b.shape):
-            raise ModelFormatError(f"{path}: the velocities of layer {i} do not match its weights")
+        for k in extra:
+            if (declared[f"{k}w{i}"].shape, declared[f"{k}b{i}"].shape) != (w.shape, b.shape):
+                raise ModelFormatError(
+                    f"{path}: the {'velocities' if k == 'v' else 'moments'} of layer {i} do "
+                    "not match its weights"
+                )
         previous = w.shape[0]
 
 

@@ -163,6 +163,10 @@ class _BPEstimator(BaseEstimator):
             schedule(self.schedule, float(self.eta), self.max_iter),
             lmbda=float(self.lmbda),
             momentum=float(self.momentum),
+            optimizer=self.optimizer,
+            l1=self.l1,
+            max_norm=self.max_norm,
+            dropout=self.dropout,
             shuffle=self.shuffle,
             callbacks=callbacks,
             state=self._train_state,
@@ -330,6 +334,16 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
         λ of L2 regularisation, applied as ``w → (1 − ηλ/n) w`` with n the training-set size.
     momentum : float, default 0.0
         μ in [0, 1).
+    optimizer : str, default "sgd"
+        sgd (the book's), nesterov (with ``momentum``), adam or adamw (see
+        :mod:`bprop.optimizers`; Adam wants a small ``eta``, e.g. 0.001).
+    l1 : float, default 0.0
+        λ₁ of L1 regularisation, (λ₁/n) Σ|w| added to the cost.
+    max_norm : float or None, default None
+        c of the max-norm constraint on each neuron's incoming weights.
+    dropout : float, sequence of float or None, default None
+        Inverted dropout: the hidden layers' rate, or one rate per layer before the output,
+        input first (off in ``predict``).
     batch_size : int, default 10
         The mini-batch size m (clipped to the number of examples).
     max_iter : int, default 30
@@ -377,6 +391,10 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
         eta: float = 0.5,
         lmbda: float = 0.0,
         momentum: float = 0.0,
+        optimizer: str = "sgd",
+        l1: float = 0.0,
+        max_norm: float | None = None,
+        dropout: Any = None,
         batch_size: int = 10,
         max_iter: int = 30,
         schedule: str = "constant",
@@ -397,6 +415,10 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
         self.eta = eta
         self.lmbda = lmbda
         self.momentum = momentum
+        self.optimizer = optimizer
+        self.l1 = l1
+        self.max_norm = max_norm
+        self.dropout = dropout
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.schedule = schedule
@@ -507,6 +529,10 @@ class BPRegressor(RegressorMixin, _BPEstimator):
         eta: float = 0.05,
         lmbda: float = 0.0,
         momentum: float = 0.0,
+        optimizer: str = "sgd",
+        l1: float = 0.0,
+        max_norm: float | None = None,
+        dropout: Any = None,
         batch_size: int = 10,
         max_iter: int = 30,
         schedule: str = "constant",
@@ -527,6 +553,10 @@ class BPRegressor(RegressorMixin, _BPEstimator):
         self.eta = eta
         self.lmbda = lmbda
         self.momentum = momentum
+        self.optimizer = optimizer
+        self.l1 = l1
+        self.max_norm = max_norm
+        self.dropout = dropout
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.schedule = schedule

@@ -27,6 +27,7 @@ and the input checks from :mod:`bprop._validate`, and never imports :mod:`bprop.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
@@ -37,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bprop import _compiled
+from bprop import _compiled, optimizers, regularization, techniques
 from bprop._validate import (
     X_NOT_FINITE,
     all_finite,
@@ -55,6 +56,11 @@ from bprop.divergence import Blame, overflowing_weights, warn_if_chance
 from bprop.engines import BlasThreads, _engine, subnormals_flushed
 from bprop.engines import blas_threads as blas_threads_for
 from bprop.errors import DivergenceError, PairingWarning
+from bprop.schedules import (
+    Schedule,
+    next_eta,
+    schedule,  # noqa: F401 - bprop.train.schedule, as before
+)
 
 if TYPE_CHECKING:
     from bprop.network import Network
@@ -62,57 +68,6 @@ if TYPE_CHECKING:
 Array = np.ndarray
 # Mini-batches per call of the compiled engine: few enough that Ctrl-C is noticed at once.
 COMPILED_STRETCH = 256
-
-
-# -- learning-rate schedules -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """η as a function of the epoch (0-based).
-
-    ``kind`` is ``"constant"``; ``"step"`` (η·factor^⌊epoch/every⌋); or ``"cosine"``
-    (η_min + ½(η − η_min)(1 + cos(π·epoch/epochs))).
-    """
-
-    kind: str
-    eta: float
-    epochs: int = 1
-    every: int = 10
-    factor: float = 0.5
-    eta_min: float = 0.0
-
-    def __call__(self, epoch: int) -> float:
-        if self.kind == "step":
-            return self.eta * self.factor ** (epoch // self.every)
-        if self.kind == "cosine":
-            t = min(epoch / max(self.epochs, 1), 1.0)
-            return self.eta_min + 0.5 * (self.eta - self.eta_min) * (1 + math.cos(math.pi * t))
-        return self.eta
-
-    def describe(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def schedule(spec: str, eta: float, epochs: int) -> Schedule:
-    """Parse a schedule name: ``constant``, ``cosine``, or ``step[:EVERY[:FACTOR]]``."""
-    name, *args = spec.split(":")
-    try:
-        if name == "constant" and not args:
-            return Schedule("constant", eta)
-        if name == "cosine" and not args:
-            return Schedule("cosine", eta, epochs=epochs)
-        if name == "step" and len(args) <= 2:
-            every = int(args[0]) if args else 10
-            factor = float(args[1]) if len(args) > 1 else 0.5
-            if every >= 1 and 0 < factor <= 1:
-                return Schedule("step", eta, every=every, factor=factor)
-    except ValueError:
-        pass
-    raise ValueError(
-        f"unknown schedule {spec!r}: use constant, cosine, or step:EVERY:FACTOR "
-        "(e.g. step:10:0.5 halves η every 10 epochs)"
-    )
 
 
 # -- what training records ---------------------------------------------------------------------
@@ -218,7 +173,8 @@ class TrainState:
     """Where training is: enough to resume it exactly.
 
     ``epoch`` and ``batch`` are the next mini-batch to run; ``velocity_w``/``velocity_b`` the
-    momentum terms (None without momentum); ``cost_sum``, ``correct`` and ``seen`` the running
+    momentum terms, or Adam's first moments (None without either); ``moments_w``/``moments_b``
+    Adam's second moments; ``cost_sum``, ``correct`` and ``seen`` the running
     totals of the epoch under way.
     """
 
@@ -227,6 +183,9 @@ class TrainState:
     batch: int = 0
     velocity_w: list[Array] | None = None
     velocity_b: list[Array] | None = None
+    moments_w: list[Array] | None = None  # Adam's second moments (see bprop.optimizers)
+    moments_b: list[Array] | None = None
+    steps: int = 0  # mini-batch updates so far (Adam's t)
     cost_sum: float = 0.0
     correct: int = 0
     seen: int = 0
@@ -302,6 +261,12 @@ def sgd(
     blas_threads: int | None = None,
     compiled: bool | None = None,
     flush_subnormals: bool = False,
+    optimizer: str | optimizers.Optimizer | None = None,
+    l1: float = 0.0,
+    max_norm: float | None = None,
+    dropout: float | Sequence[float] | None = None,
+    early_stop: int | None = None,
+    augment: Callable[[Array, np.random.Generator], Array] | None = None,
 ) -> History:
     """Train ``net`` in place by mini-batch SGD and return the :class:`History`.
 
@@ -367,6 +332,16 @@ def sgd(
         float64) on which the arithmetic is many times slower; flushing them changes results
         only where such tiny numbers arise, so the run no longer equals IEEE arithmetic there.
         Needs the compiled kernel (it holds the switch); off by default.
+    optimizer, l1, max_norm, dropout
+        ``"sgd"`` (default), ``"nesterov"``, ``"adam"`` or ``"adamw"`` (:mod:`bprop.optimizers`);
+        L1's λ₁ and max-norm's c (:mod:`bprop.regularization`); dropout rates, one number for
+        the hidden layers or one per layer before the output, input first (:mod:`bprop.dropout`).
+        Any of them runs :mod:`bprop.techniques`' NumPy step (``history.config["engine_note"]``).
+    early_stop : int, optional
+        Stop when ``test_data``'s accuracy has not improved for this many epochs (a ``plateau``
+        schedule stops when η < η₀/128); ``history.config["stopped"]`` says why.
+    augment : callable, optional
+        ``augment(X, rng)``: the training inputs of an epoch (:func:`bprop.augment.augmenter`).
 
     Returns
     -------
@@ -406,6 +381,7 @@ def sgd(
         )
     eta_at = eta if callable(eta) else (lambda _epoch, _eta=float(eta): _eta)
     test = _test_arrays(net, test_data)
+    tech = techniques.check(net, optimizer, l1, n, max_norm, dropout, early_stop, test, eta_at)
     seed = check_seed(seed)
 
     if state is None:
@@ -425,11 +401,15 @@ def sgd(
         "update_biases": update_biases,
         "n_train": n,
     }
+    history.config |= techniques.record(tech, l1, early_stop, augment)
     history.status, history.state = "running", state
     state.stop_requested = False
-    if momentum and state.velocity_w is None:
+    if (momentum or tech[0].name != "sgd") and state.velocity_w is None:
         state.velocity_w = [np.zeros_like(w) for w in net.weights]
         state.velocity_b = [np.zeros_like(b) for b in net.biases]
+    if tech[0].adaptive and state.moments_w is None:
+        state.moments_w = [np.zeros_like(w) for w in net.weights]
+        state.moments_b = [np.zeros_like(b) for b in net.biases]
     if verbose is None:
         verbose = test_data is not None
     callbacks = list(callbacks) + ([PrintEpochs()] if verbose else [])
@@ -437,9 +417,19 @@ def sgd(
         c.on_train_begin(net, state)
 
     # Overflow on the way to a NaN cost is reported once, as a DivergenceError, not as warnings.
-    engine = _engine(net, mini_batch_size, fast, compiled)
+    extended = techniques.extended(tech)
+    note = techniques.engine_note(extended, augment is not None)
+    if note and compiled is True:
+        raise ValueError(f"cannot train with the compiled engine: {note}")
+    engine = _engine(net, mini_batch_size, fast, False if note else compiled)
+    engine = "plain" if extended else engine
     run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, engine)
+    run.early_stop, run.augment, run.x0 = early_stop, augment, x
+    if extended:
+        run.tech, run.step = tech, functools.partial(techniques.step, run)
     history.config["engine"] = engine
+    if note:
+        history.config["engine_note"] = note
     if engine == "compiled":
         history.config["kernel"] = _compiled.instruction_set()
     history.config["flush_subnormals"] = bool(flush_subnormals)
@@ -466,6 +456,10 @@ class _Run:
     ``self.compiled`` (:class:`bprop._compiled.Step`) runs the fused step for stretches of
     mini-batches in one C function. All agree to float rounding; tests check it.
     """
+
+    tech: tuple[Any, ...] | None = None  # (optimizer, λ₁/n, max-norm c, dropout rates)
+    early_stop: int | None = None
+    augment: Any = None
 
     def __init__(self, net, x, y, labels, m, lmbda_over_n, momentum, update_biases, engine):
         self.net, self.x, self.y, self.labels, self.m = net, x, y, labels, m
@@ -506,7 +500,14 @@ class _Run:
         batch_hooks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
         n_batches = -(-n // m)
         while state.epoch < epochs:
-            epoch, eta = state.epoch, float(eta_at(state.epoch))
+            epoch, accuracies = state.epoch, [r.test_accuracy for r in history.epochs]
+            eta, stopped = next_eta(eta_at, epoch, accuracies, self.early_stop)
+            if eta is None:
+                history.config["stopped"] = stopped
+                break
+            if self.augment is not None:
+                rng = np.random.default_rng([state.seed, epoch, 2])
+                self.x = np.ascontiguousarray(self.augment(self.x0, rng), dtype=net.dtype)
             blame = Blame(eta, lmbda, n)
             order = epoch_order(state.seed, epoch, n, shuffle)
             last_good = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
@@ -563,6 +564,8 @@ class _Run:
                 )
                 raise DivergenceError(blame.message(what, epoch), history)
             record = _close_epoch(net, state, epoch, eta, lmbda, n, self.labels is not None, test)
+            if self.tech is not None and self.tech[1]:
+                record.train_cost += regularization.l1_cost(net.weights, self.tech[1])
             history.epochs.append(record)
             state.epoch, state.batch = epoch + 1, 0
             state.cost_sum, state.correct, state.seen, state.seconds = 0.0, 0, 0, 0.0

@@ -43,6 +43,12 @@ MATH = (
     "bprop.divergence",
     "bprop.gradcheck",
     "bprop._compiled",
+    "bprop.optimizers",
+    "bprop.regularization",
+    "bprop.dropout",
+    "bprop.techniques",
+    "bprop.schedules",
+    "bprop.augment",
 )
 FILES = (
     "bprop.serialize",

@@ -59,6 +59,12 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "flush_subnormals": False,
     "header": "auto",
     "scale": "auto",
+    "optimizer": "sgd",
+    "l1": 0.0,
+    "max_norm": None,
+    "dropout": None,
+    "early_stop": None,
+    "augment": None,
 }
 # What a run folder without these keys used (written before bprop scaled CSV / npz features).
 _OLD_RUN_DEFAULTS = {"scale": "none"}
@@ -126,7 +132,41 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--schedule",
         default=d["schedule"],
-        help="η schedule: constant, cosine or step:EVERY:FACTOR",
+        help="η schedule: constant, cosine, step:EVERY:FACTOR or plateau:N:FACTOR (η times "
+        "FACTOR when accuracy stalls N epochs, until η falls to 1/128 of its start; needs "
+        "--eval-on validation)",
+    )
+    p.add_argument(
+        "--optimizer",
+        default=d["optimizer"],
+        help="sgd (the book's, default), nesterov (with --momentum), adam or adamw "
+        "(adam:BETA1:BETA2:EPS sets Adam's constants; adamw decays by --lmbda, decoupled)",
+    )
+    p.add_argument(
+        "--l1", type=non_negative(float), default=d["l1"], help="L1 regularisation λ₁ (default: 0)"
+    )
+    p.add_argument(
+        "--max-norm",
+        type=positive(float),
+        help="max-norm c: each neuron's incoming weights kept to a Euclidean norm ≤ c",
+    )
+    p.add_argument(
+        "--dropout",
+        type=rate_list,
+        help="dropout rate of the hidden layers (0.5), or one rate per layer before the output, "
+        "input first (0.2,0.5,0.5)",
+    )
+    p.add_argument(
+        "--early-stop",
+        type=positive(int),
+        metavar="N",
+        help="stop when validation accuracy has not improved for N epochs (needs --eval-on "
+        "validation)",
+    )
+    p.add_argument(
+        "--augment",
+        help="expand the training images each epoch: shift, affine, elastic, flip, comma-separated "
+        "(shift:PIXELS, affine:DEGREES:SCALE:SHEAR, elastic:SIGMA:ALPHA, flip:SHARE)",
     )
     p.add_argument(
         "--lmbda",
@@ -306,6 +346,7 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         _check_pairing(net)
         history = History()
     eta = schedule(config["schedule"], config["eta"], config["epochs"])
+    techniques = _techniques(config, eta, data)
     check_hyperparameters(
         config["epochs"], config["batch_size"], len(X), eta, config["lmbda"], config["momentum"]
     )
@@ -376,6 +417,7 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
                 test_data=(evaluation.X, evaluation.y),
                 seed=config["seed"],
                 compiled=_ENGINES[config["engine"]],
+                **techniques,
                 flush_subnormals=config["flush_subnormals"],
                 # Diagnostics first, so that Report saves the epoch's fresh record.
                 callbacks=[c for c in (diagnostics, Report()) if c is not None],
@@ -418,6 +460,52 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     return 0
 
 
+def rate_list(text: str) -> float | list[float]:
+    """``0.5`` → 0.5 (the hidden layers' dropout rate); ``0.2,0.5`` → one rate per layer."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a rate like 0.5 or 0.2,0.5, got {text!r}"
+        ) from None
+    if not all(0 <= v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"dropout rates must be in [0, 1), got {text!r}")
+    return values[0] if len(values) == 1 and "," not in text else values
+
+
+def _techniques(config: dict[str, Any], eta: Any, data: Any) -> dict[str, Any]:
+    """The options of chapter 3 and after, as :func:`bprop.train.sgd` takes them, checked
+    against the run (early stopping and the plateau schedule judge the validation set)."""
+    from bprop import optimizers
+
+    judged = config["early_stop"] or getattr(eta, "reads_accuracy", False)
+    if judged and config["eval_on"] != "validation":
+        raise ValueError(
+            "--early-stop and --schedule plateau judge the validation set, never the test set: "
+            "add --eval-on validation"
+        )
+    optimizers.get(config["optimizer"])
+    augment = None
+    if config["augment"]:
+        from bprop.augment import augmenter
+
+        side = round(data.n_features**0.5)
+        if side * side != data.n_features:
+            raise ValueError(
+                f"--augment distorts square images, but {data.name} has {data.n_features} "
+                "features per example"
+            )
+        augment = augmenter(config["augment"], (side, side))
+    return {
+        "optimizer": config["optimizer"],
+        "l1": config["l1"],
+        "max_norm": config["max_norm"],
+        "dropout": config["dropout"],
+        "early_stop": config["early_stop"],
+        "augment": augment,
+    }
+
+
 def describe_engine(net: Any, config: dict[str, Any]) -> str:
     """Which training step will run, and what its last bits depend on: the compiled kernel's
     version (instruction set) or the BLAS library and kernel under NumPy's, and bprop's version.
@@ -425,13 +513,21 @@ def describe_engine(net: Any, config: dict[str, Any]) -> str:
     Reproducibility)."""
     from bprop import __version__, _compiled
     from bprop.engines import engine_for
+    from bprop.techniques import engine_note
 
-    engine = engine_for(net, config["batch_size"], compiled=_ENGINES[config["engine"]])
+    extended = config.get("optimizer", "sgd") != "sgd" or config.get("l1") or config.get("dropout")
+    note = engine_note(bool(extended or config.get("max_norm")), bool(config.get("augment")))
+    if note and _ENGINES[config["engine"]] is True:
+        raise ValueError(f"--engine compiled cannot train this run: {note}")
+    compiled = False if note else _ENGINES[config["engine"]]
+    engine = engine_for(net, config["batch_size"], compiled=compiled)
     if engine == "compiled":
         isa = _compiled.instruction_set()
         what = f"compiled (bprop's C kernel, {_ISA_NAMES.get(isa, isa)} version)"
     else:
         what = f"NumPy ({blas_description()})"
+        if note:
+            what += f"; not the compiled kernel: {note}"
     flushed = ", subnormals flushed to zero" if config.get("flush_subnormals") else ""
     return f"{what}{flushed}, bprop {__version__}, NumPy {np.__version__}"
 
