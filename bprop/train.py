@@ -292,6 +292,7 @@ def sgd(
     blas_threads: int | None = None,
     compiled: bool | None = None,
     flush_subnormals: bool = False,
+    sample_weight: Any = None,
 ) -> History:
     """Train ``net`` in place by mini-batch SGD and return the :class:`History`.
 
@@ -355,6 +356,13 @@ def sgd(
         float64) on which the arithmetic is many times slower; flushing them changes results
         only where such tiny numbers arise, so the run no longer equals IEEE arithmetic there.
         Needs the compiled kernel (it holds the switch); off by default.
+    sample_weight : array ``(n,)`` of numbers ≥ 0, optional
+        Train on the weighted cost C = Σ_x s_x C_x / Σ_x s_x. With ŝ_x = n s_x / Σ s (mean 1),
+        each mini-batch's gradient is (1/m) Σ_x ŝ_x ∇C_x: BP1's δ^(x,L) is scaled by ŝ_x, and
+        BP2–BP4, linear in δ, carry the weight to every layer. The recorded ``train_cost`` is
+        the weighted C (accuracy stays a plain count). Trained by the fused NumPy step: the
+        compiled kernel has no per-example scale, so ``compiled=True`` is refused and None
+        falls back (``history.config["engine"]`` says "fused"); ``fast=False`` is refused too.
 
     Raises
     ------
@@ -376,6 +384,14 @@ def sgd(
         raise ValueError("no training examples: X has 0 rows")
     y = targets(Y, n, net.sizes[-1], net.dtype)
     labels = _labels_of(Y, y)
+    s_hat = _sample_weight(sample_weight, n, net.dtype)
+    if s_hat is not None and not fast:
+        raise ValueError("sample_weight needs the fused step (fast=True), not the textbook one")
+    if s_hat is not None and compiled:
+        raise ValueError(
+            "cannot train with the compiled engine: it has no per-example weights "
+            "(sample_weight trains with the fused NumPy step)"
+        )
     epochs, mini_batch_size, lmbda, momentum = _check_hyperparameters(
         epochs, mini_batch_size, n, eta, lmbda, momentum
     )
@@ -417,8 +433,10 @@ def sgd(
         c.on_train_begin(net, state)
 
     # Overflow on the way to a NaN cost is reported once, as a DivergenceError, not as warnings.
-    engine = _engine(net, mini_batch_size, fast, compiled)
+    engine = _engine(net, mini_batch_size, fast, False if s_hat is not None else compiled)
     run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, engine)
+    run.s_hat = s_hat
+    history.config["sample_weight"] = s_hat is not None
     history.config["engine"] = engine
     if engine == "compiled":
         history.config["kernel"] = _compiled.instruction_set()
@@ -454,6 +472,7 @@ class _Run:
         self.engine = engine
         self.threads = BlasThreads(None, 1, False)  # sgd sets the one it trains under
         self.predicted = np.empty(len(x), np.int64)
+        self.s_hat: Array | None = None  # ŝ_x = n s_x / Σ s, when sgd got sample weights
         dt, widths = net.dtype, net.sizes[1:]
         if engine != "plain":
             self.z = [np.empty((m, w), dt) for w in widths]
@@ -615,12 +634,16 @@ class _Run:
             self.predicted[offset : offset + k] = out[:, 0] > 0.5
         else:
             np.argmax(out, axis=1, out=self.predicted[offset : offset + k])
-        batch_cost = float(np.sum(net.cost.fn(out, yb)))
+        s_hat = None if self.s_hat is None else self.s_hat[rows]
+        c_x = net.cost.fn(out, yb)
+        batch_cost = float(np.sum(c_x if s_hat is None else s_hat * c_x))  # Σ_x ŝ_x C_x
         if not math.isfinite(batch_cost):
             return batch_cost
         # BP1: δ^L = ∇_a C ⊙ σ'(z^L), scaled by η/m so that BP3/BP4 give the update itself.
         net.cost.delta_into(z[-1], out, yb, acts[-1], delta[-1], tmp[-1])
         delta[-1] *= eta / k
+        if s_hat is not None:
+            delta[-1] *= s_hat[:, None]  # BP1 of the weighted cost: ŝ_x δ^(x,L)
         for i in range(len(W) - 1, -1, -1):
             if i > 0:
                 # BP2: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l), before w^(l+1) changes: (m, n_l)
@@ -721,6 +744,23 @@ def _close_epoch(
         record.test_correct = int(np.sum(decide(out) == tlabels))
         record.test_total = len(tx)
     return record
+
+
+def _sample_weight(sample_weight: Any, n: int, dtype: Any) -> Array | None:
+    """ŝ_x = n s_x / Σ s (mean 1) in the network's dtype, or None without weights."""
+    if sample_weight is None:
+        return None
+    s = np.asarray(sample_weight, dtype=np.float64)
+    if s.shape != (n,):
+        raise ValueError(
+            f"sample_weight must have shape ({n},), one weight per example; got {s.shape}"
+        )
+    if not (np.all(np.isfinite(s)) and np.all(s >= 0)):
+        raise ValueError("sample_weight must hold finite numbers ≥ 0")
+    total = float(np.sum(s))
+    if not total > 0:
+        raise ValueError("sample_weight must contain at least one non-zero weight")
+    return (s * (n / total)).astype(dtype)
 
 
 def _labels_of(Y: Any, y: Array) -> Array | None:
