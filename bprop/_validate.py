@@ -147,3 +147,20 @@ def _decide(a: Array) -> Array:
     if a.shape[1] == 1:
         return (a[:, 0] > 0.5).astype(np.int64)
     return np.argmax(a, axis=1)
+
+
+def sample_weights(sample_weight: Any, n: int, dtype: Any) -> Array | None:
+    """ŝ_x = n s_x / Σ s (mean 1) in the network's dtype, or None without weights."""
+    if sample_weight is None:
+        return None
+    s = np.asarray(sample_weight, dtype=np.float64)
+    if s.shape != (n,):
+        raise ValueError(
+            f"sample_weight must have shape ({n},), one weight per example; got {s.shape}"
+        )
+    if not (np.all(np.isfinite(s)) and np.all(s >= 0)):
+        raise ValueError("sample_weight must hold finite numbers ≥ 0")
+    total = float(np.sum(s))
+    if not total > 0:
+        raise ValueError("sample_weight must contain at least one non-zero weight")
+    return (s * (n / total)).astype(dtype)

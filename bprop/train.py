@@ -45,6 +45,7 @@ from bprop._validate import (
     inputs,
     is_finite_real,
     is_whole,
+    sample_weights,
     targets,
 )
 from bprop.activations import LEAKY_SLOPE
@@ -384,7 +385,7 @@ def sgd(
         raise ValueError("no training examples: X has 0 rows")
     y = targets(Y, n, net.sizes[-1], net.dtype)
     labels = _labels_of(Y, y)
-    s_hat = _sample_weight(sample_weight, n, net.dtype)
+    s_hat = sample_weights(sample_weight, n, net.dtype)
     if s_hat is not None and not fast:
         raise ValueError("sample_weight needs the fused step (fast=True), not the textbook one")
     if s_hat is not None and compiled:
@@ -744,23 +745,6 @@ def _close_epoch(
         record.test_correct = int(np.sum(decide(out) == tlabels))
         record.test_total = len(tx)
     return record
-
-
-def _sample_weight(sample_weight: Any, n: int, dtype: Any) -> Array | None:
-    """ŝ_x = n s_x / Σ s (mean 1) in the network's dtype, or None without weights."""
-    if sample_weight is None:
-        return None
-    s = np.asarray(sample_weight, dtype=np.float64)
-    if s.shape != (n,):
-        raise ValueError(
-            f"sample_weight must have shape ({n},), one weight per example; got {s.shape}"
-        )
-    if not (np.all(np.isfinite(s)) and np.all(s >= 0)):
-        raise ValueError("sample_weight must hold finite numbers ≥ 0")
-    total = float(np.sum(s))
-    if not total > 0:
-        raise ValueError("sample_weight must contain at least one non-zero weight")
-    return (s * (n / total)).astype(dtype)
 
 
 def _labels_of(Y: Any, y: Array) -> Array | None:
