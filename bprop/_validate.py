@@ -149,10 +149,20 @@ def _decide(a: Array) -> Array:
     return np.argmax(a, axis=1)
 
 
-def sample_weights(sample_weight: Any, n: int, dtype: Any) -> Array | None:
-    """ŝ_x = n s_x / Σ s (mean 1) in the network's dtype, or None without weights."""
+def sample_weights(
+    sample_weight: Any, n: int, dtype: Any, fast: bool = True, compiled: bool | None = None
+) -> Array | None:
+    """ŝ_x = n s_x / Σ s (mean 1) in the network's dtype, or None without weights; only the
+    fused step (``fast``, not ``compiled``) scales BP1 per example."""
     if sample_weight is None:
         return None
+    if not fast:
+        raise ValueError("sample_weight needs the fused step (fast=True), not the textbook one")
+    if compiled:
+        raise ValueError(
+            "cannot train with the compiled engine: it has no per-example weights "
+            "(sample_weight trains with the fused NumPy step)"
+        )
     s = np.asarray(sample_weight, dtype=np.float64)
     if s.shape != (n,):
         raise ValueError(
@@ -164,3 +174,15 @@ def sample_weights(sample_weight: Any, n: int, dtype: Any) -> Array | None:
     if not total > 0:
         raise ValueError("sample_weight must contain at least one non-zero weight")
     return (s * (n / total)).astype(dtype)
+
+
+def labels_of(Y: Any, y: Array) -> Array | None:
+    """Class labels of the targets, when they are labels or one-hot rows."""
+    raw = np.asarray(Y)
+    if raw.ndim == 1 and y.shape[1] > 1:
+        return raw.astype(np.int64)
+    if y.shape[1] > 1 and np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1):
+        return np.argmax(y, axis=1)
+    if y.shape[1] == 1 and np.all((y == 0) | (y == 1)):
+        return y[:, 0].astype(np.int64)
+    return None

@@ -123,7 +123,19 @@ def model_metadata(net: Network, **extra: Any) -> dict[str, Any]:
 def save_model(path: str | Path, net: Network, **metadata: Any) -> Path:
     """Save ``net`` to ``path`` (a ``.npz`` file), atomically.
 
-    Extra keyword arguments (``training=…``, ``dataset=…``) are stored in the JSON metadata.
+    Parameters
+    ----------
+    path : str or Path
+        The file to write (replaced only once the new one is complete).
+    net : Network
+        Its sizes, activations, cost, dtype, weights and biases are saved.
+    **metadata
+        Stored in the file's JSON metadata (``training=…``, ``dataset=…``).
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     meta = model_metadata(net, **metadata)
     _save(path, meta, _parameter_arrays(net))
@@ -131,7 +143,20 @@ def save_model(path: str | Path, net: Network, **metadata: Any) -> Path:
 
 
 def load_model(path: str | Path) -> tuple[Network, dict[str, Any]]:
-    """Load a model saved by :func:`save_model` (or a checkpoint); returns ``(net, metadata)``.
+    """Load a model saved by :func:`save_model` (or a checkpoint).
+
+    The file is untrusted: its metadata and every array's header are checked before anything
+    is allocated, and nothing is unpickled.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npz`` file written by bprop.
+
+    Returns
+    -------
+    (net, metadata)
+        The Network and the file's metadata dict.
 
     Raises
     ------

@@ -45,6 +45,7 @@ from bprop._validate import (
     inputs,
     is_finite_real,
     is_whole,
+    labels_of,
     sample_weights,
     targets,
 )
@@ -153,8 +154,17 @@ class EpochRecord:
 class History:
     """Everything a training run recorded: one :class:`EpochRecord` per epoch.
 
-    ``status`` is ``"completed"``, ``"interrupted"`` (a callback asked to stop; resume from
-    ``state``) or ``"diverged"``.
+    Parameters
+    ----------
+    config : dict
+        The run's settings (sizes, η, λ, μ, seed, engine …), as :func:`sgd` records them.
+    epochs : list of EpochRecord
+        One record per finished epoch: η, costs, accuracies, seconds.
+    status : str
+        ``"running"``, ``"completed"``, ``"interrupted"`` (a callback asked to stop; resume
+        from ``state``) or ``"diverged"``.
+    state : TrainState, optional
+        Where training stands: the epoch, the mini-batch, the seed, momentum's velocities.
     """
 
     config: dict[str, Any] = field(default_factory=dict)
@@ -299,6 +309,8 @@ def sgd(
 
     Parameters
     ----------
+    net : Network
+        The network to train; its weights and biases change in place.
     X : array ``(n, n_in)``
         Training inputs, one per row.
     Y : array ``(n, n_out)`` or ``(n,)``
@@ -365,6 +377,12 @@ def sgd(
         compiled kernel has no per-example scale, so ``compiled=True`` is refused and None
         falls back (``history.config["engine"]`` says "fused"); ``fast=False`` is refused too.
 
+    Returns
+    -------
+    History
+        One :class:`EpochRecord` per epoch, the configuration (with the engine that ran) and,
+        in ``state``, what :func:`sgd` needs to continue the run (``state=``, ``history=``).
+
     Raises
     ------
     bprop.errors.DivergenceError
@@ -384,16 +402,9 @@ def sgd(
     if n == 0:
         raise ValueError("no training examples: X has 0 rows")
     y = targets(Y, n, net.sizes[-1], net.dtype)
-    labels = _labels_of(Y, y)
-    s_hat = sample_weights(sample_weight, n, net.dtype)
-    if s_hat is not None and not fast:
-        raise ValueError("sample_weight needs the fused step (fast=True), not the textbook one")
-    if s_hat is not None and compiled:
-        raise ValueError(
-            "cannot train with the compiled engine: it has no per-example weights "
-            "(sample_weight trains with the fused NumPy step)"
-        )
-    epochs, mini_batch_size, lmbda, momentum = _check_hyperparameters(
+    labels = labels_of(Y, y)
+    s_hat = sample_weights(sample_weight, n, net.dtype, fast, compiled)
+    epochs, mini_batch_size, lmbda, momentum = check_hyperparameters(
         epochs, mini_batch_size, n, eta, lmbda, momentum
     )
     problem = pairing_problem(net.cost, net.activations[-1])
@@ -747,18 +758,6 @@ def _close_epoch(
     return record
 
 
-def _labels_of(Y: Any, y: Array) -> Array | None:
-    """Class labels of the targets, when they are labels or one-hot rows."""
-    raw = np.asarray(Y)
-    if raw.ndim == 1 and y.shape[1] > 1:
-        return raw.astype(np.int64)
-    if y.shape[1] > 1 and np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1):
-        return np.argmax(y, axis=1)
-    if y.shape[1] == 1 and np.all((y == 0) | (y == 1)):
-        return y[:, 0].astype(np.int64)
-    return None
-
-
 def _test_arrays(net: Network, test_data: Any) -> tuple[Array, Array, Array] | None:
     if test_data is None:
         return None
@@ -768,13 +767,13 @@ def _test_arrays(net: Network, test_data: Any) -> tuple[Array, Array, Array] | N
         raise TypeError("test_data must be a pair (X_test, y_test)") from None
     tx, _ = inputs(tX, net.sizes[0], net.dtype, batch_only=True)
     ty_targets = targets(ty, len(tx), net.sizes[-1], net.dtype)
-    labels = _labels_of(ty, ty_targets)
+    labels = labels_of(ty, ty_targets)
     if labels is None:
         raise ValueError("y_test must be class labels or one-hot rows to count correct answers")
     return tx, ty_targets, labels
 
 
-def _check_hyperparameters(
+def check_hyperparameters(
     epochs: Any, m: Any, n: int, eta: Any, lmbda: Any, momentum: Any
 ) -> tuple[int, int, float, float]:
     """Check the numbers of :func:`sgd` (NumPy scalars welcome) and return them as Python's

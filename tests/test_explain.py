@@ -5,6 +5,7 @@ The article's figures below are copied from seeds/003 by hand; the library compu
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -144,7 +145,10 @@ def test_markdown_structure():
     md = _cli(["--format", "markdown"])
     assert md.startswith("# Backpropagation, step by step")
     assert "## Step 1  Forward pass" in md
-    assert r"$$net_{h1} = w_{1} \cdot i_{1} + w_{2} \cdot i_{2} + b_{1} \cdot 1" in md
+    assert (
+        r"$$\mathrm{net}_{\mathrm{h1}} = w_{1} \cdot i_{1} + w_{2} \cdot i_{2} + b_{1} \cdot 1"
+        in md
+    )
     assert "0.082167041$$" in md
     assert md.count("$$") % 2 == 0
     assert "| where | article prints |" in md
@@ -187,6 +191,57 @@ def test_latex_is_a_complete_document_that_compiles(tmp_path, lang, matrix):
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:]
     assert (tmp_path / "d.pdf").stat().st_size > 1000
+    # Every character has a glyph: the English errata quote the article's Chinese words.
+    log = (tmp_path / "d.log").read_text(encoding="utf-8", errors="replace")
+    missing = [line for line in log.splitlines() if "Missing character" in line]
+    assert not missing, f"{len(missing)} missing glyphs, e.g. {missing[0]}"
+
+
+def _math_of(tex: str) -> list[str]:
+    """The mathematics of a LaTeX document: its $…$, \\[…\\] and align* parts."""
+    body = tex.replace(r"\$", "")
+    found = re.findall(r"\\begin\{align\*\}(.*?)\\end\{align\*\}", body, re.S)
+    found += re.findall(r"\\\[(.*?)\\\]", body, re.S)
+    found += re.findall(
+        r"\$(.*?)\$", re.sub(r"\\begin\{align\*\}.*?\\end\{align\*\}", "", body, flags=re.S)
+    )
+    return found
+
+
+@pytest.mark.parametrize("argv", [[], ["--matrix"]])
+def test_latex_sets_names_of_several_letters_upright(argv):
+    # In math mode `net` is the italic product n·e·t: every name of several letters is \mathrm.
+    tex = _cli(["--format", "latex", *argv])
+    math = "\n".join(_math_of(tex))
+    assert "e^{" in math or "sigma" in math  # the mathematics was found
+    bare = re.findall(r"(?<![a-zA-Z{\\])(net|out|target|total|[a-z][a-z]?\d)(?![a-zA-Z])", math)
+    assert not bare, sorted(set(bare))
+    if not argv:
+        assert r"\mathrm{target}_{\mathrm{o1}}" in tex and r"E_{\mathrm{total}}" in tex
+        assert r"\delta_{\mathrm{o1}}" in tex
+
+
+def test_headings_typeset_their_mathematics():
+    # The matrix form's headings hold equations: no raw carets in any format.
+    html = _cli(["--matrix", "--format", "html", "--update-biases"])
+    headings = re.findall(r"<h\d>(.*?)</h\d>", html)
+    assert headings and not any("^" in h for h in headings)
+    assert any("z<sup>l</sup> = w<sup>l</sup> a<sup>l−1</sup>" in h for h in headings)
+    assert "b<sup>l</sup> → b<sup>l</sup> − η ∂C/∂b<sup>l</sup>" in html
+    # A transpose is (w³)ᵀ, not w to the power 3T.
+    assert "(w<sup>3</sup>)<sup>T</sup>" in html and "(a<sup>1</sup>)<sup>T</sup>" in html
+    tex = _cli(["--matrix", "--format", "latex", "--update-biases"])
+    assert "textasciicircum" not in tex and r"(w^{3})^{T}" in tex
+    assert r"\subsection*{Forward pass: $z^{l} = w^{l} a^{l-1} + b^{l}" in tex
+    assert (
+        r"\subsection*{Update: $w^{l} \rightarrow w^{l} - \eta \partial C/\partial w^{l}$}" in tex
+    )
+    zh = _cli(["--matrix", "--format", "latex", "--lang", "zh"])
+    assert r"\subsection*{前向传播: $z^{l} = " in zh
+    text = _cli(["--matrix"])
+    assert "Forward pass: zˡ = wˡ aˡ⁻¹ + bˡ, aˡ = σ(zˡ)" in text and "^" not in text
+    md = _cli(["--matrix", "--format", "markdown"])
+    assert "## Forward pass: $z^{l} = w^{l} a^{l-1} + b^{l}" in md
 
 
 def test_steps_10000_matches_exact_figure_quickly():
@@ -432,3 +487,99 @@ def test_log_likelihood_with_sigmoid_outputs_is_refused_saying_why(capsys):
     # With softmax outputs the same cost is explained (δ^L = a − y).
     text = _cli(["--cost", "log-likelihood", "--output-activation", "softmax"])
     assert "δ_o1 = ∂E_total/∂net_o1 = out_o1 - target_o1" in text
+
+
+# -- the drawing: labels beside their edges, never overlapping -----------------------------------
+
+# The article's net, the README's 3-3-2, a deeper one, and the largest drawn (STEP_LIMIT).
+DRAWN = [[2, 2, 2], [3, 3, 2], [2, 4, 3, 2], [6, 6, 6, 6]]
+
+
+def _drawn(sizes):
+    if sizes == [2, 2, 2]:
+        ex = worked_example()  # the article's own network, weights and example
+        return explain.derive(ex.net, ex.x, ex.y, ex.eta)
+    spec = {"sizes": sizes, "seed": 1, "inputs": [0.1 * (k + 1) for k in range(sizes[0])]}
+    spec["targets"] = [0.01 + 0.98 * (j % 2) for j in range(sizes[-1])]
+    problem = explain.problem_from_spec(spec)
+    return explain.derive(problem.net, problem.x, problem.y, problem.eta)
+
+
+_NUM = r'"(-?[\d.]+)"'
+_EDGE = re.compile(rf'<line class="vis" x1={_NUM} y1={_NUM} x2={_NUM} y2={_NUM}/>.*?'
+                   rf'<text id="label-[^"]+" x={_NUM} y={_NUM}[^>]*>([^<]*)<')  # fmt: skip
+_NUMBERS = re.compile(rf'<text class="num" x={_NUM} y={_NUM}[^>]*>([^<]*)<')
+_CIRCLE = re.compile(rf"<circle cx={_NUM} cy={_NUM} r={_NUM}")
+
+
+@pytest.mark.parametrize("sizes", DRAWN, ids=lambda s: "-".join(map(str, s)))
+def test_layout_keeps_labels_off_lines_and_apart(sizes):
+    # The page's SVG as written: the boxes of 12 px monospace text (figure.Box) do not overlap,
+    # meet no neuron, and no weight's label touches its own edge.
+    from bprop.explain.figure import Box
+    from bprop.explain.formats.html import _svg
+
+    svg = _svg(_drawn(sizes))
+    edges = [([float(v) for v in e[:6]], e[6]) for e in _EDGE.findall(svg)]
+    texts = [(float(x), float(y), t) for x, y, t in _NUMBERS.findall(svg)]
+    texts += [(x, y, t) for (*_, x, y), t in edges]
+    circles = [tuple(map(float, c)) for c in _CIRCLE.findall(svg)]
+    assert len(edges) == sum(a * b for a, b in itertools.pairwise(sizes))
+    assert len(circles) == sum(sizes) and len(texts) == len(edges) + 3 * sum(sizes) - 2 * sizes[0]
+    boxes = [Box.around(x, y, t) for x, y, t in texts]
+    for i, a in enumerate(boxes):
+        assert not any(a.overlaps(b) for b in boxes[i + 1 :]), texts[i]
+        assert not any(a.meets_circle(*c) for c in circles), texts[i]
+    for (x1, y1, x2, y2, x, y), t in edges:
+        assert not Box.around(x, y, t).meets_segment((x1, y1), (x2, y2)), t
+
+
+def test_the_drawing_in_chromium_has_no_overlapping_text(tmp_path):
+    # What the browser draws: the boxes it measures, for the article's net and two larger ones,
+    # and the matrices of the matrix form in brackets (sides and corner ticks), not bars.
+    pw, chromium = _browser()
+    pages = {}
+    for sizes in DRAWN[:3]:
+        d = _drawn(sizes)
+        pages["-".join(map(str, sizes))] = explain.render(d, fmt="html")
+    pages["matrix"] = _cli(["--matrix", "--format", "html"])
+    measure = """() => {
+      const texts = [...document.querySelectorAll('svg text')].filter(
+        t => !t.classList.contains('name'));
+      const own = t => t.closest('.edge') && t.closest('.edge').querySelector('line');
+      return {
+        boxes: texts.map(t => { const b = t.getBBox(); const l = own(t);
+          return [t.textContent, b.x, b.y, b.x + b.width, b.y + b.height,
+                  l ? ['x1', 'y1', 'x2', 'y2'].map(a => +l.getAttribute(a)) : null]; }),
+        circles: [...document.querySelectorAll('svg circle')].map(
+          c => ['cx', 'cy', 'r'].map(a => +c.getAttribute(a))),
+        mats: [...document.querySelectorAll('table.mat')].map(m => { const s = getComputedStyle(m);
+          return [s.borderLeftWidth, s.borderRightWidth,
+                  s.backgroundImage.split('linear-gradient').length - 1, s.backgroundSize]; }),
+      };
+    }"""  # fmt: skip
+    from bprop.explain.figure import Box
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=args)
+        try:
+            tab = browser.new_page(viewport={"width": 1400, "height": 900})
+            for name, page in pages.items():
+                path = tmp_path / f"{name}.html"
+                path.write_text(page, encoding="utf-8")
+                tab.goto(path.as_uri())
+                got = tab.evaluate(measure)
+                boxes = [(t, Box(x0, y0, x1, y1), line) for t, x0, y0, x1, y1, line in got["boxes"]]
+                for i, (t, a, line) in enumerate(boxes):
+                    others = [u for u, b, _ in boxes[i + 1 :] if a.overlaps(b)]
+                    assert not others, f"{name}: {t!r} overlaps {others}"
+                    assert not any(a.meets_circle(*c) for c in got["circles"]), f"{name}: {t!r}"
+                    if line:
+                        assert not a.meets_segment(line[:2], line[2:]), f"{name}: {t!r} on its edge"
+                if name == "matrix":
+                    assert len(got["mats"]) > 20
+                    for left, right, ticks, size in got["mats"]:
+                        assert left == right == "2px" and ticks == 4 and size.startswith("6px 2px")
+        finally:
+            browser.close()

@@ -179,6 +179,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--out", help="run folder to write (default: runs/<timestamp>)")
     p.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its folder")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train into an --out folder that holds another run, removing that run's files",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--no-diagnostics",
@@ -192,13 +197,45 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """``bprop train``: the run holds its folder's lock from before it reads the folder (a
+    resumed run) or from when it makes it (a new one) until it has written its last file."""
+    if args.resume and args.overwrite:
+        raise ValueError("--overwrite makes a new run; it cannot go with --resume")
+    with contextlib.ExitStack() as held:
+        return _run(args, held)
+
+
+def _new_folder(args: argparse.Namespace, config: dict[str, Any], held: Any) -> Any:
+    """The new run's folder, made (and locked) only once everything was checked: ``--out``,
+    or ``runs/<timestamp>-<random>``, made exclusively, so that runs started in the same second
+    cannot share one."""
+    from bprop import runs
+
+    if args.out:
+        folder = runs.RunFolder(args.out)
+        held.enter_context(folder.lock())
+        folder.create(config, overwrite=args.overwrite)
+        return folder
+    for _ in range(100):
+        folder = runs.RunFolder(runs.new_run_path())
+        try:
+            folder.create(config, exclusive=True)
+        except FileExistsError:
+            continue
+        held.enter_context(folder.lock())
+        return folder
+    raise FileExistsError(f"could not make a new run folder in {runs.RUNS}: give --out")
+
+
+def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     from bprop import runs
     from bprop.errors import DivergenceError
     from bprop.network import Network
-    from bprop.train import Callback, History, schedule
+    from bprop.train import Callback, History, check_hyperparameters, schedule
 
     if args.resume:
         folder = runs.RunFolder(args.resume)
+        held.enter_context(folder.lock())
         saved, net, state, history = folder.reopen()
         config = TRAIN_DEFAULTS | _OLD_RUN_DEFAULTS | saved
         print(
@@ -208,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
         config = {k: getattr(args, k) for k in TRAIN_DEFAULTS}
         if config["seed"] is None:
             config["seed"] = int(np.random.SeedSequence().entropy % (2**31))
-        folder = runs.RunFolder(args.out or runs.new_run_path())
+        folder = None  # made once everything is checked (_new_folder)
         net = state = history = None
 
     data = load_data(
@@ -239,8 +276,12 @@ def run(args: argparse.Namespace) -> int:
         )
         _check_pairing(net)
         history = History()
-        folder.create(config)
     eta = schedule(config["schedule"], config["eta"], config["epochs"])
+    check_hyperparameters(
+        config["epochs"], config["batch_size"], len(X), eta, config["lmbda"], config["momentum"]
+    )
+    if folder is None:
+        folder = _new_folder(args, config, held)
     meta = {
         "training": config,
         "dataset": {

@@ -30,6 +30,8 @@ One module per concept, each depending only on those above it:
 * :mod:`~bprop.explain.article` — the article's printed figures and their errata;
 * :mod:`~bprop.explain.names` — the article's names or Nielsen's for each quantity;
 * :mod:`~bprop.explain.blocks` — the document: headings, paragraphs, equations and tables;
+* :mod:`~bprop.explain.figure` — the drawing's geometry: where each neuron, number and weight's
+  label sits (labels beside their edges, never overlapping);
 * :mod:`~bprop.explain.formats` — one module per format (``text``, ``markdown``, ``latex``,
   ``html``); the page's CSS, JavaScript and skeleton are files in :mod:`bprop.web`.
 
@@ -139,6 +141,24 @@ def render(
     ``matrix`` gives Nielsen's matrix form (BP1–BP4) instead of the article's neuron-by-neuron
     chain rule; ``errata`` (from :func:`errata`) adds the errata table.  LaTeX is a complete
     document (xelatex with ctex for Chinese); HTML is one self-contained page.
+
+    Parameters
+    ----------
+    d : Derivation
+        From :func:`derive`.
+    lang : str
+        ``"en"`` or ``"zh"``.
+    fmt : str
+        ``"text"``, ``"markdown"``, ``"latex"`` or ``"html"``.
+    matrix : bool
+        Nielsen's matrix form instead of the chain rule neuron by neuron.
+    errata : list of Erratum, optional
+        Adds the errata table.
+
+    Returns
+    -------
+    str
+        The document.
 
     Raises
     ------

@@ -1,7 +1,8 @@
 """The document: a derivation laid out as blocks that every format can write.
 
-A block is ``("h", level, text)`` (a heading), ``("p", [str | M, ...])`` (a paragraph of words
-and inline mathematics), ``("eq", [M, ...])`` (an equation, its segments joined by "=") or
+A block is ``("h", level, text)`` (a heading: a string, or a list ``[str | M, ...]`` of words
+and inline mathematics), ``("p", [str | M, ...])`` (a paragraph of words and inline
+mathematics), ``("eq", [M, ...])`` (an equation, its segments joined by "=") or
 ``("table", header, rows)``.  :func:`document` lays out one training step, the article's way
 (neuron by neuron, the chain rule written out) or Nielsen's matrix form (BP1–BP4);
 :func:`weight_panel` lays out one weight's derivation on its own (the page's panels) and
@@ -31,6 +32,7 @@ from bprop.explain.derivation import (
 )
 from bprop.explain.i18n import _cost_name, _li, _t
 from bprop.explain.mathlayout import (
+    EQ,
     MUL,
     PLUS,
     M,
@@ -338,7 +340,7 @@ def _neuron_backward(d: Derivation, n: _Names, nr: NeuronStep, lang: str) -> lis
     w = n.weight(l, j, first.k)
     chain = nr.prime is not None and (l < n.L or d.output_rule == "chain")
     if chain:
-        blocks.append(("p", [_t("chain_rule", lang, w=w.text)]))
+        blocks.append(("p", _fill(_t("chain_rule", lang, w="{w}"), w=w)))
         E, out, net = n.error(), n.out(l, j), n.net(l, j)
         blocks.append(
             _eq(partial(E, w), join(MUL, [partial(E, out), partial(out, net), partial(net, w)]))
@@ -439,8 +441,7 @@ def _setup(d: Derivation, n: _Names, lang: str, matrix: bool) -> list[tuple]:
     ]
     ins = join(", ", [cat(n.out(1, k), " = ", num(v)) for k, v in enumerate(d.acts[0])])
     ts = join(", ", [cat(n.target(j), " = ", num(nr.target)) for j, nr in enumerate(d.layers[-1])])
-    blocks.append(("p", [_t("example", lang, x="{x}", y="{y}")]))
-    blocks[-1] = ("p", _splice(blocks[-1][1][0], {"{x}": ins, "{y}": ts}))
+    blocks.append(("p", _fill(_t("example", lang, x="{x}", y="{y}"), x=ins, y=ts)))
     blocks.append(("p", [_t("initial", lang)]))
     for l in range(2, n.L + 1):  # noqa: E741
         ws = [
@@ -457,9 +458,10 @@ def _setup(d: Derivation, n: _Names, lang: str, matrix: bool) -> list[tuple]:
     return blocks
 
 
-def _splice(text: str, parts: dict[str, M]) -> list[str | M]:
+def _fill(text: str, **parts: M) -> list[str | M]:
+    """Words with mathematics: each ``{name}`` left in ``text`` becomes the ``M`` named so."""
     out: list[str | M] = []
-    for piece in re.split(r"(\{x\}|\{y\})", text):
+    for piece in re.split(r"\{(\w+)\}", text):
         if piece in parts:
             out.append(parts[piece])
         elif piece:
@@ -467,11 +469,33 @@ def _splice(text: str, parts: dict[str, M]) -> list[str | M]:
     return out
 
 
+def _layer(base: str, tex: str = "", sup: tuple[str, str, str] = ("ˡ", "l", "l")) -> M:
+    """A layer's vector or matrix in general, zˡ (``sup``: text, LaTeX and HTML of its index)."""
+    return M(base + sup[0], (tex or base) + "^{" + sup[1] + "}", f"{base}<sup>{sup[2]}</sup>")
+
+
+def _general_forward() -> M:
+    """zˡ = wˡ aˡ⁻¹ + bˡ, aˡ = σ(zˡ): the forward pass of any layer."""
+    z, w, b, a = (_layer(c) for c in "zwba")
+    a_prev = _layer("a", sup=("ˡ⁻¹", "l-1", "l−1"))
+    sigma = M("σ", r"\sigma", "σ")
+    return cat(z, EQ, w, " ", a_prev, PLUS, b, M(", ", r",\quad ", ", "), a, EQ, sigma, paren(z))
+
+
+def _general_update(letter: str) -> M:
+    """wˡ → wˡ − η ∂C/∂wˡ: gradient descent on the weights (or biases) of any layer."""
+    x = _layer(letter)
+    to, minus = M(" → ", r" \rightarrow ", " → "), M(" − ", " - ", " − ")
+    eta = M("η ", r"\eta ", "η ")
+    grad = M(f"∂C/∂{x.text}", rf"\partial C/\partial {x.tex}", f"∂C/∂{x.html}")  # inline, no \frac
+    return cat(x, to, x, minus, eta, grad)
+
+
 def _matrix_blocks(d: Derivation, n: _Names, lang: str) -> list[tuple]:
     """Nielsen's matrix form: z^l, a^l, then BP1–BP4 with the vectors and matrices printed."""
     L = n.L
     v = n.layer_vec
-    blocks: list[tuple] = [("h", 2, _t("m_forward", lang))]
+    blocks: list[tuple] = [("h", 2, _fill(_t("m_forward", lang, eq="{eq}"), eq=_general_forward()))]
     blocks.append(_eq(v("a", 1), M("x", "x", "x"), matrix(d.acts[0])))
     for l in range(2, L + 1):  # noqa: E741
         i = l - 2
@@ -520,8 +544,8 @@ def _matrix_blocks(d: Derivation, n: _Names, lang: str) -> list[tuple]:
         blocks.append(("p", [_t("m_bp2", lang, l=l, n=l + 1)]))
         wt = M(
             v("w", l + 1).text + "ᵀ",
-            "{" + v("w", l + 1).tex + "}^{T}",
-            v("w", l + 1).html + "<sup>T</sup>",
+            "(" + v("w", l + 1).tex + ")^{T}",  # (w³)ᵀ: the transpose of w³, not w to a power 3T
+            "(" + v("w", l + 1).html + ")<sup>T</sup>",
         )
         blocks.append(
             _eq(
@@ -538,8 +562,8 @@ def _matrix_blocks(d: Derivation, n: _Names, lang: str) -> list[tuple]:
         blocks.append(("p", [_t("m_bp4", lang, l=l)]))
         at = M(
             v("a", l - 1).text + "ᵀ",
-            "{" + v("a", l - 1).tex + "}^{T}",
-            v("a", l - 1).html + "<sup>T</sup>",
+            "(" + v("a", l - 1).tex + ")^{T}",
+            "(" + v("a", l - 1).html + ")<sup>T</sup>",
         )
         blocks.append(
             _eq(
@@ -549,7 +573,7 @@ def _matrix_blocks(d: Derivation, n: _Names, lang: str) -> list[tuple]:
                 matrix(d.nabla_w[i]),
             )
         )
-    blocks.append(("h", 2, _t("m_update", lang)))
+    blocks.append(("h", 2, _fill(_t("m_update", lang, eq="{eq}"), eq=_general_update("w"))))
     for l in range(2, L + 1):  # noqa: E741
         i = l - 2
         new = [
@@ -566,7 +590,7 @@ def _matrix_blocks(d: Derivation, n: _Names, lang: str) -> list[tuple]:
             )
         )
     if d.update_biases:
-        blocks.append(("p", [_t("m_bias_update", lang)]))
+        blocks.append(("p", _fill(_t("m_bias_update", lang, eq="{eq}"), eq=_general_update("b"))))
         for l in range(2, L + 1):  # noqa: E741
             i = l - 2
             new = [bs.updated for bs in d.biases if bs.l == l]
@@ -637,7 +661,8 @@ def weight_panel(d: Derivation, ws: WeightStep, lang: str = "en") -> list[tuple]
     """One weight's derivation on its own: the error reaching its neuron, δ, ∂E/∂w, w⁺."""
     n = _Names(d)
     nr = d.neuron(ws.l, ws.j)
-    blocks: list[tuple] = [("h", 3, f"{_t('html_panel', lang)} {n.weight(ws.l, ws.j, ws.k).text}")]
+    w = n.weight(ws.l, ws.j, ws.k)
+    blocks: list[tuple] = [("h", 3, [f"{_t('html_panel', lang)} ", w])]
     if ws.l < n.L:
         blocks += _path_lines(d, n, nr)
     else:

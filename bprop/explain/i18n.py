@@ -163,10 +163,7 @@ _T: dict[str, tuple[str, str]] = {
         "原文给出迭代 10000 次后的总误差为 {printed}; 精确计算得到 {exact} "
         "(见 `bprop explain` 的勘误).",
     ),
-    "m_forward": (
-        "Forward pass: z^l = w^l a^(l−1) + b^l, a^l = σ(z^l)",
-        "前向传播: z^l = w^l a^(l−1) + b^l, a^l = σ(z^l)",
-    ),
+    "m_forward": ("Forward pass: {eq}", "前向传播: {eq}"),
     "m_cost": ("Cost", "误差"),
     "m_backward": ("Backward pass: the four equations", "反向传播: 四个基本公式"),
     "m_bp1": ("BP1, the error of the output layer:", "BP1, 输出层的误差:"),
@@ -176,8 +173,8 @@ _T: dict[str, tuple[str, str]] = {
     ),
     "m_bp3": ("BP3, the gradient of the biases of layer {l}:", "BP3, 第 {l} 层截距项的梯度:"),
     "m_bp4": ("BP4, the gradient of the weights of layer {l}:", "BP4, 第 {l} 层权值的梯度:"),
-    "m_update": ("Update: w^l → w^l − η ∂C/∂w^l", "权值更新: w^l → w^l − η ∂C/∂w^l"),
-    "m_bias_update": ("b^l → b^l − η ∂C/∂b^l:", "b^l → b^l − η ∂C/∂b^l:"),
+    "m_update": ("Update: {eq}", "权值更新: {eq}"),
+    "m_bias_update": ("and the biases, {eq}:", "截距项: {eq}:"),
     "html_hint": (
         "Hover over or click a weight to see its chain-rule path and derivation.",
         "将鼠标移到某个权值上或点击它, 查看它的链式法则路径和推导过程.",

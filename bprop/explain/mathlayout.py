@@ -98,13 +98,21 @@ def sym(base: str, sub: str = "", sup: str = "", *, unicode: bool = False) -> M:
         text = base + sup.translate(_SUP) + sub.translate(_SUB)
     else:
         text = base + (f"_{sub}" if sub else "") + (f"^{sup}" if sup else "")
-    tex = base + (f"^{{{sup}}}" if sup else "") + (f"_{{{sub}}}" if sub else "")
+    tex = _upright(base) + (f"^{{{sup}}}" if sup else "") + (f"_{{{_upright(sub)}}}" if sub else "")
     h = (
         _html.escape(base)
         + (f"<sup>{sup}</sup>" if sup else "")
         + (f"<sub>{sub}</sub>" if sub else "")
     )
     return M(text, tex, h)
+
+
+def _upright(name: str) -> str:
+    """A name of several letters (net, out, target; h1, total) set upright in LaTeX: in math
+    mode ``net`` would be the italic product n·e·t.  One letter (w, z) or digits stay so."""
+    if sum(c.isascii() and c.isalpha() for c in name) > 1 or (len(name) > 1 and name[0].isalpha()):
+        return rf"\mathrm{{{name}}}"
+    return name
 
 
 def partial(f: M, x: M) -> M:
@@ -148,3 +156,9 @@ def _exp(x: M) -> M:
 
 def _fn(name: str) -> M:
     return M(name, rf"\operatorname{{{name}}}", name)
+
+
+def _parts(x: str | Sequence[str | M]) -> list[str | M]:
+    """A heading's or paragraph's content as a list of words and mathematics (a heading may be a
+    plain string)."""
+    return [x] if isinstance(x, str) else list(x)

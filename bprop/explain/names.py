@@ -50,7 +50,7 @@ class _Names:
         if self.article:
             return M(
                 f"δ_{self.neuron(l, j)}",
-                rf"\delta_{{{self.neuron(l, j)}}}",
+                rf"\delta_{{\mathrm{{{self.neuron(l, j)}}}}}",
                 f"δ<sub>{self.neuron(l, j)}</sub>",
             )
         d = sym("δ", str(j + 1), str(l), unicode=True)

@@ -459,6 +459,13 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
     dtype : {"float64", "float32"}, default "float64"
     verbose : bool, default False
         Print the training cost after each epoch.
+    warm_start : bool, default False
+        Let ``fit`` continue the fitted network for ``max_iter`` more epochs (same classes and
+        features) instead of starting from fresh weights.
+    class_weight : "balanced", dict or None, default None
+        Weigh each example's cost by its class's weight: ``"balanced"`` gives class c the
+        weight n / (n_classes · n_c); a dict maps labels to weights. Multiplies
+        ``sample_weight``.
 
     Attributes
     ----------
@@ -474,6 +481,17 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
         Accuracy on the held-out set after each epoch, and the best one.
     best_loss_ : float
         Without ``early_stopping``: the lowest training cost.
+    loss_ : float
+        The training cost of the last epoch.
+    t_ : int
+        Training examples seen (epochs × examples, over warm starts and ``partial_fit``).
+    coefs_, intercepts_ : lists of arrays
+        The weights ``(n_in, n_out)`` (scikit-learn's orientation: ``network_.weights``
+        transposed) and biases ``(n_out,)`` of each layer.
+    n_layers_ : int
+        Layers, input and output included.
+    out_activation_ : str
+        The output activation by scikit-learn's name ("logistic" for sigmoid).
     """
 
     def __init__(
@@ -648,7 +666,8 @@ class BPRegressor(RegressorMixin, _BPEstimator):
     n_outputs_ : int
         Number of targets (columns of ``y``; 1 for a 1-D ``y``).
     network_, loss_curve_, n_iter_, validation_scores_, best_validation_score_, best_loss_
-        As for :class:`BPClassifier`.
+        As for :class:`BPClassifier`; so are ``loss_``, ``t_``, ``coefs_``, ``intercepts_``,
+        ``n_layers_`` and ``out_activation_``. (``class_weight`` is the classifier's only.)
     """
 
     def __init__(

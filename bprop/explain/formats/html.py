@@ -17,8 +17,9 @@ from collections.abc import Sequence
 
 from bprop.explain.blocks import weight_panel
 from bprop.explain.derivation import Derivation, WeightStep, check_limits
+from bprop.explain.figure import layout
 from bprop.explain.i18n import _t
-from bprop.explain.mathlayout import EQ, M, join, number
+from bprop.explain.mathlayout import EQ, M, _parts, join, number
 from bprop.explain.names import _Names
 from bprop.web import asset, css_rules, fill, scoped_css
 
@@ -33,7 +34,7 @@ def _html_blocks(blocks: list[tuple]) -> str:
     out = []
     for b in blocks:
         if b[0] == "h":
-            out.append(f"<h{b[1] + 1}>{_html.escape(b[2])}</h{b[1] + 1}>")
+            out.append(f"<h{b[1] + 1}>{_inline(_parts(b[2]))}</h{b[1] + 1}>")
         elif b[0] == "p":
             out.append(f"<p>{_inline(b[1])}</p>")
         elif b[0] == "eq":
@@ -50,7 +51,11 @@ def _html_blocks(blocks: list[tuple]) -> str:
 def write(blocks: list[tuple], lang: str, d: Derivation | None = None) -> str:
     """The page: the blocks, and with a derivation ``d`` its network drawn and each weight's
     derivation ready to show (``d`` must be within :data:`~bprop.explain.STEP_LIMIT`)."""
-    title = _html.escape(blocks[0][2]) if blocks and blocks[0][0] == "h" else "bprop"
+    title = "bprop"
+    if blocks and blocks[0][0] == "h":
+        title = _html.escape(
+            "".join(p.text if isinstance(p, M) else p for p in _parts(blocks[0][2]))
+        )
     figure = ""
     if d is not None:
         check_limits(d.sizes)
@@ -131,64 +136,70 @@ def _weight_panels(d: Derivation, lang: str, prefix: str = "") -> str:
 
 
 def _svg(d: Derivation, prefix: str = "") -> str:
-    """The network drawn, every id in it starting with ``prefix``."""
+    """The network drawn, every id in it starting with ``prefix``; where each neuron, number
+    and label sits is :func:`bprop.explain.figure.layout`'s."""
     n = _Names(d)
-    L, gap_x, gap_y, r = n.L, 250, 130, 30
-    height = max(d.sizes) * gap_y + 40
-    width = (L - 1) * gap_x + 200
-    pos = {}
-    for l, size in enumerate(d.sizes, start=1):  # noqa: E741
-        top = (height - (size - 1) * gap_y) / 2 - 20
-        for j in range(size):
-            pos[(l, j)] = (100 + (l - 1) * gap_x, top + j * gap_y)
+    neuron_text: dict[tuple[int, int], list[str]] = {}
+    for layer in d.layers:
+        for nr in layer:
+            out = f"{n.out(nr.l, nr.j).text} = {number(nr.out)}"
+            if nr.net is None:
+                neuron_text[(nr.l, nr.j)] = [out]
+            else:
+                neuron_text[(nr.l, nr.j)] = [
+                    f"{n.net(nr.l, nr.j).text} = {number(nr.net)}",
+                    out,
+                    f"{n.delta(nr.l, nr.j).text} = {number(nr.delta)}",
+                ]
+    labels = {
+        (ws.l, ws.j, ws.k): f"{n.weight(ws.l, ws.j, ws.k).text} = {number(ws.value)}"
+        for ws in d.weights
+    }
+    at = layout(d.sizes, neuron_text, labels)
     edges, nodes = [], []
     for ws in d.weights:
         key = n.weight_key(ws.l, ws.j, ws.k)
-        (x1, y1), (x2, y2) = pos[(ws.l - 1, ws.k)], pos[(ws.l, ws.j)]
-        # Labels of edges from different sources sit at different distances, so fewer collide.
-        t = 0.25 + 0.45 * ws.k / max(1, d.sizes[ws.l - 2] - 1)
-        tx, ty = x1 + t * (x2 - x1), y1 + t * (y2 - y1) - 4
+        (x1, y1), (x2, y2) = at.neurons[(ws.l - 1, ws.k)], at.neurons[(ws.l, ws.j)]
+        tx, ty = at.labels[(ws.l, ws.j, ws.k)]
         path = [prefix + p for p in _path(d, n, ws)]
-        label = f"{n.weight(ws.l, ws.j, ws.k).text} = {number(ws.value)}"
+        line = f'x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"'
         edges.append(
             f'<g class="edge" id="{prefix}edge-{key}" tabindex="0" data-weight="{key}" '
             f'data-path="{" ".join(path)}" data-value="{ws.value!r}" '
             f'data-gradient="{ws.gradient!r}" '
             f'data-updated="{ws.updated!r}">'
-            f'<line class="vis" x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}"/>'
-            f'<line class="hit" x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}"/>'
-            f'<text id="{prefix}label-{key}" x="{tx:.0f}" y="{ty:.0f}" text-anchor="middle">'
-            f"{_html.escape(label)}</text></g>"
+            f'<line class="vis" {line}/><line class="hit" {line}/>'
+            f'<text id="{prefix}label-{key}" x="{tx:.1f}" y="{ty:.1f}" {_CENTRED}>'
+            f"{_html.escape(labels[(ws.l, ws.j, ws.k)])}</text></g>"
         )
     for layer in d.layers:
         for nr in layer:
-            x, y = pos[(nr.l, nr.j)]
+            x, y = at.neurons[(nr.l, nr.j)]
             name = n.neuron(nr.l, nr.j)
-            kind = "input" if nr.l == 1 else "output" if nr.l == L else "hidden"
-            lines = [f"{n.out(nr.l, nr.j).text} = {number(nr.out)}"]
+            kind = "input" if nr.l == 1 else "output" if nr.l == n.L else "hidden"
             data = f'data-out="{nr.out!r}"'
             if nr.net is not None:
-                lines = [
-                    f"{n.net(nr.l, nr.j).text} = {number(nr.net)}",
-                    lines[0],
-                    f"{n.delta(nr.l, nr.j).text} = {number(nr.delta)}",
-                ]
                 data += f' data-net="{nr.net!r}" data-delta="{nr.delta!r}"'
             texts = "".join(
-                f'<text x="{x:.0f}" y="{y + r + 16 + 14 * i:.0f}" text-anchor="middle">'
-                f"{_html.escape(t)}</text>"
-                for i, t in enumerate(lines)
+                f'<text class="num" x="{cx:.1f}" y="{cy:.1f}" {_CENTRED}>{_html.escape(t)}</text>'
+                for (cx, cy), t in zip(at.neuron_lines[(nr.l, nr.j)], neuron_text[(nr.l, nr.j)])
             )
             nodes.append(
                 f'<g class="node {kind}" id="{prefix}node-{name}" {data}>'
-                f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{r}"/>'
-                f'<text x="{x:.0f}" y="{y + 4:.0f}" text-anchor="middle" font-size="14">'
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{at.radius}"/>'
+                f'<text class="name" x="{x:.1f}" y="{y:.1f}" {_CENTRED}>'
                 f"{_html.escape(name)}</text>{texts}</g>"
             )
+    vx, vy, vw, vh = at.view
     return (
-        f'<svg width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img">{"".join(edges)}{"".join(nodes)}</svg>'
+        # Never shrunk below 4/5 of its size (the figure scrolls instead): its text stays legible.
+        f'<svg width="{vw:.0f}" height="{vh:.0f}" viewBox="{vx:.1f} {vy:.1f} {vw:.1f} {vh:.1f}" '
+        f'style="min-width:{0.8 * vw:.0f}px" role="img">{"".join(edges)}{"".join(nodes)}</svg>'
     )
+
+
+#: Text centred on its point, so that its box is the one the layout reserved.
+_CENTRED = 'text-anchor="middle" dominant-baseline="central"'
 
 
 def _path(d: Derivation, n: _Names, ws: WeightStep) -> list[str]:

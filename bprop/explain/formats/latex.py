@@ -1,7 +1,9 @@
 """LaTeX: one complete document (``article``, or ``ctexart`` for Chinese, for xelatex).
 
-Text is escaped for LaTeX (its special characters, and the Unicode symbols the words use, such
-as η, δ, ∂ and →, written as math); equations of several steps become ``align*``.  It only lays
+An English document that quotes Chinese (the errata quote the article's words) loads ctex's
+fonts for them (``scheme=plain``: the English layout is kept), so no glyph is missing.  Text is
+escaped for LaTeX (its special characters, and the Unicode symbols the words use, such as η, δ,
+∂ and →, written as math); equations of several steps become ``align*``.  It only lays
 out the blocks of :mod:`bprop.explain.blocks`: it computes no number, imports neither
 ``bprop.network`` nor ``bprop.train``, and returns a string.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bprop.explain.mathlayout import M
+from bprop.explain.mathlayout import M, _parts
 
 
 def _inline(parts: Sequence[str | M]) -> str:
@@ -39,7 +41,7 @@ _TEX_UNICODE = {
     "σ": r"$\sigma$",
     "…": r"\ldots{}",
     "⁺": r"$^{+}$",
-    "−": "-",
+    "−": "$-$",
     "—": "---",
     "½": r"$\frac{1}{2}$",
     "Σ": r"$\Sigma$",
@@ -63,7 +65,7 @@ def write(blocks: list[tuple], lang: str) -> str:
         r"\documentclass[11pt]{ctexart}" if lang == "zh" else r"\documentclass[11pt]{article}",
         r"\usepackage[margin=2cm]{geometry}",
         r"\usepackage{amsmath,amssymb}",
-        r"\usepackage{longtable}",
+        r"\usepackage{array,longtable}",
         r"\allowdisplaybreaks",
         r"\setlength{\parindent}{0pt}",
         r"\begin{document}",
@@ -73,7 +75,7 @@ def write(blocks: list[tuple], lang: str) -> str:
         if b[0] == "h":
             out.append(
                 {1: r"\section*{", 2: r"\subsection*{", 3: r"\subsubsection*{"}[b[1]]
-                + _tex_escape(b[2])
+                + _inline(_parts(b[2]))
                 + "}"
             )
         elif b[0] == "p":
@@ -87,10 +89,22 @@ def write(blocks: list[tuple], lang: str) -> str:
                 out += [r"\begin{align*}", " \\\\\n".join(body), r"\end{align*}"]
         elif b[0] == "table":
             ncol = len(b[1])
-            spec = "|p{3.2cm}|p{2.3cm}|p{2.3cm}|p{6.5cm}|" if ncol == 4 else "|r|r|"
+            # Narrow columns set ragged right: justified, their words would be spread apart.
+            rr = r">{\raggedright\arraybackslash}"
+            spec = f"|{rr}p{{3.2cm}}|{rr}p{{2.3cm}}|{rr}p{{2.3cm}}|{rr}p{{6.5cm}}|"
+            spec = spec if ncol == 4 else "|r|r|"
             out.append(r"\begin{longtable}{" + spec + r"}\hline")
             for r in [b[1], *b[2]]:
                 out.append(" & ".join(_tex_escape(c) for c in r) + r" \\ \hline")
             out.append(r"\end{longtable}")
     out.append(r"\end{document}")
+    if lang != "zh" and any(_is_cjk(c) for line in out for c in line):
+        # Chinese inside an English document (the article's own words, quoted in the errata):
+        # ctex's fonts for those characters only, the English layout kept (no missing glyphs).
+        out.insert(1, r"\usepackage[scheme=plain]{ctex}")
     return "\n".join(out) + "\n"
+
+
+def _is_cjk(c: str) -> bool:
+    """A Chinese character or CJK punctuation, which Latin Modern has no glyph for."""
+    return "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bprop.explain.mathlayout import EQ, M, join
+from bprop.explain.mathlayout import EQ, M, _parts, join
 
 
 def _inline(parts: Sequence[str | M]) -> str:
@@ -20,7 +20,7 @@ def write(blocks: list[tuple]) -> str:
     out: list[str] = []
     for b in blocks:
         if b[0] == "h":
-            out += ["#" * b[1] + " " + b[2], ""]
+            out += ["#" * b[1] + " " + _inline(_parts(b[2])), ""]
         elif b[0] == "p":
             out += [_inline(b[1]), ""]
         elif b[0] == "eq":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bprop.explain.mathlayout import EQ, M, join
+from bprop.explain.mathlayout import EQ, M, _parts, join
 
 
 def _inline(parts: Sequence[str | M]) -> str:
@@ -22,7 +22,7 @@ def write(blocks: list[tuple]) -> str:
     lines: list[str] = []
     for b in blocks:
         if b[0] == "h":
-            text = b[2]
+            text = _inline(_parts(b[2]))
             if lines:
                 lines.append("")
             lines.append(text)
