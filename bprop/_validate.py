@@ -19,12 +19,28 @@ import numpy as np
 Array = np.ndarray
 
 
-def inputs(X: Any, n_in: int, dtype: Any, batch_only: bool = False) -> tuple[Array, bool]:
+def inputs(
+    X: Any, n_in: int, dtype: Any, batch_only: bool = False, sparse: bool = False
+) -> tuple[Array, bool]:
     """``X`` as a C-contiguous ``(m, n_in)`` array of ``dtype``, and whether it was one example.
 
-    A 1-D ``X`` ``(n_in,)`` is one example (made a row) unless ``batch_only``.  Raises TypeError
-    for non-numbers, ValueError for a wrong shape or NaN/infinite entries.
+    A 1-D ``X`` ``(n_in,)`` is one example (made a row) unless ``batch_only``.  With ``sparse``
+    a SciPy sparse matrix stays sparse, as CSR of ``dtype`` (the fused SGD step densifies one
+    mini-batch at a time).  Raises TypeError for non-numbers, ValueError for a wrong shape or
+    NaN/infinite entries.
     """
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # a SciPy sparse matrix or array
+        if not sparse:
+            raise TypeError(
+                "X is a sparse matrix, which only bprop.train.sgd's fused NumPy step trains on "
+                "(compiled=None or False): pass X.toarray() here"
+            )
+        x = X.tocsr().astype(dtype)
+        if x.ndim != 2 or x.shape[1] != n_in:
+            raise ValueError(f"X must have shape (m, {n_in}), got {x.shape}")
+        if not all_finite(x.data):
+            raise ValueError(X_NOT_FINITE)
+        return x, False
     x = np.asarray(X)
     if x.dtype.kind not in "biuf":
         raise TypeError(f"X must hold numbers, got dtype {x.dtype}")
@@ -172,7 +188,7 @@ def sample_weights(
         raise ValueError("sample_weight must hold finite numbers ≥ 0")
     total = float(np.sum(s))
     if not total > 0:
-        raise ValueError("sample_weight must contain at least one non-zero weight")
+        raise ValueError("sample_weight: every weight is zero; give at least one non-zero weight")
     return (s * (n / total)).astype(dtype)
 
 

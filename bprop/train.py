@@ -397,8 +397,8 @@ def sgd(
         ``test_data`` (of 100 examples or more) is within three standard errors of the share
         of its commonest class (see :mod:`bprop.divergence`).
     """
-    x, _ = inputs(X, net.sizes[0], net.dtype, batch_only=True)
-    n = len(x)
+    x, _ = inputs(X, net.sizes[0], net.dtype, batch_only=True, sparse=fast and compiled is not True)
+    n = x.shape[0]
     if n == 0:
         raise ValueError("no training examples: X has 0 rows")
     y = targets(Y, n, net.sizes[-1], net.dtype)
@@ -445,7 +445,8 @@ def sgd(
         c.on_train_begin(net, state)
 
     # Overflow on the way to a NaN cost is reported once, as a DivergenceError, not as warnings.
-    engine = _engine(net, mini_batch_size, fast, False if s_hat is not None else compiled)
+    fused_only = s_hat is not None or not isinstance(x, np.ndarray)  # weights, or a CSR X
+    engine = _engine(net, mini_batch_size, fast, False if fused_only else compiled)
     run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, engine)
     run.s_hat = s_hat
     history.config["sample_weight"] = s_hat is not None
@@ -483,7 +484,7 @@ class _Run:
         self.step = self.plain_step if engine == "plain" else self.fused_step
         self.engine = engine
         self.threads = BlasThreads(None, 1, False)  # sgd sets the one it trains under
-        self.predicted = np.empty(len(x), np.int64)
+        self.predicted = np.empty(x.shape[0], np.int64)
         self.s_hat: Array | None = None  # ŝ_x = n s_x / Σ s, when sgd got sample weights
         dt, widths = net.dtype, net.sizes[1:]
         if engine != "plain":
@@ -513,7 +514,7 @@ class _Run:
             )
 
     def loop(self, epochs, eta_at, lmbda, shuffle, callbacks, test, state, history) -> None:
-        net, n, m = self.net, len(self.x), self.m
+        net, n, m = self.net, self.x.shape[0], self.m
         batch_hooks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
         n_batches = -(-n // m)
         while state.epoch < epochs:
@@ -589,7 +590,7 @@ class _Run:
     def _blame_inputs(self) -> None:
         """Divergence that X caused is X's error: an array found finite at an earlier call is not
         rescanned (see :mod:`bprop._validate`), so NaN written into it since shows up here."""
-        if not all_finite(self.x):
+        if not all_finite(self.x if isinstance(self.x, np.ndarray) else self.x.data):
             raise ValueError(X_NOT_FINITE)
 
     def _count(self, state: TrainState, order: Array, start: int, stop: int) -> None:
@@ -623,8 +624,9 @@ class _Run:
         """The same mini-batch step in preallocated buffers, the update folded into BP3/BP4."""
         net = self.net
         W, b, acts = net.weights, net.biases, net.activations
-        if isinstance(rows, slice):
+        if isinstance(rows, slice) or not isinstance(self.x, np.ndarray):
             xb, yb = self.x[rows], self.y[rows]
+            xb = xb if isinstance(xb, np.ndarray) else xb.toarray()  # CSR: this mini-batch only
         else:
             k = len(rows)
             xb, yb = self.xb[:k], self.yb[:k]

@@ -45,6 +45,9 @@ of the softmax / log-likelihood defaults; ``predict`` returns the indicator matr
 A fit that ran all ``max_iter`` epochs without meeting ``tol`` warns (``ConvergenceWarning``),
 as ``MLPClassifier`` does. ``coefs_``/``intercepts_`` give the weights in scikit-learn's
 orientation ``(n_in, n_out)`` (``network_.weights`` are ``(n_out, n_in)``, Nielsen's).
+A sparse ``X`` (SciPy CSR, or any format, converted to CSR) is never densified whole: SGD
+densifies one mini-batch at a time (:func:`bprop.train.sgd`, the fused step) and prediction
+:data:`CHUNK` rows at a time.
 
 Importing this module needs scikit-learn: ``pip install "bprop[sklearn]"``.
 """
@@ -79,6 +82,7 @@ except ImportError as e:  # pragma: no cover - exercised with scikit-learn absen
     ) from e
 
 from bprop.activations import ACTIVATIONS
+from bprop.backprop import decide
 from bprop.costs import COSTS
 from bprop.diagnostics import UNSCALED_RMS
 from bprop.errors import DivergenceError
@@ -90,6 +94,8 @@ __all__ = ["BPClassifier", "BPRegressor"]
 Array = np.ndarray
 #: scikit-learn's names for bprop's output activations (MLPClassifier's ``out_activation_``).
 _SKLEARN_NAMES = {"sigmoid": "logistic"}
+#: Rows of a sparse X densified at once to predict (training densifies one mini-batch).
+CHUNK = 1024
 _NO_Y = object()  # marks "no y given" apart from y=None, which validate_data must reject
 
 
@@ -133,7 +139,7 @@ class _BPEstimator(BaseEstimator):
         history = self._sgd(X, T, self.n_iter_ + self.max_iter, [monitor], sw)
         self.loss_curve_ = [*self.loss_curve_, *history.column("train_cost")]
         self.n_iter_ += len(history.epochs)
-        self.t_ += len(X) * len(history.epochs)
+        self.t_ += X.shape[0] * len(history.epochs)
         self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
         if history.status == "completed" and self.tol is not None:
             warnings.warn(
@@ -163,7 +169,7 @@ class _BPEstimator(BaseEstimator):
         history = self._sgd(X, T, self.n_iter_ + 1, [], sw)
         self.loss_curve_ = [*self.loss_curve_, *history.column("train_cost")]
         self.n_iter_ += len(history.epochs)
-        self.t_ += len(X) * len(history.epochs)
+        self.t_ += X.shape[0] * len(history.epochs)
         self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
         return self
 
@@ -177,7 +183,9 @@ class _BPEstimator(BaseEstimator):
             return None
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if not np.any(sw > 0):
-            raise ValueError("Sample weights must contain at least one non-zero number.")
+            raise ValueError(
+                "sample_weight: every weight is zero; give at least one non-zero weight"
+            )
         # Equal weights give the unweighted cost: train it exactly so (any engine).
         return None if np.all(sw == sw[0]) else sw
 
@@ -261,7 +269,7 @@ class _BPEstimator(BaseEstimator):
             X,
             T,
             epochs,
-            min(self.batch_size, len(X)),  # as MLPClassifier: m is clipped to n
+            min(self.batch_size, X.shape[0]),  # as MLPClassifier: m is clipped to n
             schedule(self.schedule, float(self.eta), self.max_iter),
             lmbda=float(self.lmbda),
             momentum=float(self.momentum),
@@ -296,8 +304,18 @@ class _BPEstimator(BaseEstimator):
         """validate_data at the boundary: X ``(n, n_features)`` as the network's float dtype."""
         dtype = np.dtype(self.dtype).type
         if y is _NO_Y:
-            return validate_data(self, X, reset=reset, dtype=dtype)
-        return validate_data(self, X, y, reset=reset, dtype=dtype, **kw)
+            return validate_data(self, X, reset=reset, dtype=dtype, accept_sparse="csr")
+        return validate_data(self, X, y, reset=reset, dtype=dtype, accept_sparse="csr", **kw)
+
+    def _forward(self, X: Any) -> Array:
+        """a^L for each row of ``X``; a sparse X is densified :data:`CHUNK` rows at a time."""
+        if isinstance(X, np.ndarray):
+            return self.network_.feedforward(X)
+        parts = [
+            self.network_.feedforward(X[i : i + CHUNK].toarray())
+            for i in range(0, X.shape[0], CHUNK)
+        ]
+        return np.concatenate(parts) if parts else self.network_.feedforward(X.toarray())
 
     # Pickle the network by the names of its activations and cost: the registered objects
     # hold functions that the standard pickle cannot always find by name.
@@ -315,7 +333,7 @@ class _BPEstimator(BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -339,7 +357,8 @@ class _Monitor(Callback):
     def on_epoch_end(self, record: Any, net: Network, state: TrainState) -> None:
         est, tol = self.est, self.est.tol
         if est.early_stopping:
-            score = est._validation_score(self.X_val, self.T_val, self.sw_val)
+            sw = self.sw_val if self.sw_val is not None and self.sw_val.any() else None
+            score = est._validation_score(self.X_val, self.T_val, sw)  # unweighted if all 0
             self.scores.append(score)
             improved = tol is None or score >= self.best_score + tol
             if score > self.best_score or self.best_parameters is None:
@@ -365,9 +384,12 @@ class _PrintLoss(Callback):
 
 def _unscaled_feature(X: Array, name: str) -> str | None:
     """Warn when some column of ``X`` is far from order 1; the advice, or None."""
-    if X.size == 0:
+    if X.shape[0] * X.shape[1] == 0:
         return None
-    rms = np.sqrt(np.mean(np.square(X, dtype=np.float64), axis=0))
+    if isinstance(X, np.ndarray):
+        rms = np.sqrt(np.mean(np.square(X, dtype=np.float64), axis=0))
+    else:  # CSR: the mean square of each column over its stored entries and zeros
+        rms = np.sqrt(np.asarray(X.multiply(X).mean(axis=0), dtype=np.float64).ravel())
     k = int(np.argmax(rms))
     if not rms[k] > UNSCALED_RMS:
         return None
@@ -608,8 +630,8 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
         check_is_fitted(self)
         X = self._inputs(X, reset=False)
         if self._multilabel:
-            return (self.network_.feedforward(X) > 0.5).astype(np.int64)  # (n, n_labels)
-        return self.classes_[self.network_.predict(X)]
+            return (self._forward(X) > 0.5).astype(np.int64)  # (n, n_labels)
+        return self.classes_[decide(self._forward(X))]
 
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities ``(n, n_classes)``, columns in the order of ``classes_``.
@@ -619,7 +641,7 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
         outputs (tanh, identity) up by their minimum; a row of equal outputs is uniform.
         """
         check_is_fitted(self)
-        a = self.network_.feedforward(self._inputs(X, reset=False))  # (n, n_classes)
+        a = self._forward(self._inputs(X, reset=False))  # (n, n_classes)
         if self.network_.activations[-1].name == "softmax" or self._multilabel:
             return a  # multilabel: each label's own probability, as MLPClassifier
         a = a - np.minimum(a.min(axis=1, keepdims=True), 0)
@@ -641,9 +663,9 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
 
     def _validation_score(self, X: Array, labels: Array, sw: Array | None = None) -> float:
         if self._multilabel:
-            predicted = (self.network_.feedforward(X) > 0.5).astype(labels.dtype)
+            predicted = (self._forward(X) > 0.5).astype(labels.dtype)
         else:
-            predicted = self.network_.predict(X)
+            predicted = decide(self._forward(X))
         return float(accuracy_score(labels, predicted, sample_weight=sw))
 
     def __sklearn_tags__(self) -> Any:
@@ -738,7 +760,7 @@ class BPRegressor(RegressorMixin, _BPEstimator):
     def predict(self, X: Any) -> Array:
         """The network's output a^L for each row: ``(n,)``, or ``(n, n_outputs)`` if fitted so."""
         check_is_fitted(self)
-        a = self.network_.feedforward(self._inputs(X, reset=False))  # (n, n_outputs)
+        a = self._forward(self._inputs(X, reset=False))  # (n, n_outputs)
         a = a.astype(np.float64, copy=False)  # float64 predictions whatever the network's dtype
         return a[:, 0] if self._y_1d else a
 
@@ -752,7 +774,7 @@ class BPRegressor(RegressorMixin, _BPEstimator):
         return X, T
 
     def _validation_score(self, X: Array, T: Array, sw: Array | None = None) -> float:
-        return float(r2_score(T, self.network_.feedforward(X), sample_weight=sw))
+        return float(r2_score(T, self._forward(X), sample_weight=sw))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
