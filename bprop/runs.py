@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import os
 import secrets
 import time
@@ -41,6 +40,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bprop import serialize
+from bprop._schema import check_config, check_history
+from bprop._untrusted import read_json
 
 if TYPE_CHECKING:
     from bprop.diagnostics import Diagnostics
@@ -345,7 +346,7 @@ class RunFolder:
         path = self.path / CONFIG
         if not path.is_file():
             raise FileNotFoundError(f"{self.path} is not a bprop run folder (no config.json)")
-        return _read_json(path)
+        return check_config(_read_json(path), str(path))
 
     def read_diagnostics(self) -> dict[str, Any] | None:
         """``diagnostics.json``, or None when the run recorded none."""
@@ -394,14 +395,14 @@ class RunFolder:
                 f"{path} has no history.json: is it a run folder written by bprop train?"
             )
         config_path = path / CONFIG
-        config = _read_json(config_path) if config_path.is_file() else {}
-        history = _read_json(path / HISTORY)
+        config = (
+            check_config(_read_json(config_path), str(config_path)) if config_path.is_file() else {}
+        )
+        history = check_history(_read_json(path / HISTORY), str(path / HISTORY))
         config = {**history.get("config", {}), **config}
         return Run(path, config, history, self.read_diagnostics())
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON: {e}") from None
+    """A run folder's JSON file, untrusted: a regular file, bounded in size and nesting."""
+    return read_json(path, what="run folder file")

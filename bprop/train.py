@@ -42,6 +42,7 @@ from bprop._validate import (
     X_NOT_FINITE,
     all_finite,
     check_seed,
+    check_state,
     inputs,
     is_finite_real,
     is_whole,
@@ -370,12 +371,9 @@ def sgd(
         only where such tiny numbers arise, so the run no longer equals IEEE arithmetic there.
         Needs the compiled kernel (it holds the switch); off by default.
     sample_weight : array ``(n,)`` of numbers ≥ 0, optional
-        Train on the weighted cost C = Σ_x s_x C_x / Σ_x s_x. With ŝ_x = n s_x / Σ s (mean 1),
-        each mini-batch's gradient is (1/m) Σ_x ŝ_x ∇C_x: BP1's δ^(x,L) is scaled by ŝ_x, and
-        BP2–BP4, linear in δ, carry the weight to every layer. The recorded ``train_cost`` is
-        the weighted C (accuracy stays a plain count). Trained by the fused NumPy step: the
-        compiled kernel has no per-example scale, so ``compiled=True`` is refused and None
-        falls back (``history.config["engine"]`` says "fused"); ``fast=False`` is refused too.
+        The weighted cost C = Σ_x s_x C_x / Σ_x s_x: BP1's δ^(x,L) is scaled by ŝ_x = n s_x/Σ s
+        (BP2–BP4 carry it); ``train_cost`` is the weighted C. Fused step only (the kernel has no
+        per-example scale): compiled=None falls back, compiled=True and fast=False are refused.
 
     Returns
     -------
@@ -420,6 +418,8 @@ def sgd(
 
     if state is None:
         state = TrainState(seed=_fresh_seed() if seed is None else seed)
+    else:  # a state to resume from (a checkpoint's, perhaps edited): check it all
+        check_state(state, net, n, mini_batch_size)
     if history is None:
         history = History()
     history.config = {
@@ -449,7 +449,6 @@ def sgd(
     engine = _engine(net, mini_batch_size, fast, False if fused_only else compiled)
     run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, engine)
     run.s_hat = s_hat
-    history.config["sample_weight"] = s_hat is not None
     history.config["engine"] = engine
     if engine == "compiled":
         history.config["kernel"] = _compiled.instruction_set()

@@ -140,7 +140,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default=d["momentum"],
         help="momentum μ in [0, 1) (default: 0)",
     )
-    p.add_argument("--epochs", type=positive(int), default=d["epochs"])
+    p.add_argument("--epochs", type=positive(int), default=_DefaultEpochs(d["epochs"]))
     p.add_argument(
         "--batch-size",
         type=positive(int),
@@ -227,6 +227,35 @@ def _new_folder(args: argparse.Namespace, config: dict[str, Any], held: Any) -> 
     raise FileExistsError(f"could not make a new run folder in {runs.RUNS}: give --out")
 
 
+class _DefaultEpochs(int):
+    """``--epochs``' default, told apart from an ``--epochs`` the user gave (with --resume)."""
+
+
+def _resumed_config(args: argparse.Namespace, config: dict[str, Any], state: Any) -> dict[str, Any]:
+    """The resumed run's config: config.json's, checked as a new run's flags are.  The only
+    flag that may change it is ``--epochs`` (to train on past the planned end); any other
+    training flag given with ``--resume`` is refused, since the run goes on as it began."""
+    from bprop._schema import check_config
+
+    given = [k for k in TRAIN_DEFAULTS if k != "epochs" and getattr(args, k) != TRAIN_DEFAULTS[k]]
+    extend = not isinstance(args.epochs, _DefaultEpochs)
+    if args.out:
+        given.insert(0, "out")
+    if given:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise ValueError(
+            f"--resume continues the run with the settings in its config.json; {flags} would "
+            "change it (only --epochs may, to train longer): start a new run instead"
+        )
+    if extend:
+        if args.epochs < state.epoch + (state.batch > 0):
+            raise ValueError(
+                f"--epochs {args.epochs} with --resume: the run is already in epoch {state.epoch}"
+            )
+        config["epochs"] = args.epochs
+    return check_config(config, f"{args.resume}/config.json")
+
+
 def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     from bprop import runs
     from bprop.errors import DivergenceError
@@ -237,7 +266,7 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         folder = runs.RunFolder(args.resume)
         held.enter_context(folder.lock())
         saved, net, state, history = folder.reopen()
-        config = TRAIN_DEFAULTS | _OLD_RUN_DEFAULTS | saved
+        config = _resumed_config(args, TRAIN_DEFAULTS | _OLD_RUN_DEFAULTS | saved, state)
         print(
             f"Resuming {folder.path} at epoch {state.epoch}, mini-batch {state.batch}", flush=True
         )
