@@ -320,10 +320,18 @@ INLINE void NAME(bp4_update)(int64_t k, const REAL *base, const int64_t *idx,
     }
 }
 
-/* x · ln y with 0 · ln 0 = 0, in double (the cost is summed in double, as NumPy's float()). */
+/* x · ln y with 0 · ln 0 = 0, in double (the cost is summed in double, as NumPy's float()),
+ * y clipped to [eps, 1 − eps] of its type as bprop.costs does (scikit-learn's log_loss): an
+ * output that underflowed to 0 gives a large finite cost, not infinity. */
 INLINE double NAME(xlogy)(REAL x, REAL y)
 {
-    return x == 0 ? 0.0 : (double)x * log((double)y);
+    if (x == 0)
+        return 0.0;
+    if (!(y >= REAL_EPS))
+        y = isnan(y) ? y : REAL_EPS;
+    else if (y > 1 - REAL_EPS)
+        y = 1 - REAL_EPS;
+    return (double)x * log((double)y);
 }
 
 /* Train on mini-batches first … last − 1 of the epoch whose example order is `order`.

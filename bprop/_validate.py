@@ -19,12 +19,28 @@ import numpy as np
 Array = np.ndarray
 
 
-def inputs(X: Any, n_in: int, dtype: Any, batch_only: bool = False) -> tuple[Array, bool]:
+def inputs(
+    X: Any, n_in: int, dtype: Any, batch_only: bool = False, sparse: bool = False
+) -> tuple[Array, bool]:
     """``X`` as a C-contiguous ``(m, n_in)`` array of ``dtype``, and whether it was one example.
 
-    A 1-D ``X`` ``(n_in,)`` is one example (made a row) unless ``batch_only``.  Raises TypeError
-    for non-numbers, ValueError for a wrong shape or NaN/infinite entries.
+    A 1-D ``X`` ``(n_in,)`` is one example (made a row) unless ``batch_only``.  With ``sparse``
+    a SciPy sparse matrix stays sparse, as CSR of ``dtype`` (the fused SGD step densifies one
+    mini-batch at a time).  Raises TypeError for non-numbers, ValueError for a wrong shape or
+    NaN/infinite entries.
     """
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # a SciPy sparse matrix or array
+        if not sparse:
+            raise TypeError(
+                "X is a sparse matrix, which only bprop.train.sgd's fused NumPy step trains on "
+                "(compiled=None or False): pass X.toarray() here"
+            )
+        x = X.tocsr().astype(dtype)
+        if x.ndim != 2 or x.shape[1] != n_in:
+            raise ValueError(f"X must have shape (m, {n_in}), got {x.shape}")
+        if not all_finite(x.data):
+            raise ValueError(X_NOT_FINITE)
+        return x, False
     x = np.asarray(X)
     if x.dtype.kind not in "biuf":
         raise TypeError(f"X must hold numbers, got dtype {x.dtype}")
@@ -149,6 +165,45 @@ def _decide(a: Array) -> Array:
     return np.argmax(a, axis=1)
 
 
+def sample_weights(
+    sample_weight: Any, n: int, dtype: Any, fast: bool = True, compiled: bool | None = None
+) -> Array | None:
+    """ŝ_x = n s_x / Σ s (mean 1) in the network's dtype, or None without weights; only the
+    fused step (``fast``, not ``compiled``) scales BP1 per example."""
+    if sample_weight is None:
+        return None
+    if not fast:
+        raise ValueError("sample_weight needs the fused step (fast=True), not the textbook one")
+    if compiled:
+        raise ValueError(
+            "cannot train with the compiled engine: it has no per-example weights "
+            "(sample_weight trains with the fused NumPy step)"
+        )
+    s = np.asarray(sample_weight, dtype=np.float64)
+    if s.shape != (n,):
+        raise ValueError(
+            f"sample_weight must have shape ({n},), one weight per example; got {s.shape}"
+        )
+    if not (np.all(np.isfinite(s)) and np.all(s >= 0)):
+        raise ValueError("sample_weight must hold finite numbers ≥ 0")
+    total = float(np.sum(s))
+    if not total > 0:
+        raise ValueError("sample_weight: every weight is zero; give at least one non-zero weight")
+    return (s * (n / total)).astype(dtype)
+
+
+def labels_of(Y: Any, y: Array) -> Array | None:
+    """Class labels of the targets, when they are labels or one-hot rows."""
+    raw = np.asarray(Y)
+    if raw.ndim == 1 and y.shape[1] > 1:
+        return raw.astype(np.int64)
+    if y.shape[1] > 1 and np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1):
+        return np.argmax(y, axis=1)
+    if y.shape[1] == 1 and np.all((y == 0) | (y == 1)):
+        return y[:, 0].astype(np.int64)
+    return None
+
+
 def check_state(state: Any, net: Any, n: int, m: int) -> None:
     """A training state to resume from fits the run: ``seed``, ``epoch``, ``batch`` whole
     numbers ≥ 0 with the mini-batch within the epoch's ⌈n/m⌉, running totals that are numbers
@@ -185,3 +240,23 @@ def check_state(state: Any, net: Any, n: int, m: int) -> None:
                 f"the training state's {name} do not match the network's parameters "
                 f"({[p.shape for p in params]}, {np.dtype(net.dtype).name})"
             )
+
+
+def check_hyperparameters(
+    epochs: Any, m: Any, n: int, eta: Any, lmbda: Any, momentum: Any
+) -> tuple[int, int, float, float]:
+    """Check the numbers of :func:`sgd` (NumPy scalars welcome) and return them as Python's
+    ``(epochs, m, λ, μ)``, ready for JSON."""
+    if not is_whole(epochs) or epochs < 0:
+        raise ValueError(f"epochs must be a whole number ≥ 0, got {epochs!r}")
+    if not is_whole(m) or not 1 <= m <= n:
+        raise ValueError(
+            f"mini_batch_size must be between 1 and the number of examples ({n}), got {m!r}"
+        )
+    if not callable(eta) and not (is_finite_real(eta) and eta > 0):
+        raise ValueError(f"the learning rate eta must be a number > 0 (and finite), got {eta!r}")
+    if not (is_finite_real(lmbda) and lmbda >= 0):
+        raise ValueError(f"lmbda (L2 strength) must be ≥ 0 (and finite), got {lmbda!r}")
+    if not (is_finite_real(momentum) and 0 <= momentum < 1):
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    return int(epochs), int(m), float(lmbda), float(momentum)

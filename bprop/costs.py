@@ -10,6 +10,11 @@ Where a cost and an output activation combine into a simpler exact formula, BP1 
   δ^L = a − y (Nielsen ch.3, eq. 66);
 * log-likelihood with softmax outputs: δ^L = a − y (Nielsen ch.3, eq. 84).
 
+Both logarithmic costs clip the outputs to [ε, 1 − ε] inside the logarithm (see
+:func:`_xlogy`), as scikit-learn does, and softmax subtracts the row's largest z first (the
+log-sum-exp shift), so no finite z gives an infinite cost. BP1 for the exact pairs needs no
+logarithm at all.
+
 Both are exact identities, not approximations, and the gradient check proves it; every other
 pair goes through the general product.  Arrays hold one example per row: ``(m, n_L)``.
 """
@@ -28,9 +33,16 @@ Array = np.ndarray
 
 
 def _xlogy(x: Array, y: Array) -> Array:
-    """x · ln y with the convention 0 · ln 0 = 0 (a target of 0 contributes nothing)."""
+    """x · ln y with the convention 0 · ln 0 = 0 (a target of 0 contributes nothing).
+
+    y is clipped to [ε, 1 − ε] (ε the machine epsilon of its dtype), as scikit-learn's
+    ``log_loss`` clips probabilities: an output that underflowed to 0 (a saturated softmax or
+    sigmoid) costs −ln ε ≈ 36 (float64), a large finite number, instead of infinity — which
+    would read as divergence. The gradient is untouched (BP1 is a − y for the exact pairs).
+    """
+    eps = np.finfo(y.dtype).eps if np.issubdtype(y.dtype, np.floating) else np.finfo(float).eps
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = x * np.log(y)
+        out = x * np.log(np.clip(y, eps, 1 - eps))
     out[x == 0] = 0.0
     return out
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import itertools
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,11 +36,26 @@ def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
 
     ``{"eta": [0.1, 3], "lmbda": [0, 5]}`` gives four dicts, in the order
     (0.1, 0), (0.1, 5), (3, 0), (3, 5).
+
+    Built on scikit-learn's ``ParameterGrid``, which orders the parameters by name: the grid
+    goes to it keyed by position (``"0000"``, ``"0001"``, …), so that its order is the grid's.
     """
+    try:
+        from sklearn.model_selection import ParameterGrid
+    except ImportError as e:
+        raise ImportError(
+            f'bprop sweep needs scikit-learn: pip install "bprop[sklearn]" ({e})'
+        ) from e
+
     for name, values in grid.items():
         if len(values) == 0:
             raise ValueError(f"the grid has no values for {name}")
-    return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    names = list(grid)
+    by_position = {f"{i:04d}": list(grid[name]) for i, name in enumerate(names)}
+    return [
+        {name: point[f"{i:04d}"] for i, name in enumerate(names)}
+        for point in ParameterGrid(by_position)
+    ]
 
 
 def evaluate(

@@ -42,11 +42,12 @@ from bprop import _compiled, optimizers, regularization, techniques
 from bprop._validate import (
     X_NOT_FINITE,
     all_finite,
+    check_hyperparameters,
     check_seed,
     check_state,
     inputs,
-    is_finite_real,
-    is_whole,
+    labels_of,
+    sample_weights,
     targets,
 )
 from bprop.activations import LEAKY_SLOPE
@@ -267,6 +268,7 @@ def sgd(
     dropout: float | Sequence[float] | None = None,
     early_stop: int | None = None,
     augment: Callable[[Array, np.random.Generator], Array] | None = None,
+    sample_weight: Any = None,
 ) -> History:
     """Train ``net`` in place by mini-batch SGD and return the :class:`History`.
 
@@ -342,6 +344,10 @@ def sgd(
         schedule stops when η < η₀/128); ``history.config["stopped"]`` says why.
     augment : callable, optional
         ``augment(X, rng)``: the training inputs of an epoch (:func:`bprop.augment.augmenter`).
+    sample_weight : array ``(n,)`` of numbers ≥ 0, optional
+        The weighted cost C = Σ_x s_x C_x / Σ_x s_x: BP1's δ^(x,L) is scaled by ŝ_x = n s_x/Σ s
+        (BP2–BP4 carry it); ``train_cost`` is the weighted C. Fused step only (the kernel has no
+        per-example scale): compiled=None falls back, compiled=True and fast=False are refused.
 
     Returns
     -------
@@ -363,12 +369,13 @@ def sgd(
         ``test_data`` (of 100 examples or more) is within three standard errors of the share
         of its commonest class (see :mod:`bprop.divergence`).
     """
-    x, _ = inputs(X, net.sizes[0], net.dtype, batch_only=True)
-    n = len(x)
+    x, _ = inputs(X, net.sizes[0], net.dtype, batch_only=True, sparse=fast and compiled is not True)
+    n = x.shape[0]
     if n == 0:
         raise ValueError("no training examples: X has 0 rows")
     y = targets(Y, n, net.sizes[-1], net.dtype)
-    labels = _labels_of(Y, y)
+    labels = labels_of(Y, y)
+    s_hat = sample_weights(sample_weight, n, net.dtype, fast, compiled)
     epochs, mini_batch_size, lmbda, momentum = check_hyperparameters(
         epochs, mini_batch_size, n, eta, lmbda, momentum
     )
@@ -421,9 +428,16 @@ def sgd(
     note = techniques.engine_note(extended, augment is not None)
     if note and compiled is True:
         raise ValueError(f"cannot train with the compiled engine: {note}")
-    engine = _engine(net, mini_batch_size, fast, False if note else compiled)
+    fused_only = s_hat is not None or not isinstance(x, np.ndarray)  # weights, or a CSR X
+    if fused_only and (extended or augment is not None):
+        raise ValueError(
+            "sample_weight and sparse X train with the book's SGD step only: not with "
+            "optimizer, l1, max_norm, dropout or augment"
+        )
+    engine = _engine(net, mini_batch_size, fast, False if note or fused_only else compiled)
     engine = "plain" if extended else engine
     run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, engine)
+    run.s_hat = s_hat
     run.early_stop, run.augment, run.x0 = early_stop, augment, x
     if extended:
         run.tech, run.step = tech, functools.partial(techniques.step, run)
@@ -467,7 +481,8 @@ class _Run:
         self.step = self.plain_step if engine == "plain" else self.fused_step
         self.engine = engine
         self.threads = BlasThreads(None, 1, False)  # sgd sets the one it trains under
-        self.predicted = np.empty(len(x), np.int64)
+        self.predicted = np.empty(x.shape[0], np.int64)
+        self.s_hat: Array | None = None  # ŝ_x = n s_x / Σ s, when sgd got sample weights
         dt, widths = net.dtype, net.sizes[1:]
         if engine != "plain":
             self.z = [np.empty((m, w), dt) for w in widths]
@@ -496,7 +511,7 @@ class _Run:
             )
 
     def loop(self, epochs, eta_at, lmbda, shuffle, callbacks, test, state, history) -> None:
-        net, n, m = self.net, len(self.x), self.m
+        net, n, m = self.net, self.x.shape[0], self.m
         batch_hooks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
         n_batches = -(-n // m)
         while state.epoch < epochs:
@@ -581,7 +596,7 @@ class _Run:
     def _blame_inputs(self) -> None:
         """Divergence that X caused is X's error: an array found finite at an earlier call is not
         rescanned (see :mod:`bprop._validate`), so NaN written into it since shows up here."""
-        if not all_finite(self.x):
+        if not all_finite(self.x if isinstance(self.x, np.ndarray) else self.x.data):
             raise ValueError(X_NOT_FINITE)
 
     def _count(self, state: TrainState, order: Array, start: int, stop: int) -> None:
@@ -615,8 +630,9 @@ class _Run:
         """The same mini-batch step in preallocated buffers, the update folded into BP3/BP4."""
         net = self.net
         W, b, acts = net.weights, net.biases, net.activations
-        if isinstance(rows, slice):
+        if isinstance(rows, slice) or not isinstance(self.x, np.ndarray):
             xb, yb = self.x[rows], self.y[rows]
+            xb = xb if isinstance(xb, np.ndarray) else xb.toarray()  # CSR: this mini-batch only
         else:
             k = len(rows)
             xb, yb = self.xb[:k], self.yb[:k]
@@ -638,12 +654,16 @@ class _Run:
             self.predicted[offset : offset + k] = out[:, 0] > 0.5
         else:
             np.argmax(out, axis=1, out=self.predicted[offset : offset + k])
-        batch_cost = float(np.sum(net.cost.fn(out, yb)))
+        s_hat = None if self.s_hat is None else self.s_hat[rows]
+        c_x = net.cost.fn(out, yb)
+        batch_cost = float(np.sum(c_x if s_hat is None else s_hat * c_x))  # Σ_x ŝ_x C_x
         if not math.isfinite(batch_cost):
             return batch_cost
         # BP1: δ^L = ∇_a C ⊙ σ'(z^L), scaled by η/m so that BP3/BP4 give the update itself.
         net.cost.delta_into(z[-1], out, yb, acts[-1], delta[-1], tmp[-1])
         delta[-1] *= eta / k
+        if s_hat is not None:
+            delta[-1] *= s_hat[:, None]  # BP1 of the weighted cost: ŝ_x δ^(x,L)
         for i in range(len(W) - 1, -1, -1):
             if i > 0:
                 # BP2: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l), before w^(l+1) changes: (m, n_l)
@@ -746,18 +766,6 @@ def _close_epoch(
     return record
 
 
-def _labels_of(Y: Any, y: Array) -> Array | None:
-    """Class labels of the targets, when they are labels or one-hot rows."""
-    raw = np.asarray(Y)
-    if raw.ndim == 1 and y.shape[1] > 1:
-        return raw.astype(np.int64)
-    if y.shape[1] > 1 and np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1):
-        return np.argmax(y, axis=1)
-    if y.shape[1] == 1 and np.all((y == 0) | (y == 1)):
-        return y[:, 0].astype(np.int64)
-    return None
-
-
 def _test_arrays(net: Network, test_data: Any) -> tuple[Array, Array, Array] | None:
     if test_data is None:
         return None
@@ -767,30 +775,10 @@ def _test_arrays(net: Network, test_data: Any) -> tuple[Array, Array, Array] | N
         raise TypeError("test_data must be a pair (X_test, y_test)") from None
     tx, _ = inputs(tX, net.sizes[0], net.dtype, batch_only=True)
     ty_targets = targets(ty, len(tx), net.sizes[-1], net.dtype)
-    labels = _labels_of(ty, ty_targets)
+    labels = labels_of(ty, ty_targets)
     if labels is None:
         raise ValueError("y_test must be class labels or one-hot rows to count correct answers")
     return tx, ty_targets, labels
-
-
-def check_hyperparameters(
-    epochs: Any, m: Any, n: int, eta: Any, lmbda: Any, momentum: Any
-) -> tuple[int, int, float, float]:
-    """Check the numbers of :func:`sgd` (NumPy scalars welcome) and return them as Python's
-    ``(epochs, m, λ, μ)``, ready for JSON."""
-    if not is_whole(epochs) or epochs < 0:
-        raise ValueError(f"epochs must be a whole number ≥ 0, got {epochs!r}")
-    if not is_whole(m) or not 1 <= m <= n:
-        raise ValueError(
-            f"mini_batch_size must be between 1 and the number of examples ({n}), got {m!r}"
-        )
-    if not callable(eta) and not (is_finite_real(eta) and eta > 0):
-        raise ValueError(f"the learning rate eta must be a number > 0 (and finite), got {eta!r}")
-    if not (is_finite_real(lmbda) and lmbda >= 0):
-        raise ValueError(f"lmbda (L2 strength) must be ≥ 0 (and finite), got {lmbda!r}")
-    if not (is_finite_real(momentum) and 0 <= momentum < 1):
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-    return int(epochs), int(m), float(lmbda), float(momentum)
 
 
 def _fresh_seed() -> int:

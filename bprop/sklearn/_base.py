@@ -32,13 +32,30 @@ order 1; on unscaled features (wine's proline in the hundreds) it saturates at o
 near chance. ``fit`` therefore warns (UserWarning) when a feature's root mean square exceeds
 3 (:data:`bprop.diagnostics.UNSCALED_RMS`), and a divergence then says the inputs are unscaled.
 
+Weights, warm starts, multilabel
+--------------------------------
+``fit(X, y, sample_weight=s)`` trains on the weighted cost C = Σ_x s_x C_x / Σ_x s_x
+(:func:`bprop.train.sgd`: BP1's δ^(x,L) scaled by ŝ_x = n s_x / Σ s; the fused NumPy step,
+as the compiled kernel has no per-example scale). ``BPClassifier(class_weight="balanced")`` or
+a dict ``{label: weight}`` multiplies each example's weight by its class's (scikit-learn's
+``compute_sample_weight``), which ``MLPClassifier`` does not offer. ``warm_start=True`` makes
+``fit`` continue the fitted network for ``max_iter`` more epochs. A ``y`` of 0/1 indicator
+columns (multilabel) trains one sigmoid output per label with the cross-entropy cost in place
+of the softmax / log-likelihood defaults; ``predict`` returns the indicator matrix (a > ½).
+A fit that ran all ``max_iter`` epochs without meeting ``tol`` warns (``ConvergenceWarning``),
+as ``MLPClassifier`` does. ``coefs_``/``intercepts_`` give the weights in scikit-learn's
+orientation ``(n_in, n_out)`` (``network_.weights`` are ``(n_out, n_in)``, Nielsen's).
+A sparse ``X`` (SciPy CSR, or any format, converted to CSR) is never densified whole: SGD
+densifies one mini-batch at a time (:func:`bprop.train.sgd`, the fused step) and prediction
+:data:`CHUNK` rows at a time.
+
 Importing this module needs scikit-learn: ``pip install "bprop[sklearn]"``.
 """
 
 from __future__ import annotations
 
 import numbers
-import sys
+import re
 import warnings
 from typing import Any
 
@@ -46,26 +63,43 @@ import numpy as np
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
-    from sklearn.metrics import r2_score
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import accuracy_score, r2_score
     from sklearn.model_selection import train_test_split
     from sklearn.utils import check_random_state
-    from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted, validate_data
+    from sklearn.utils.class_weight import compute_sample_weight
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target
+    from sklearn.utils.validation import (
+        _check_sample_weight,
+        check_is_fitted,
+        column_or_1d,
+        validate_data,
+    )
 except ImportError as e:  # pragma: no cover - exercised with scikit-learn absent
     raise ImportError(
         'bprop.sklearn needs scikit-learn 1.6 or later: pip install "bprop[sklearn]"'
     ) from e
 
-from bprop.activations import ACTIVATIONS
-from bprop.costs import COSTS
-from bprop.diagnostics import UNSCALED_RMS
+from bprop.backprop import decide
 from bprop.errors import DivergenceError
 from bprop.network import Network
+from bprop.sklearn._support import (
+    _Monitor,
+    _network_from_state,
+    _network_state,
+    _PrintLoss,
+    _require,
+    _unscaled_feature,
+)
 from bprop.train import Callback, TrainState, schedule, sgd
 
 __all__ = ["BPClassifier", "BPRegressor"]
 
 Array = np.ndarray
+#: scikit-learn's names for bprop's output activations (MLPClassifier's ``out_activation_``).
+_SKLEARN_NAMES = {"sigmoid": "logistic"}
+#: Rows of a sparse X densified at once to predict (training densifies one mini-batch).
+CHUNK = 1024
 _NO_Y = object()  # marks "no y given" apart from y=None, which validate_data must reject
 
 
@@ -78,25 +112,46 @@ class _BPEstimator(BaseEstimator):
 
     # -- fitting --------------------------------------------------------------------------------
 
-    def _fit(self, X: Array, T: Array, n_outputs: int) -> _BPEstimator:
-        """Train a fresh network on inputs ``X`` ``(n, n_features)`` and targets ``T``."""
+    def _fit(self, X: Array, T: Array, n_outputs: int, sw: Array | None = None) -> _BPEstimator:
+        """Train a network on inputs ``X`` ``(n, n_features)``, targets ``T`` and example
+        weights ``sw`` (or None): a fresh one, or with ``warm_start`` the fitted one."""
         self._check_params()
         self._unscaled = _unscaled_feature(X, type(self).__name__)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        self._build(X.shape[1], n_outputs, seed)
-        X_val = T_val = None
+        warm = self.warm_start and hasattr(self, "network_")
+        if warm and self.network_.sizes[0] != X.shape[1]:
+            raise ValueError(
+                f"warm_start: X has {X.shape[1]} features, the fitted network takes "
+                f"{self.network_.sizes[0]}"
+            )
+        if not warm:
+            self._build(X.shape[1], n_outputs, seed)
+            self.loss_curve_, self.n_iter_, self.t_ = [], 0, 0
+        X_val = T_val = sw_val = None
         if self.early_stopping:
-            X, X_val, T, T_val = train_test_split(
-                X,
-                T,
+            split = [X, T] if sw is None else [X, T, sw]
+            parts = train_test_split(
+                *split,
                 test_size=self.validation_fraction,
                 random_state=seed,
                 stratify=T if self._can_stratify(T) else None,
             )
-        monitor = _Monitor(self, X_val, T_val)
-        history = self._sgd(X, T, self.max_iter, [monitor])
-        self.loss_curve_ = history.column("train_cost")
-        self.n_iter_ = len(history.epochs)
+            X, X_val, T, T_val = parts[:4]
+            if sw is not None:
+                sw, sw_val = parts[4:]
+        monitor = _Monitor(self, X_val, T_val, sw_val)
+        history = self._sgd(X, T, self.n_iter_ + self.max_iter, [monitor], sw)
+        self.loss_curve_ = [*self.loss_curve_, *history.column("train_cost")]
+        self.n_iter_ += len(history.epochs)
+        self.t_ += X.shape[0] * len(history.epochs)
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
+        if history.status == "completed" and self.tol is not None:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         if self.early_stopping:
             self.validation_scores_ = monitor.scores
             self.best_validation_score_ = monitor.best_score
@@ -105,22 +160,70 @@ class _BPEstimator(BaseEstimator):
             self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else None
         return self
 
-    def _partial_fit(self, X: Array, T: Array, n_outputs: int) -> _BPEstimator:
+    def _partial_fit(
+        self, X: Array, T: Array, n_outputs: int, sw: Array | None = None
+    ) -> _BPEstimator:
         """One epoch over ``(X, T)``, continuing the network (built on the first call)."""
         if not hasattr(self, "network_"):
             self._unscaled = _unscaled_feature(X, type(self).__name__)
             self._check_params()
             seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
             self._build(X.shape[1], n_outputs, seed)
-            self.loss_curve_, self.n_iter_ = [], 0
-        history = self._sgd(X, T, self.n_iter_ + 1, [])
+            self.loss_curve_, self.n_iter_, self.t_ = [], 0, 0
+        history = self._sgd(X, T, self.n_iter_ + 1, [], sw)
         self.loss_curve_ = [*self.loss_curve_, *history.column("train_cost")]
         self.n_iter_ += len(history.epochs)
+        self.t_ += X.shape[0] * len(history.epochs)
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
         return self
+
+    def _check_partial_fit(self) -> None:
+        if self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+
+    def _weights(self, sample_weight: Any, X: Array) -> Array | None:
+        """scikit-learn's checks of ``sample_weight`` (float64, ≥ 0); None when all equal."""
+        if sample_weight is None:
+            return None
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if not np.any(sw > 0):
+            raise ValueError(
+                "sample_weight: every weight is zero; give at least one non-zero weight"
+            )
+        # Equal weights give the unweighted cost: train it exactly so (any engine).
+        return None if np.all(sw == sw[0]) else sw
+
+    # -- scikit-learn's view of the network ------------------------------------------------------
+
+    @property
+    def coefs_(self) -> list[Array]:
+        """The weights as scikit-learn holds them: ``coefs_[i]`` is ``(n_in, n_out)``, the
+        transpose of bprop's ``network_.weights[i]`` ``(n_out, n_in)``, so z = a·coefs_ + b."""
+        check_is_fitted(self, "network_")
+        return [w.T for w in self.network_.weights]
+
+    @property
+    def intercepts_(self) -> list[Array]:
+        """The biases b^l, ``(n_l,)`` each (the same arrays as ``network_.biases``)."""
+        check_is_fitted(self, "network_")
+        return list(self.network_.biases)
+
+    @property
+    def n_layers_(self) -> int:
+        """Layers, input and output included (as MLPClassifier counts them)."""
+        check_is_fitted(self, "network_")
+        return len(self.network_.sizes)
+
+    @property
+    def out_activation_(self) -> str:
+        """The output layer's activation by scikit-learn's name ("logistic" for sigmoid)."""
+        check_is_fitted(self, "network_")
+        name = self.network_.activations[-1].name
+        return _SKLEARN_NAMES.get(name, name)
 
     def _can_stratify(self, T: Array) -> bool:
         """Whether the validation split can hold every class in proportion (classifiers)."""
-        if not is_classifier(self):
+        if not is_classifier(self) or T.ndim != 1:
             return False
         counts = np.bincount(T)
         n_val = int(np.ceil(self.validation_fraction * len(T)))
@@ -130,11 +233,16 @@ class _BPEstimator(BaseEstimator):
         hidden = self.hidden_layer_sizes
         sizes = [n_features, *((hidden,) if isinstance(hidden, numbers.Integral) else hidden)]
         sizes.append(n_outputs)
+        output, cost = self.output_activation, self.cost
+        if getattr(self, "_multilabel", False):
+            # Independent labels: one sigmoid per label, not a distribution over classes.
+            output = "sigmoid" if output in (None, "softmax") else output
+            cost = "cross-entropy" if cost in ("log-likelihood", "log_likelihood", "nll") else cost
         self.network_ = Network(
             sizes,
             self.activation,
-            self.cost,
-            output_activation=self.output_activation,
+            cost,
+            output_activation=output,
             init=self.init,
             dtype=self.dtype,
             seed=seed,
@@ -142,24 +250,30 @@ class _BPEstimator(BaseEstimator):
         # Each epoch's order is a pure function of (seed, epoch): partial_fit continues it.
         self._train_state = TrainState(seed=seed)
 
-    def _sgd(self, X: Array, T: Array, epochs: int, callbacks: list[Callback]) -> Any:
+    def _sgd(
+        self, X: Array, T: Array, epochs: int, callbacks: list[Callback], sw: Array | None
+    ) -> Any:
         """Run :func:`bprop.train.sgd` up to epoch ``epochs`` from where training stands."""
         if self.verbose:
             callbacks = [*callbacks, _PrintLoss()]
         try:
-            return self._sgd_unchecked(X, T, epochs, callbacks)
+            return self._sgd_unchecked(X, T, epochs, callbacks, sw)
         except DivergenceError as e:
-            if getattr(self, "_unscaled", None) is None:
-                raise
-            raise DivergenceError(f"{e} {self._unscaled}", e.history) from None
+            # The core's advice "try η = η/10" was not tried here: give no untested number.
+            message = re.sub(r": try η = \S+?(?=\. )", ": lower eta", str(e))
+            if getattr(self, "_unscaled", None) is not None:
+                message = f"{message} {self._unscaled}"
+            raise DivergenceError(message, e.history) from None
 
-    def _sgd_unchecked(self, X: Array, T: Array, epochs: int, callbacks: list[Callback]) -> Any:
+    def _sgd_unchecked(
+        self, X: Array, T: Array, epochs: int, callbacks: list[Callback], sw: Array | None
+    ) -> Any:
         return sgd(
             self.network_,
             X,
             T,
             epochs,
-            min(self.batch_size, len(X)),  # as MLPClassifier: m is clipped to n
+            min(self.batch_size, X.shape[0]),  # as MLPClassifier: m is clipped to n
             schedule(self.schedule, float(self.eta), self.max_iter),
             lmbda=float(self.lmbda),
             momentum=float(self.momentum),
@@ -170,6 +284,7 @@ class _BPEstimator(BaseEstimator):
             shuffle=self.shuffle,
             callbacks=callbacks,
             state=self._train_state,
+            sample_weight=sw,
         )
 
     def _check_params(self) -> None:
@@ -197,8 +312,18 @@ class _BPEstimator(BaseEstimator):
         """validate_data at the boundary: X ``(n, n_features)`` as the network's float dtype."""
         dtype = np.dtype(self.dtype).type
         if y is _NO_Y:
-            return validate_data(self, X, reset=reset, dtype=dtype)
-        return validate_data(self, X, y, reset=reset, dtype=dtype, **kw)
+            return validate_data(self, X, reset=reset, dtype=dtype, accept_sparse="csr")
+        return validate_data(self, X, y, reset=reset, dtype=dtype, accept_sparse="csr", **kw)
+
+    def _forward(self, X: Any) -> Array:
+        """a^L for each row of ``X``; a sparse X is densified :data:`CHUNK` rows at a time."""
+        if isinstance(X, np.ndarray):
+            return self.network_.feedforward(X)
+        parts = [
+            self.network_.feedforward(X[i : i + CHUNK].toarray())
+            for i in range(0, X.shape[0], CHUNK)
+        ]
+        return np.concatenate(parts) if parts else self.network_.feedforward(X.toarray())
 
     # Pickle the network by the names of its activations and cost: the registered objects
     # hold functions that the standard pickle cannot always find by name.
@@ -216,101 +341,8 @@ class _BPEstimator(BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
-
-
-class _Monitor(Callback):
-    """After each epoch: the stopping rules of MLPClassifier (training cost or validation score)."""
-
-    def __init__(self, est: _BPEstimator, X_val: Array | None, T_val: Array | None) -> None:
-        self.est, self.X_val, self.T_val = est, X_val, T_val
-        self.scores: list[float] = []
-        self.best_score = -np.inf
-        self.best_loss = np.inf
-        self.best_parameters: tuple[list[Array], list[Array]] | None = None
-        self.no_improvement = 0
-
-    def on_epoch_end(self, record: Any, net: Network, state: TrainState) -> None:
-        est, tol = self.est, self.est.tol
-        if est.early_stopping:
-            score = est._validation_score(self.X_val, self.T_val)
-            self.scores.append(score)
-            improved = tol is None or score >= self.best_score + tol
-            if score > self.best_score or self.best_parameters is None:
-                self.best_score = score
-                self.best_parameters = (
-                    [w.copy() for w in net.weights],
-                    [b.copy() for b in net.biases],
-                )
-        else:
-            improved = tol is None or record.train_cost <= self.best_loss - tol
-            self.best_loss = min(self.best_loss, record.train_cost)
-        self.no_improvement = 0 if improved else self.no_improvement + 1
-        if self.no_improvement >= est.n_iter_no_change:
-            state.stop_requested = True
-
-
-class _PrintLoss(Callback):
-    """``verbose=True``: one line per epoch, on stdout."""
-
-    def on_epoch_end(self, record: Any, net: Network, state: TrainState) -> None:
-        print(f"Epoch {record.epoch}: loss = {record.train_cost:.6f}", file=sys.stdout)
-
-
-def _unscaled_feature(X: Array, name: str) -> str | None:
-    """Warn when some column of ``X`` is far from order 1; the advice, or None."""
-    if X.size == 0:
-        return None
-    rms = np.sqrt(np.mean(np.square(X, dtype=np.float64), axis=0))
-    k = int(np.argmax(rms))
-    if not rms[k] > UNSCALED_RMS:
-        return None
-    advice = (
-        f"The inputs are not scaled (column {k} of X has a root mean square of {rms[k]:.3g}): "
-        f"{name} expects scaled inputs, as a sigmoid network learns only while its weighted "
-        f"inputs stay of order 1. Put a scaler before it: make_pipeline(StandardScaler(), "
-        f"{name}())."
-    )
-    warnings.warn(advice, UserWarning, stacklevel=4)
-    return advice
-
-
-def _network_state(net: Network) -> dict[str, Any] | Network:
-    """The network as plain data, or the network itself if it uses unregistered functions."""
-    names = [a.name for a in net.activations]
-    registered = all(ACTIVATIONS.get(n) is a for n, a in zip(names, net.activations))
-    if not registered or COSTS.get(net.cost.name) is not net.cost:
-        return net
-    return {
-        "sizes": list(net.sizes),
-        "activations": names,
-        "cost": net.cost.name,
-        "init": net.init,
-        "dtype": np.dtype(net.dtype).name,
-        "weights": net.weights,
-        "biases": net.biases,
-    }
-
-
-def _network_from_state(d: dict[str, Any]) -> Network:
-    net = Network(d["sizes"], d["activations"], d["cost"], init=d["init"], dtype=d["dtype"])
-    net.weights, net.biases = list(d["weights"]), list(d["biases"])
-    return net
-
-
-def _require(
-    value: Any, name: str, what: str, low: float, strict: bool = False, integral: bool = False
-) -> None:
-    kind = numbers.Integral if integral else numbers.Real
-    ok = isinstance(value, kind) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok or value < low or (strict and value == low):
-        sign = ">" if strict else "≥"
-        noun = "a whole number" if integral else "a number"
-        raise ValueError(f"{name} ({what}) must be {noun} {sign} {low:g}, got {value!r}")
-
-
-# -- the estimators ----------------------------------------------------------------------------
 
 
 class BPClassifier(ClassifierMixin, _BPEstimator):
@@ -364,6 +396,13 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
     dtype : {"float64", "float32"}, default "float64"
     verbose : bool, default False
         Print the training cost after each epoch.
+    warm_start : bool, default False
+        Let ``fit`` continue the fitted network for ``max_iter`` more epochs (same classes and
+        features) instead of starting from fresh weights.
+    class_weight : "balanced", dict or None, default None
+        Weigh each example's cost by its class's weight: ``"balanced"`` gives class c the
+        weight n / (n_classes · n_c); a dict maps labels to weights. Multiplies
+        ``sample_weight``.
 
     Attributes
     ----------
@@ -379,6 +418,17 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
         Accuracy on the held-out set after each epoch, and the best one.
     best_loss_ : float
         Without ``early_stopping``: the lowest training cost.
+    loss_ : float
+        The training cost of the last epoch.
+    t_ : int
+        Training examples seen (epochs × examples, over warm starts and ``partial_fit``).
+    coefs_, intercepts_ : lists of arrays
+        The weights ``(n_in, n_out)`` (scikit-learn's orientation: ``network_.weights``
+        transposed) and biases ``(n_out,)`` of each layer.
+    n_layers_ : int
+        Layers, input and output included.
+    out_activation_ : str
+        The output activation by scikit-learn's name ("logistic" for sigmoid).
     """
 
     def __init__(
@@ -406,6 +456,8 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
         random_state: Any = None,
         dtype: str = "float64",
         verbose: bool = False,
+        warm_start: bool = False,
+        class_weight: Any = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -430,16 +482,47 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
         self.random_state = random_state
         self.dtype = dtype
         self.verbose = verbose
+        self.warm_start = warm_start
+        self.class_weight = class_weight
 
-    def fit(self, X: Any, y: Any) -> BPClassifier:
-        """Train on ``X`` ``(n, n_features)`` and labels ``y`` ``(n,)`` (any sortable labels)."""
-        X, y = self._inputs(X, reset=True, y=y)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BPClassifier:
+        """Train on ``X`` ``(n, n_features)`` and labels ``y`` ``(n,)`` (any sortable labels),
+        or a 0/1 indicator matrix ``(n, n_labels)`` (multilabel); ``sample_weight`` ``(n,)``
+        weighs each example's cost C_x."""
+        X, y = self._inputs(X, reset=True, y=y, multi_output=True)
         check_classification_targets(y)
-        self.classes_ = self._classes(np.unique(y))
-        return self._fit(X, np.searchsorted(self.classes_, y), len(self.classes_))
+        multilabel = type_of_target(y) == "multilabel-indicator"
+        if y.ndim == 2 and y.shape[1] == 1 and not multilabel:
+            y = column_or_1d(y, warn=True)  # a column of labels: DataConversionWarning, as sklearn
+        if y.ndim == 2 and not multilabel:
+            raise ValueError(
+                "y must be 1-D class labels or a 0/1 indicator matrix (multilabel); "
+                f"got {y.shape[1]} columns of {type_of_target(y)} targets"
+            )
+        if multilabel:
+            classes, T = np.arange(y.shape[1]), y.astype(X.dtype)
+        else:
+            classes = self._classes(np.unique(y))
+            T = np.searchsorted(classes, y)
+        warm = self.warm_start and hasattr(self, "network_")
+        if warm and (multilabel != self._multilabel or not np.array_equal(classes, self.classes_)):
+            raise ValueError(
+                f"warm_start: y has classes {classes!r}, the fitted network "
+                f"{self.classes_!r}; fit with warm_start=False to start again"
+            )
+        self.classes_, self._multilabel = classes, multilabel
+        sw = self._weights(sample_weight, X)
+        if self.class_weight is not None:
+            # Multilabel: the product over labels of each label's weight for its 0 or 1.
+            by_class = compute_sample_weight(self.class_weight, y)
+            sw = by_class if sw is None else sw * by_class
+        return self._fit(X, T, len(self.classes_), sw)
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> BPClassifier:
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> BPClassifier:
         """One epoch of SGD over ``(X, y)``; pass every label in ``classes`` on the first call."""
+        self._check_partial_fit()
         first = not hasattr(self, "classes_")
         if first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
@@ -458,12 +541,20 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
                 f"y holds labels not in classes: {np.unique(y[unseen])!r}; pass every label "
                 "in classes= on the first call"
             )
-        return self._partial_fit(X, np.searchsorted(self.classes_, y), len(self.classes_))
+        if first:
+            self._multilabel = False
+        elif self._multilabel:
+            raise ValueError("partial_fit takes class labels; fit the multilabel network with fit")
+        sw = self._weights(sample_weight, X)
+        return self._partial_fit(X, np.searchsorted(self.classes_, y), len(self.classes_), sw)
 
     def predict(self, X: Any) -> Array:
         """The predicted label of each row of ``X``: the class of the most activated output."""
         check_is_fitted(self)
-        return self.classes_[self.network_.predict(self._inputs(X, reset=False))]
+        X = self._inputs(X, reset=False)
+        if self._multilabel:
+            return (self._forward(X) > 0.5).astype(np.int64)  # (n, n_labels)
+        return self.classes_[decide(self._forward(X))]
 
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities ``(n, n_classes)``, columns in the order of ``classes_``.
@@ -473,9 +564,9 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
         outputs (tanh, identity) up by their minimum; a row of equal outputs is uniform.
         """
         check_is_fitted(self)
-        a = self.network_.feedforward(self._inputs(X, reset=False))  # (n, n_classes)
-        if self.network_.activations[-1].name == "softmax":
-            return a
+        a = self._forward(self._inputs(X, reset=False))  # (n, n_classes)
+        if self.network_.activations[-1].name == "softmax" or self._multilabel:
+            return a  # multilabel: each label's own probability, as MLPClassifier
         a = a - np.minimum(a.min(axis=1, keepdims=True), 0)
         total = a.sum(axis=1, keepdims=True)
         uniform = np.full_like(a, 1.0 / a.shape[1])
@@ -493,13 +584,17 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
             )
         return classes
 
-    def _validation_score(self, X: Array, labels: Array) -> float:
-        return float(np.mean(self.network_.predict(X) == labels))
+    def _validation_score(self, X: Array, labels: Array, sw: Array | None = None) -> float:
+        if self._multilabel:
+            predicted = (self._forward(X) > 0.5).astype(labels.dtype)
+        else:
+            predicted = decide(self._forward(X))
+        return float(accuracy_score(labels, predicted, sample_weight=sw))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
-        tags.classifier_tags.multi_label = False
+        tags.classifier_tags.multi_label = True
         return tags
 
 
@@ -516,7 +611,8 @@ class BPRegressor(RegressorMixin, _BPEstimator):
     n_outputs_ : int
         Number of targets (columns of ``y``; 1 for a 1-D ``y``).
     network_, loss_curve_, n_iter_, validation_scores_, best_validation_score_, best_loss_
-        As for :class:`BPClassifier`.
+        As for :class:`BPClassifier`; so are ``loss_``, ``t_``, ``coefs_``, ``intercepts_``,
+        ``n_layers_`` and ``out_activation_``. (``class_weight`` is the classifier's only.)
     """
 
     def __init__(
@@ -544,6 +640,7 @@ class BPRegressor(RegressorMixin, _BPEstimator):
         random_state: Any = None,
         dtype: str = "float64",
         verbose: bool = False,
+        warm_start: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -568,24 +665,33 @@ class BPRegressor(RegressorMixin, _BPEstimator):
         self.random_state = random_state
         self.dtype = dtype
         self.verbose = verbose
+        self.warm_start = warm_start
 
-    def fit(self, X: Any, y: Any) -> BPRegressor:
-        """Train on ``X`` ``(n, n_features)`` and targets ``y`` ``(n,)`` or ``(n, n_outputs)``."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BPRegressor:
+        """Train on ``X`` ``(n, n_features)`` and targets ``y`` ``(n,)`` or ``(n, n_outputs)``;
+        ``sample_weight`` ``(n,)`` weighs each example's cost C_x."""
+        warm = self.warm_start and hasattr(self, "network_")
+        n_outputs = self.n_outputs_ if warm else None
         X, T = self._targets(X, y, reset=True)
-        return self._fit(X, T, self.n_outputs_)
+        if warm and T.shape[1] != n_outputs:
+            raise ValueError(
+                f"warm_start: y has {T.shape[1]} targets per row, expected {n_outputs}"
+            )
+        return self._fit(X, T, self.n_outputs_, self._weights(sample_weight, X))
 
-    def partial_fit(self, X: Any, y: Any) -> BPRegressor:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> BPRegressor:
         """One epoch of SGD over ``(X, y)``, continuing from the previous call."""
+        self._check_partial_fit()
         first = not hasattr(self, "network_")
         X, T = self._targets(X, y, reset=first)
         if not first and T.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {T.shape[1]} targets per row, expected {self.n_outputs_}")
-        return self._partial_fit(X, T, self.n_outputs_)
+        return self._partial_fit(X, T, self.n_outputs_, self._weights(sample_weight, X))
 
     def predict(self, X: Any) -> Array:
         """The network's output a^L for each row: ``(n,)``, or ``(n, n_outputs)`` if fitted so."""
         check_is_fitted(self)
-        a = self.network_.feedforward(self._inputs(X, reset=False))  # (n, n_outputs)
+        a = self._forward(self._inputs(X, reset=False))  # (n, n_outputs)
         a = a.astype(np.float64, copy=False)  # float64 predictions whatever the network's dtype
         return a[:, 0] if self._y_1d else a
 
@@ -598,8 +704,8 @@ class BPRegressor(RegressorMixin, _BPEstimator):
             self.n_outputs_ = T.shape[1]
         return X, T
 
-    def _validation_score(self, X: Array, T: Array) -> float:
-        return float(r2_score(T, self.network_.feedforward(X)))
+    def _validation_score(self, X: Array, T: Array, sw: Array | None = None) -> float:
+        return float(r2_score(T, self._forward(X), sample_weight=sw))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
