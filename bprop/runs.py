@@ -291,7 +291,8 @@ class RunFolder:
                 )
             raise FileNotFoundError(f"{self.path} has no checkpoint.npz to resume from: {why}")
         self.clean_temporaries()
-        net, state, history, _ = serialize.load_checkpoint(self.checkpoint_path)
+        net, state, history, meta = serialize.load_checkpoint(self.checkpoint_path)
+        check_same_run(config, meta.get("training"), self.path)
         return config, net, state, history
 
     # -- writing: one writer per file ---------------------------------------------------------
@@ -401,6 +402,40 @@ class RunFolder:
         history = check_history(_read_json(path / HISTORY), str(path / HISTORY))
         config = {**history.get("config", {}), **config}
         return Run(path, config, history, self.read_diagnostics())
+
+
+def new_run_id() -> str:
+    """A run's identifier (``config.json``'s ``run_id``): 16 random hex digits."""
+    return os.urandom(8).hex()
+
+
+def check_same_run(config: Mapping[str, Any], trained: Any, where: Path) -> None:
+    """Refuse a checkpoint of another run: its ``training`` config (``trained``) must carry the
+    ``run_id`` of ``config.json`` and, but for ``epochs`` (``--resume --epochs`` extends a run),
+    the same settings.  Runs from before run identifiers (no ``run_id`` on either side) pass.
+
+    Raises
+    ------
+    ValueError
+        When the checkpoint belongs to another run, or config.json was edited since.
+    """
+    trained = trained if isinstance(trained, Mapping) else {}
+    ours, theirs = config.get("run_id"), trained.get("run_id")
+    if ours is None and theirs is None:
+        return
+    if ours != theirs:
+        raise ValueError(
+            f"{where / CHECKPOINT} belongs to another run (run_id {theirs!r}) than "
+            f"{where / CONFIG} (run_id {ours!r}): resume the folder the checkpoint was made in"
+        )
+    changed = sorted(
+        k for k in set(config) | set(trained) if k != "epochs" and config.get(k) != trained.get(k)
+    )
+    if changed:
+        raise ValueError(
+            f"{where / CONFIG} was changed since {where / CHECKPOINT} was saved "
+            f"({', '.join(changed)}): put the run's settings back to resume it"
+        )
 
 
 def _read_json(path: Path) -> Any:

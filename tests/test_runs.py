@@ -5,6 +5,7 @@ flags are checked, stale temporaries cleaned."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,53 @@ def test_a_run_stopped_before_its_first_epoch_can_start_again_in_its_folder(tmp_
     runs.RunFolder(out).create({"sizes": [784, 30, 10]})
     assert train(capsys, "--out", str(out))[0] == 0
     assert (out / "model.npz").is_file()
+
+
+def _interrupted(folder, config, trained):
+    import bprop
+    from bprop import serialize
+    from bprop.train import History, TrainState
+
+    folder.path.mkdir()
+    serialize.write_json(folder.path / runs.CONFIG, config)
+    net = bprop.Network([4, 3, 2], seed=0)
+    folder.save_checkpoint(net, TrainState(seed=1), History(), training=trained)
+
+
+@pytest.mark.parametrize(
+    "trained, message",
+    [
+        ({"run_id": "b" * 16, "eta": 3.0, "epochs": 5}, "belongs to another run"),
+        ({"eta": 3.0, "epochs": 5}, "belongs to another run"),
+        ({"run_id": "a" * 16, "eta": 0.5, "epochs": 5}, r"changed since .* \(eta\)"),
+    ],
+)
+def test_resume_refuses_a_checkpoint_of_another_run(tmp_path, trained, message):
+    """Run B's config.json beside run A's checkpoint resumed A's weights under B's settings."""
+    folder = runs.RunFolder(tmp_path / "mix")
+    _interrupted(folder, {"run_id": "a" * 16, "eta": 3.0, "epochs": 9}, trained)
+    with pytest.raises(ValueError, match=message):
+        folder.reopen()
+
+
+def test_resume_takes_its_own_checkpoint_and_old_runs_without_ids(tmp_path):
+    mine = runs.RunFolder(tmp_path / "mine")  # --resume --epochs may extend the run
+    _interrupted(
+        mine,
+        {"run_id": "a" * 16, "eta": 3.0, "epochs": 9},
+        {"run_id": "a" * 16, "eta": 3.0, "epochs": 5},
+    )
+    assert mine.reopen()[0]["epochs"] == 9
+    old = runs.RunFolder(tmp_path / "old")
+    _interrupted(old, {"eta": 3.0}, {"eta": 3.0})
+    old.reopen()
+
+
+def test_a_new_run_records_its_identifier_in_config_and_model(capsys):
+    from bprop import serialize
+
+    code, out, _ = train(capsys, "--out", "r")
+    assert code == 0, out
+    run_id = json.loads(Path("r/config.json").read_text())["run_id"]
+    assert len(run_id) == 16
+    assert serialize.load_model("r/model.npz")[1]["training"]["run_id"] == run_id

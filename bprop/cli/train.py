@@ -314,6 +314,7 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         config = {k: getattr(args, k) for k in TRAIN_DEFAULTS}
         if config["seed"] is None:
             config["seed"] = int(np.random.SeedSequence().entropy % (2**31))
+        config["run_id"] = runs.new_run_id()  # the checkpoint carries it: resume checks it
         folder = None  # made once everything is checked (_new_folder)
         net = state = history = None
 
