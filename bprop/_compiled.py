@@ -259,4 +259,10 @@ class Step:
         order = np.ascontiguousarray(order, np.int64)
         if len(order) != self.c.n:
             raise ValueError(f"the epoch's order has {len(order)} entries for {self.c.n} examples")
-        return int(self.entry(ctypes.byref(self.c), order.ctypes.data, first, last, eta))
+        done = int(self.entry(ctypes.byref(self.c), order.ctypes.data, first, last, eta))
+        if done < 0:
+            raise ValueError(
+                f"the compiled kernel refused mini-batches {first}…{last - 1} of an epoch of "
+                f"{self.c.n} examples in mini-batches of {self.c.m} (η = {eta}): out of range"
+            )
+        return done

@@ -144,10 +144,38 @@ int bprop_flush_subnormals(int on)
 #endif
 }
 
-/* Train on mini-batches first … last − 1 of the epoch ordered by `order` (see _kernel_step.h). */
+/* Whether the arguments can be trained on: a network of at least one layer with positive
+ * widths, n ≥ 1 examples, m ≥ 1, 0 ≤ first ≤ last ≤ the epoch's ⌈n/m⌉ mini-batches, η finite
+ * and every example index the mini-batches read within 0 … n − 1.  The entry points check it
+ * themselves rather than trust the caller: a damaged checkpoint once reached them with a
+ * mini-batch of −3. */
+static int arguments_ok(const struct bprop_net *net, const int64_t *order, int64_t first,
+                        int64_t last, double eta)
+{
+    if (net == NULL || order == NULL || net->layers < 1 || net->n < 1 || net->m < 1)
+        return 0;
+    if (net->sizes == NULL || net->codes == NULL || !isfinite(eta))
+        return 0;
+    for (int64_t l = 0; l <= net->layers; l++)
+        if (net->sizes[l] < 1)
+            return 0;
+    const int64_t batches = (net->n - 1) / net->m + 1;
+    if (first < 0 || last < first || last > batches)
+        return 0;
+    const int64_t stop = last < batches ? last * net->m : net->n;
+    for (int64_t q = first * net->m; q < stop; q++)
+        if (order[q] < 0 || order[q] >= net->n)
+            return 0;
+    return 1;
+}
+
+/* Train on mini-batches first … last − 1 of the epoch ordered by `order` (see _kernel_step.h);
+ * −1 when the arguments are not ones it can train on (arguments_ok). */
 int64_t bprop_train_float(const struct bprop_net *net, const int64_t *order, int64_t first,
                           int64_t last, double eta)
 {
+    if (!arguments_ok(net, order, first, last, eta))
+        return -1;
 #if MULTIVERSION
     static train_fn *const by_level[] = {train_float_generic, train_float_avx2, train_float_avx512};
     return by_level[isa_level()](net, order, first, last, eta);
@@ -159,6 +187,8 @@ int64_t bprop_train_float(const struct bprop_net *net, const int64_t *order, int
 int64_t bprop_train_double(const struct bprop_net *net, const int64_t *order, int64_t first,
                            int64_t last, double eta)
 {
+    if (!arguments_ok(net, order, first, last, eta))
+        return -1;
 #if MULTIVERSION
     static train_fn *const by_level[] = {train_double_generic, train_double_avx2,
                                          train_double_avx512};

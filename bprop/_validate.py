@@ -147,3 +147,41 @@ def _decide(a: Array) -> Array:
     if a.shape[1] == 1:
         return (a[:, 0] > 0.5).astype(np.int64)
     return np.argmax(a, axis=1)
+
+
+def check_state(state: Any, net: Any, n: int, m: int) -> None:
+    """A training state to resume from fits the run: ``seed``, ``epoch``, ``batch`` whole
+    numbers ≥ 0 with the mini-batch within the epoch's ⌈n/m⌉, running totals that are numbers
+    (``seen`` ≤ n), and momentum's velocities shaped and typed like the parameters.  A
+    ValueError names the field."""
+    for name in ("seed", "epoch", "batch", "correct", "seen"):
+        v = getattr(state, name)
+        if not is_whole(v) or v < 0:
+            raise ValueError(f"the training state's {name} must be a whole number ≥ 0, got {v!r}")
+    batches = -(-n // m)
+    if state.batch >= batches:
+        raise ValueError(
+            f"the training state's batch {state.batch} is past the epoch's {batches} "
+            f"mini-batches of {m} (n = {n}): it belongs to another run"
+        )
+    if state.seen > n or state.correct > state.seen:
+        raise ValueError(
+            f"the training state counts {state.correct} correct of {state.seen} seen, for "
+            f"{n} examples: it belongs to another run"
+        )
+    for name in ("cost_sum", "seconds"):
+        v = getattr(state, name)
+        if not is_finite_real(v) or v < 0:
+            raise ValueError(f"the training state's {name} must be a number ≥ 0, got {v!r}")
+    for name, params in (("velocity_w", net.weights), ("velocity_b", net.biases)):
+        v = getattr(state, name)
+        if v is None:
+            continue
+        if len(v) != len(params) or any(
+            not isinstance(a, np.ndarray) or a.shape != p.shape or a.dtype != p.dtype
+            for a, p in zip(v, params)
+        ):
+            raise ValueError(
+                f"the training state's {name} do not match the network's parameters "
+                f"({[p.shape for p in params]}, {np.dtype(net.dtype).name})"
+            )

@@ -36,6 +36,13 @@ class Activation:
         cheapest in terms of the output (sigmoid: a(1 − a), tanh: 1 − a²) need no recomputation.
     max_prime : float
         The largest value σ' takes, used by diagnostics to call a neuron saturated.
+    elementwise : bool
+        Whether σ acts on each z_j alone (False for softmax, whose δ needs the whole row).
+    fn_out : callable, optional
+        ``fn_out(z, out)`` writes σ(z) into ``out`` without a temporary (the training loop's
+        buffers); the built-in activations have one, a user's may leave it out.
+    delta_out : callable, optional
+        ``delta_out(z, a, g, tmp)`` multiplies ``g`` by σ'(z) in place, ``tmp`` scratch space.
     """
 
     name: str

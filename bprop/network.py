@@ -146,10 +146,16 @@ class Network:
         return len(self.sizes)
 
     def feedforward(self, X: Any) -> Array:
-        """Return the output a^L for each row of ``X`` ``(m, n_in)``; shape ``(m, n_out)``.
+        """Return the output a^L for each row of ``X``: a^l = σ(w^l a^(l−1) + b^l) per layer.
 
-        A single example may be given as a 1-D array ``(n_in,)``; the result is then
-        ``(n_out,)``.
+        Parameters
+        ----------
+        X : array ``(m, n_in)``, or ``(n_in,)`` for a single example
+
+        Returns
+        -------
+        array ``(m, n_out)``, or ``(n_out,)`` for a single example
+            The output layer's activations a^L.
         """
         x, single = self._inputs(X)
         a = feedforward(self.weights, self.biases, self.activations, x)
@@ -190,6 +196,27 @@ class Network:
         epoch, as Nielsen's ``network.py`` does; without it, prints nothing (the book's
         ``Epoch N complete`` says nothing the returned History does not).  ``verbose=True``
         prints a line after every epoch either way, ``verbose=False`` never.
+
+        Parameters
+        ----------
+        X : array ``(n, n_in)``
+            Training inputs, one per row.
+        Y : array ``(n, n_out)`` or ``(n,)``
+            Targets, or integer class labels.
+        epochs : int
+            Passes over the training data.
+        mini_batch_size : int
+            m, the examples per update.
+        eta : float or callable
+            The learning rate η, or η(epoch).
+        **options
+            The keyword arguments of :func:`bprop.train.sgd` (``test_data``, ``lmbda``,
+            ``momentum``, ``seed``, ``callbacks``, ``verbose`` …).
+
+        Returns
+        -------
+        History
+            One record per epoch, the configuration and the state to resume from.
         """
         from bprop.train import sgd
 
@@ -197,7 +224,16 @@ class Network:
         return sgd(self, X, Y, epochs, mini_batch_size, eta, **options)
 
     def predict(self, X: Any) -> Array:
-        """Predicted class per row of ``X``: argmax of a^L (or a^L > ½ for one output)."""
+        """Predicted class per row of ``X``: argmax of a^L (or a^L > ½ for one output).
+
+        Parameters
+        ----------
+        X : array ``(m, n_in)``, or ``(n_in,)`` for a single example
+
+        Returns
+        -------
+        array of int ``(m,)``, or an int for a single example
+        """
         a = self.feedforward(X)
         if a.ndim == 1:
             return decide(a[None, :])[0]
@@ -208,6 +244,16 @@ class Network:
 
         This is the seeds' ``evaluate``: the network's answer is the index of the most
         activated output neuron.
+
+        Parameters
+        ----------
+        X : array ``(m, n_in)``
+        y : array ``(m,)`` of class labels, or ``(m, n_out)`` one-hot rows
+
+        Returns
+        -------
+        int
+            How many of the m examples are classified correctly.
         """
         x, _ = self._inputs(X, batch_only=True)
         labels = np.asarray(y)

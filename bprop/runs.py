@@ -28,16 +28,20 @@ prints.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
+import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bprop import serialize
+from bprop._schema import check_config, check_history
 
 if TYPE_CHECKING:
     from bprop.diagnostics import Diagnostics
@@ -55,6 +59,18 @@ MODEL = "model.npz"
 CHECKPOINT = "checkpoint.npz"
 FIGURES = "figures"
 REPORT = "report.html"
+#: The lock file a run holds (``fcntl.flock``) while it writes into its folder.
+LOCK = ".lock"
+#: The files of a run: what marks a folder as holding one, and what ``--overwrite`` clears.
+RUN_FILES = (
+    CONFIG,
+    "history.json",
+    "history.csv",
+    "diagnostics.json",
+    "model.npz",
+    "checkpoint.npz",
+    REPORT,
+)
 #: Figures read back for a display at most, and the largest figure file read.
 MAX_FIGURES = 12
 MAX_FIGURE_BYTES = 4_000_000
@@ -75,8 +91,14 @@ HISTORY_COLUMNS = (
 
 
 def new_run_path() -> Path:
-    """``runs/YYYYmmdd-HHMMSS``: the folder of a new run when none is named."""
-    return RUNS / time.strftime("%Y%m%d-%H%M%S")
+    """``runs/YYYYmmdd-HHMMSS-xxxx``: the folder of a new run when none is named.  The random
+    suffix keeps runs started in the same second apart (:meth:`RunFolder.create` also makes
+    the folder exclusively)."""
+    return RUNS / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+class RunLockedError(OSError):
+    """Another process is training in the run folder (it holds the folder's lock)."""
 
 
 def new_sweep_path() -> Path:
@@ -137,7 +159,18 @@ class Run:
 
 
 def load_run(run_dir: str | Path) -> Run:
-    """Read a run folder written by ``bprop train`` (see :meth:`RunFolder.load`)."""
+    """Read a run folder written by ``bprop train`` (see :meth:`RunFolder.load`).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run's folder.
+
+    Returns
+    -------
+    Run
+        Its config, history and diagnostics.
+    """
     return RunFolder(run_dir).load()
 
 
@@ -169,10 +202,72 @@ class RunFolder:
 
     # -- making and opening ---------------------------------------------------------------------
 
-    def create(self, config: Mapping[str, Any]) -> None:
-        """Make the folder of a new run (and its parents) and write its ``config.json``."""
-        self.path.mkdir(parents=True, exist_ok=True)
+    def create(
+        self, config: Mapping[str, Any], *, exclusive: bool = False, overwrite: bool = False
+    ) -> None:
+        """Make the folder of a new run (and its parents) and write its ``config.json``.
+
+        ``exclusive``: the folder must not exist yet (a default name: FileExistsError when two
+        runs drew the same).  Otherwise the folder may exist but must not hold another run's
+        files (:data:`RUN_FILES`) unless ``overwrite``, which removes them (and the old
+        figures) first; files bprop did not write are left alone.  A folder holding only a
+        ``config.json`` (a run stopped before its first epoch ended) is taken as it is.  Call
+        it holding the lock (:meth:`lock`), which makes the folder when it is missing.
+        """
+        if exclusive:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.mkdir(self.path)
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+            found = [name for name in RUN_FILES if (self.path / name).exists()]
+            # A run stopped before its first epoch ended left only its config: nothing to lose.
+            if found and found != [CONFIG] and not overwrite:
+                raise FileExistsError(
+                    f"{self.path} holds another run ({', '.join(found)}): give another --out, "
+                    "--resume it, or --overwrite to replace it"
+                )
+            for name in found:
+                (self.path / name).unlink()
+            for png in sorted((self.path / FIGURES).glob("*.png")):
+                png.unlink()
+        self.clean_temporaries()
         serialize.write_json(self.path / CONFIG, config)
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's advisory lock (``fcntl.flock`` on ``.lock``) for a run's whole
+        life, so that a second ``bprop train`` into it stops at once.
+
+        Raises
+        ------
+        RunLockedError
+            When another process holds it.
+        """
+        try:
+            import fcntl
+        except ImportError:  # not POSIX (Windows): no lock, as before
+            yield
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RunLockedError(
+                    f"{self.path} is in use by another bprop run (it holds {self.path / LOCK}): "
+                    "wait for it to end, or train into another --out"
+                ) from None
+            yield
+        finally:
+            os.close(fd)
+
+    def clean_temporaries(self) -> None:
+        """Remove what an atomic write killed half-way left (``.NAME.*.tmp``); only the lock's
+        holder calls it, so no write of its own is in progress."""
+        for tmp in self.path.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
     def reopen(self) -> tuple[dict[str, Any], Network, TrainState, History]:
         """An unfinished run, to continue it: ``(config, net, state, history)``.
@@ -187,10 +282,15 @@ class RunFolder:
         """
         config = self.read_config()
         if not self.checkpoint_path.is_file():
-            raise FileNotFoundError(
-                f"{self.path} has no checkpoint.npz to resume from (a finished run keeps only "
-                "model.npz; start a new run instead)"
-            )
+            if self.model_path.is_file():
+                why = "it has finished: a finished run keeps only model.npz; start a new run"
+            else:
+                why = (
+                    "it was stopped before its first epoch ended, so there is nothing to "
+                    "resume: start it again (the same --out is fine)"
+                )
+            raise FileNotFoundError(f"{self.path} has no checkpoint.npz to resume from: {why}")
+        self.clean_temporaries()
         net, state, history, _ = serialize.load_checkpoint(self.checkpoint_path)
         return config, net, state, history
 
@@ -246,7 +346,7 @@ class RunFolder:
         path = self.path / CONFIG
         if not path.is_file():
             raise FileNotFoundError(f"{self.path} is not a bprop run folder (no config.json)")
-        return _read_json(path)
+        return check_config(_read_json(path), str(path))
 
     def read_diagnostics(self) -> dict[str, Any] | None:
         """``diagnostics.json``, or None when the run recorded none."""
@@ -295,8 +395,10 @@ class RunFolder:
                 f"{path} has no history.json: is it a run folder written by bprop train?"
             )
         config_path = path / CONFIG
-        config = _read_json(config_path) if config_path.is_file() else {}
-        history = _read_json(path / HISTORY)
+        config = (
+            check_config(_read_json(config_path), str(config_path)) if config_path.is_file() else {}
+        )
+        history = check_history(_read_json(path / HISTORY), str(path / HISTORY))
         config = {**history.get("config", {}), **config}
         return Run(path, config, history, self.read_diagnostics())
 

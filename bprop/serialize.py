@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -30,6 +31,7 @@ from typing import IO, Any
 import numpy as np
 
 from bprop._npz import read_npz
+from bprop._schema import check_history
 from bprop.activations import ACTIVATIONS
 from bprop.network import Network
 from bprop.train import History, TrainState
@@ -123,7 +125,19 @@ def model_metadata(net: Network, **extra: Any) -> dict[str, Any]:
 def save_model(path: str | Path, net: Network, **metadata: Any) -> Path:
     """Save ``net`` to ``path`` (a ``.npz`` file), atomically.
 
-    Extra keyword arguments (``training=…``, ``dataset=…``) are stored in the JSON metadata.
+    Parameters
+    ----------
+    path : str or Path
+        The file to write (replaced only once the new one is complete).
+    net : Network
+        Its sizes, activations, cost, dtype, weights and biases are saved.
+    **metadata
+        Stored in the file's JSON metadata (``training=…``, ``dataset=…``).
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     meta = model_metadata(net, **metadata)
     _save(path, meta, _parameter_arrays(net))
@@ -131,7 +145,20 @@ def save_model(path: str | Path, net: Network, **metadata: Any) -> Path:
 
 
 def load_model(path: str | Path) -> tuple[Network, dict[str, Any]]:
-    """Load a model saved by :func:`save_model` (or a checkpoint); returns ``(net, metadata)``.
+    """Load a model saved by :func:`save_model` (or a checkpoint).
+
+    The file is untrusted: its metadata and every array's header are checked before anything
+    is allocated, and nothing is unpickled.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npz`` file written by bprop.
+
+    Returns
+    -------
+    (net, metadata)
+        The Network and the file's metadata dict.
 
     Raises
     ------
@@ -177,20 +204,41 @@ def load_checkpoint(path: str | Path) -> tuple[Network, TrainState, History, dic
     if "resume" not in meta:
         raise ModelFormatError(f"{path} is a model, not a training checkpoint")
     r = meta["resume"]
+    if not isinstance(r, dict):
+        raise ModelFormatError(f"{path}: the checkpoint's 'resume' must be an object")
+    counts = {}
+    for name in ("seed", "epoch", "batch", "correct", "seen"):
+        v = r.get(name)
+        if type(v) is not int or v < 0:
+            raise ModelFormatError(
+                f"{path}: the checkpoint's resume.{name} must be a whole number ≥ 0, got {v!r}"
+            )
+        counts[name] = v
+    for name in ("cost_sum", "seconds"):
+        v = r.get(name)
+        if type(v) not in (int, float) or not math.isfinite(v) or v < 0:
+            raise ModelFormatError(
+                f"{path}: the checkpoint's resume.{name} must be a number ≥ 0, got {v!r}"
+            )
+        counts[name] = float(v)
     n = len(net.weights)
     has_v = "vw0" in arrays
+    if has_v and not all(f"vw{i}" in arrays and f"vb{i}" in arrays for i in range(n)):
+        raise ModelFormatError(f"{path}: the checkpoint holds some of momentum's velocities only")
+    try:
+        check_history(meta.get("history"), f"{path} (its history)")
+    except ValueError as e:
+        raise ModelFormatError(str(e)) from None
     state = TrainState(
-        seed=int(r["seed"]),
-        epoch=int(r["epoch"]),
-        batch=int(r["batch"]),
         velocity_w=[arrays[f"vw{i}"] for i in range(n)] if has_v else None,
         velocity_b=[arrays[f"vb{i}"] for i in range(n)] if has_v else None,
-        cost_sum=float(r["cost_sum"]),
-        correct=int(r["correct"]),
-        seen=int(r["seen"]),
-        seconds=float(r["seconds"]),
+        **counts,
     )
-    return net, state, History.from_dict(meta["history"]), meta
+    try:
+        history = History.from_dict(meta["history"])
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise ModelFormatError(f"{path}: the checkpoint's history is damaged ({e})") from None
+    return net, state, history, meta
 
 
 # -- the archive -------------------------------------------------------------------------------

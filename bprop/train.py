@@ -42,6 +42,7 @@ from bprop._validate import (
     X_NOT_FINITE,
     all_finite,
     check_seed,
+    check_state,
     inputs,
     is_finite_real,
     is_whole,
@@ -152,8 +153,17 @@ class EpochRecord:
 class History:
     """Everything a training run recorded: one :class:`EpochRecord` per epoch.
 
-    ``status`` is ``"completed"``, ``"interrupted"`` (a callback asked to stop; resume from
-    ``state``) or ``"diverged"``.
+    Parameters
+    ----------
+    config : dict
+        The run's settings (sizes, η, λ, μ, seed, engine …), as :func:`sgd` records them.
+    epochs : list of EpochRecord
+        One record per finished epoch: η, costs, accuracies, seconds.
+    status : str
+        ``"running"``, ``"completed"``, ``"interrupted"`` (a callback asked to stop; resume
+        from ``state``) or ``"diverged"``.
+    state : TrainState, optional
+        Where training stands: the epoch, the mini-batch, the seed, momentum's velocities.
     """
 
     config: dict[str, Any] = field(default_factory=dict)
@@ -297,6 +307,8 @@ def sgd(
 
     Parameters
     ----------
+    net : Network
+        The network to train; its weights and biases change in place.
     X : array ``(n, n_in)``
         Training inputs, one per row.
     Y : array ``(n, n_out)`` or ``(n,)``
@@ -356,6 +368,12 @@ def sgd(
         only where such tiny numbers arise, so the run no longer equals IEEE arithmetic there.
         Needs the compiled kernel (it holds the switch); off by default.
 
+    Returns
+    -------
+    History
+        One :class:`EpochRecord` per epoch, the configuration (with the engine that ran) and,
+        in ``state``, what :func:`sgd` needs to continue the run (``state=``, ``history=``).
+
     Raises
     ------
     bprop.errors.DivergenceError
@@ -376,7 +394,7 @@ def sgd(
         raise ValueError("no training examples: X has 0 rows")
     y = targets(Y, n, net.sizes[-1], net.dtype)
     labels = _labels_of(Y, y)
-    epochs, mini_batch_size, lmbda, momentum = _check_hyperparameters(
+    epochs, mini_batch_size, lmbda, momentum = check_hyperparameters(
         epochs, mini_batch_size, n, eta, lmbda, momentum
     )
     problem = pairing_problem(net.cost, net.activations[-1])
@@ -392,6 +410,8 @@ def sgd(
 
     if state is None:
         state = TrainState(seed=_fresh_seed() if seed is None else seed)
+    else:  # a state to resume from (a checkpoint's, perhaps edited): check it all
+        check_state(state, net, n, mini_batch_size)
     if history is None:
         history = History()
     history.config = {
@@ -750,7 +770,7 @@ def _test_arrays(net: Network, test_data: Any) -> tuple[Array, Array, Array] | N
     return tx, ty_targets, labels
 
 
-def _check_hyperparameters(
+def check_hyperparameters(
     epochs: Any, m: Any, n: int, eta: Any, lmbda: Any, momentum: Any
 ) -> tuple[int, int, float, float]:
     """Check the numbers of :func:`sgd` (NumPy scalars welcome) and return them as Python's

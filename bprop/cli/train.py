@@ -140,7 +140,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default=d["momentum"],
         help="momentum μ in [0, 1) (default: 0)",
     )
-    p.add_argument("--epochs", type=positive(int), default=d["epochs"])
+    p.add_argument("--epochs", type=positive(int), default=_DefaultEpochs(d["epochs"]))
     p.add_argument(
         "--batch-size",
         type=positive(int),
@@ -179,6 +179,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--out", help="run folder to write (default: runs/<timestamp>)")
     p.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its folder")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train into an --out folder that holds another run, removing that run's files",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--no-diagnostics",
@@ -192,15 +197,76 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """``bprop train``: the run holds its folder's lock from before it reads the folder (a
+    resumed run) or from when it makes it (a new one) until it has written its last file."""
+    if args.resume and args.overwrite:
+        raise ValueError("--overwrite makes a new run; it cannot go with --resume")
+    with contextlib.ExitStack() as held:
+        return _run(args, held)
+
+
+def _new_folder(args: argparse.Namespace, config: dict[str, Any], held: Any) -> Any:
+    """The new run's folder, made (and locked) only once everything was checked: ``--out``,
+    or ``runs/<timestamp>-<random>``, made exclusively, so that runs started in the same second
+    cannot share one."""
+    from bprop import runs
+
+    if args.out:
+        folder = runs.RunFolder(args.out)
+        held.enter_context(folder.lock())
+        folder.create(config, overwrite=args.overwrite)
+        return folder
+    for _ in range(100):
+        folder = runs.RunFolder(runs.new_run_path())
+        try:
+            folder.create(config, exclusive=True)
+        except FileExistsError:
+            continue
+        held.enter_context(folder.lock())
+        return folder
+    raise FileExistsError(f"could not make a new run folder in {runs.RUNS}: give --out")
+
+
+class _DefaultEpochs(int):
+    """``--epochs``' default, told apart from an ``--epochs`` the user gave (with --resume)."""
+
+
+def _resumed_config(args: argparse.Namespace, config: dict[str, Any], state: Any) -> dict[str, Any]:
+    """The resumed run's config: config.json's, checked as a new run's flags are.  The only
+    flag that may change it is ``--epochs`` (to train on past the planned end); any other
+    training flag given with ``--resume`` is refused, since the run goes on as it began."""
+    from bprop._schema import check_config
+
+    given = [k for k in TRAIN_DEFAULTS if k != "epochs" and getattr(args, k) != TRAIN_DEFAULTS[k]]
+    extend = not isinstance(args.epochs, _DefaultEpochs)
+    if args.out:
+        given.insert(0, "out")
+    if given:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise ValueError(
+            f"--resume continues the run with the settings in its config.json; {flags} would "
+            "change it (only --epochs may, to train longer): start a new run instead"
+        )
+    if extend:
+        if args.epochs < state.epoch + (state.batch > 0):
+            raise ValueError(
+                f"--epochs {args.epochs} with --resume: the run is already in epoch {state.epoch}"
+            )
+        config["epochs"] = args.epochs
+    return check_config(config, f"{args.resume}/config.json")
+
+
+def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     from bprop import runs
     from bprop.errors import DivergenceError
     from bprop.network import Network
-    from bprop.train import Callback, History, schedule
+    from bprop.train import Callback, History, check_hyperparameters, schedule
 
     if args.resume:
         folder = runs.RunFolder(args.resume)
+        held.enter_context(folder.lock())
         saved, net, state, history = folder.reopen()
-        config = TRAIN_DEFAULTS | _OLD_RUN_DEFAULTS | saved
+        config = _resumed_config(args, TRAIN_DEFAULTS | _OLD_RUN_DEFAULTS | saved, state)
         print(
             f"Resuming {folder.path} at epoch {state.epoch}, mini-batch {state.batch}", flush=True
         )
@@ -208,7 +274,7 @@ def run(args: argparse.Namespace) -> int:
         config = {k: getattr(args, k) for k in TRAIN_DEFAULTS}
         if config["seed"] is None:
             config["seed"] = int(np.random.SeedSequence().entropy % (2**31))
-        folder = runs.RunFolder(args.out or runs.new_run_path())
+        folder = None  # made once everything is checked (_new_folder)
         net = state = history = None
 
     data = load_data(
@@ -239,8 +305,12 @@ def run(args: argparse.Namespace) -> int:
         )
         _check_pairing(net)
         history = History()
-        folder.create(config)
     eta = schedule(config["schedule"], config["eta"], config["epochs"])
+    check_hyperparameters(
+        config["epochs"], config["batch_size"], len(X), eta, config["lmbda"], config["momentum"]
+    )
+    if folder is None:
+        folder = _new_folder(args, config, held)
     meta = {
         "training": config,
         "dataset": {

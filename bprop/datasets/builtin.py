@@ -280,7 +280,21 @@ def load_fashion_mnist(
     """Load Fashion-MNIST, split like :func:`load_mnist` (50,000 / 10,000 / 10,000).
 
     Class names: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag,
-    Ankle boot. Parameters, shapes and errors are those of :func:`load_mnist`.
+    Ankle boot. Shapes and errors are those of :func:`load_mnist`.
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        Folder searched first (see :mod:`bprop.datasets`).
+    dtype : floating dtype
+        dtype of ``X`` (default float32).
+    validation_size : int
+        Training images (the last ones) held out as the validation set; 0 keeps all 60,000.
+    download : bool
+        Download into the user cache if the files are found nowhere.
+    **kw
+        ``mirrors``, ``progress``, ``retries``, ``timeout``, ``backoff``: see
+        :func:`bprop.datasets.download`.
 
     Returns
     -------

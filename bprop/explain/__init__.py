@@ -142,6 +142,24 @@ def render(
     chain rule; ``errata`` (from :func:`errata`) adds the errata table.  LaTeX is a complete
     document (xelatex with ctex for Chinese); HTML is one self-contained page.
 
+    Parameters
+    ----------
+    d : Derivation
+        From :func:`derive`.
+    lang : str
+        ``"en"`` or ``"zh"``.
+    fmt : str
+        ``"text"``, ``"markdown"``, ``"latex"`` or ``"html"``.
+    matrix : bool
+        Nielsen's matrix form instead of the chain rule neuron by neuron.
+    errata : list of Erratum, optional
+        Adds the errata table.
+
+    Returns
+    -------
+    str
+        The document.
+
     Raises
     ------
     ValueError

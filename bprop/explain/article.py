@@ -113,6 +113,11 @@ def errata() -> list[Erratum]:
     differently from the truth is listed (its fixed biases are right, and the derivation says
     it holds them fixed).  Each erratum's ``reproduced`` is the figure its likely cause gives,
     computed.
+
+    Returns
+    -------
+    list of Erratum
+        In the order the article prints the figures.
     """
     return list(_errata())
 

@@ -234,6 +234,12 @@ def derive(net: Network, x: Any, y: Any, eta: float, *, update_biases: bool = Fa
     update_biases : bool
         Also update the biases (BP3).  The article holds them fixed.
 
+    Returns
+    -------
+    Derivation
+        z, a and δ of every layer (BP1, BP2), ∂C/∂w and ∂C/∂b (BP3, BP4), the updated weights,
+        the cost before and after — in float64, for the renderers and :func:`errata`.
+
     Raises
     ------
     ValueError

@@ -137,6 +137,11 @@ def from_onnx(path: str | Path, cost: str | None = None) -> Network:
         The network's cost; by default the one a bprop-written file names, else log-likelihood
         for a softmax output, cross-entropy for sigmoid, quadratic otherwise.
 
+    Returns
+    -------
+    Network
+        Its weights are the graph's, in bprop's ``(out, in)`` orientation.
+
     Raises
     ------
     FileNotFoundError
