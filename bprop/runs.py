@@ -366,7 +366,7 @@ class RunFolder:
         folder = self.path / FIGURES
         if not folder.is_dir():
             return []
-        found = []
+        found: list[tuple[str, bytes]] = []
         for path in sorted(folder.glob("*.png")):
             if len(found) == MAX_FIGURES:
                 break
