@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 
+from bprop._untrusted import open_regular
+
 __all__ = [
     "FASHION_SIZE",
     "FIELD",
@@ -126,7 +128,9 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
         # One-argument form: str(error) is the message alone, as the CLI prints it.
         raise FileNotFoundError(f"image file not found: {p}")
 
-    with open(p, "rb") as f:  # outside the try: a PermissionError is not a format error
+    # Outside the try: a PermissionError is not a format error. A FIFO or device is refused
+    # before a byte is read (reading one would wait for ever, or never end).
+    with open_regular(p, what="image file") as f:
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise ValueError(f"{p} is over {MAX_FILE_BYTES >> 20} MB: too large for an image to read")
@@ -147,8 +151,8 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
                     im.load()
                     im = _upright(im, ImageOps)
                     gray = _to_gray(im)
-        except _TooLargeError as exc:
-            raise ValueError(str(exc)) from None
+        except (_TooLargeError, _NonFiniteError) as exc:
+            raise ValueError(str(exc).replace("{path}", str(p))) from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise ValueError(
                 f"{p} is too large to read safely (Pillow's decompression-bomb guard): {exc}"
@@ -276,6 +280,10 @@ class _TooLargeError(Exception):
     """Raised inside :func:`load_image`'s try block; turned into a ValueError outside it."""
 
 
+class _NonFiniteError(Exception):
+    """A float image's NaN or infinite pixels; a ValueError outside :func:`load_image`."""
+
+
 def _upright(im: Any, ImageOps: Any) -> Any:
     """Apply a photo's EXIF orientation; a broken EXIF block is ignored, not fatal."""
     try:
@@ -292,7 +300,13 @@ def _to_gray(im: Any) -> np.ndarray:
         return np.clip(np.asarray(im, dtype=np.float64) / 65535.0, 0.0, 1.0)
     if mode == "F":
         a = np.asarray(im, dtype=np.float64)
-        top = float(np.nanmax(a)) if a.size else 1.0
+        bad = int(np.count_nonzero(~np.isfinite(a)))
+        if bad:  # one inf would rescale every other pixel to 0; NaN has no shade at all
+            raise _NonFiniteError(
+                f"{{path}} holds {bad} NaN or infinite pixel value{'s' if bad > 1 else ''} (of "
+                f"{a.size}): a float image must hold finite shades"
+            )
+        top = float(a.max()) if a.size else 1.0
         scale = 1.0 if top <= 1.0 else 255.0 if top <= 255.0 else 65535.0
         return np.clip(np.nan_to_num(a / scale), 0.0, 1.0)
     has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info

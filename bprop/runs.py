@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import os
 import secrets
 import time
@@ -42,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from bprop import serialize
 from bprop._schema import check_config, check_history
+from bprop._untrusted import read_json
 
 if TYPE_CHECKING:
     from bprop.diagnostics import Diagnostics
@@ -404,7 +404,5 @@ class RunFolder:
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON: {e}") from None
+    """A run folder's JSON file, untrusted: a regular file, bounded in size and nesting."""
+    return read_json(path, what="run folder file")

@@ -4,9 +4,11 @@ A model file is a NumPy ``.npz`` archive holding only numeric arrays — ``w0, w
 weight matrices), ``b0, b1, …`` (the biases) — and ``meta``, the UTF-8 bytes of a JSON
 document: format name and version, sizes, activation and cost names, dtype, the training
 configuration, the data set's digest and, for the user's own data, the inputs' ``scaling``.
-Nothing in it can execute code: arrays are read with ``allow_pickle=False`` after checking each
-array's declared size against the archive, so a hostile file cannot make bprop allocate more
-memory than the file's own size.
+Nothing in it can execute code, and nothing is allocated on a file's word alone: the archive is
+read by :func:`bprop._npz.read_npz` (no pickles, strict ``.npy`` headers, CRCs checked, a total
+size the file's bytes can justify, only the members a model has), the arrays' declared shapes
+must chain into a network before any is read, and the metadata (JSON of bounded size and
+depth) must match the arrays, field by field, before a :class:`Network` is built.
 
 A checkpoint is the same archive with the training state added (momentum velocities and the
 position in the epoch), so an interrupted run resumes to bit-identical weights.
@@ -22,6 +24,7 @@ import errno
 import json
 import math
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -30,14 +33,20 @@ from typing import IO, Any
 
 import numpy as np
 
-from bprop._npz import read_npz
+from bprop._npz import Declared, read_npz
 from bprop._schema import check_history
+from bprop._untrusted import MAX_JSON_DEPTH, NotRegularFileError, json_depth, loads_json
 from bprop.activations import ACTIVATIONS
 from bprop.network import Network
 from bprop.train import History, TrainState
 
 FORMAT = "bprop-model"
 FORMAT_VERSION = 1
+#: The members a model or checkpoint holds: its metadata, weights, biases and velocities.
+_MEMBER = re.compile(r"meta|v?[wb](0|[1-9][0-9]{0,3})")
+MAX_META_BYTES = 64 * 2**20
+#: Errors opening a model that say nothing of its format (they pass through as they are).
+_NOT_THE_FORMAT = (errno.EACCES, errno.EPERM, errno.EISDIR, errno.ELOOP, errno.ENAMETOOLONG)
 
 
 class ModelFormatError(ValueError):
@@ -140,6 +149,7 @@ def save_model(path: str | Path, net: Network, **metadata: Any) -> Path:
         ``path``.
     """
     meta = model_metadata(net, **metadata)
+    _check_savable(net)
     _save(path, meta, _parameter_arrays(net))
     return Path(path)
 
@@ -178,6 +188,7 @@ def save_checkpoint(
     path: str | Path, net: Network, state: TrainState, history: History, **metadata: Any
 ) -> Path:
     """Save a resumable training checkpoint (model + :class:`TrainState` + history)."""
+    _check_savable(net)
     arrays = _parameter_arrays(net)
     if state.velocity_w is not None:
         arrays |= {f"vw{i}": v for i, v in enumerate(state.velocity_w)}
@@ -249,44 +260,184 @@ def _parameter_arrays(net: Network) -> dict[str, np.ndarray]:
     return arrays | {f"b{i}": b for i, b in enumerate(net.biases)}
 
 
+def _check_savable(net: Network) -> None:
+    """Refuse to write a network :func:`load_model` would refuse to read back."""
+    sizes, dtype = list(net.sizes), np.dtype(net.dtype)
+    if len(net.weights) != len(sizes) - 1 or len(net.biases) != len(sizes) - 1:
+        raise ValueError(
+            f"cannot save the network: {len(net.weights)} weight matrices and "
+            f"{len(net.biases)} bias vectors for sizes {sizes} (it would not load back)"
+        )
+    for i, (w, b) in enumerate(zip(net.weights, net.biases)):
+        for name, got, want in (
+            ("weights", w, (sizes[i + 1], sizes[i])),
+            ("biases", b, (sizes[i + 1],)),
+        ):
+            if not isinstance(got, np.ndarray) or got.shape != want or got.dtype != dtype:
+                shape = getattr(got, "shape", None)
+                raise ValueError(
+                    f"cannot save the network: {name}[{i}] has shape {shape} and dtype "
+                    f"{getattr(got, 'dtype', type(got).__name__)}, sizes {sizes} and dtype "
+                    f"{dtype} need {want} (it would not load back)"
+                )
+            if not np.all(np.isfinite(got)):
+                raise ValueError(
+                    f"cannot save the network: {name}[{i}] holds NaN or infinite values (it "
+                    "would not load back); retrain with a smaller eta"
+                )
+
+
 def _save(path: str | Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-    blob = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+    text = json.dumps(meta)
+    if json_depth(text) > MAX_JSON_DEPTH or len(text) > MAX_META_BYTES:
+        raise ValueError(
+            f"cannot save: the metadata is nested deeper than {MAX_JSON_DEPTH} levels or larger "
+            f"than {MAX_META_BYTES:,} bytes (it would not load back)"
+        )
+    blob = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     with atomic_write(path) as f:
         np.savez(f, meta=blob, **arrays)
 
 
 def _load(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no model file at {path}")
     try:
-        arrays = read_npz(path)
+        arrays = read_npz(
+            path,
+            "uf",
+            _MEMBER.fullmatch,
+            lambda declared: _check_declared(declared, path),
+            what="model file",
+        )
+    except (ModelFormatError, FileNotFoundError, NotRegularFileError):
+        raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        if isinstance(e, OSError) and e.errno in _NOT_THE_FORMAT:
+            raise  # permission denied, too many links, …: not the file's format
         raise ModelFormatError(
             f"{path} is not a readable bprop model (.npz): {e}. Was it truncated or written by "
             "another program? Retrain or copy it again."
         ) from None
-    if "meta" not in arrays:
-        raise ModelFormatError(f"{path} has no bprop metadata: it was not saved by bprop")
     try:
-        meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFormatError(f"{path}: its metadata is not valid JSON ({e})") from None
+        meta = loads_json(arrays.pop("meta").tobytes(), f"{path}: its metadata", MAX_JSON_DEPTH)
+    except ValueError as e:
+        raise ModelFormatError(str(e)) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFormatError(f"{path} is not a bprop model file")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if type(version) is not int or version < 1:
+        raise ModelFormatError(
+            f"{path}: its metadata's field format_version is malformed ({version!r}, not a "
+            "positive integer): the file is damaged"
+        )
+    if version > FORMAT_VERSION:
         raise ModelFormatError(
             f"{path} was saved in model format {version!r} by bprop "
             f"{meta.get('bprop_version', '?')}; this bprop reads format {FORMAT_VERSION}. "
             "Upgrade bprop (pip install -U bprop) to load it."
         )
+    _check_meta(meta, arrays, path)
     return meta, arrays
 
 
+def _check_declared(declared: dict[str, Declared], path: Path) -> None:
+    """The archive's arrays, as their headers declare them, must chain into a network."""
+    meta = declared.get("meta")
+    if meta is None:
+        raise ModelFormatError(f"{path} has no bprop metadata: it was not saved by bprop")
+    if meta.dtype != np.uint8 or len(meta.shape) != 1 or meta.nbytes > MAX_META_BYTES:
+        raise ModelFormatError(f"{path}: its metadata member is not JSON bytes")
+    n = 0
+    while f"w{n}" in declared:
+        n += 1
+    velocity = any(k[0] == "v" for k in declared)
+    want = {"meta"} | {f"{p}{i}" for p in "wb" for i in range(n)}
+    want |= {f"v{p}{i}" for p in "wb" for i in range(n)} if velocity else set()
+    if n == 0 or set(declared) != want:
+        odd = [f"unexpected: {', '.join(sorted(set(declared) - want)[:6])}"] * bool(
+            set(declared) - want
+        ) + [f"missing: {', '.join(sorted(want - set(declared))[:6])}"] * bool(want - set(declared))
+        raise ModelFormatError(
+            f"{path}: its arrays do not make a network ({'; '.join(odd) or 'no weights'})"
+        )
+    dtype = declared["w0"].dtype
+    previous = None
+    for i in range(n):
+        w, b = declared[f"w{i}"], declared[f"b{i}"]
+        arrays = [(f"w{i}", w), (f"b{i}", b)]
+        if velocity:
+            arrays += [(f"vw{i}", declared[f"vw{i}"]), (f"vb{i}", declared[f"vb{i}"])]
+        for key, d in arrays:
+            if d.dtype != dtype or d.dtype.kind != "f" or d.dtype.itemsize not in (4, 8):
+                raise ModelFormatError(f"{path}: array {key} has dtype {d.dtype}, not {dtype}")
+        if len(w.shape) != 2 or b.shape != w.shape[:1] or (previous and w.shape[1] != previous):
+            raise ModelFormatError(
+                f"{path}: arrays w{i} {w.shape} and b{i} {b.shape} do not follow the layer "
+                "before: the file is damaged"
+            )
+        if velocity and (declared[f"vw{i}"].shape, declared[f"vb{i}"].shape) != (w.shape, b.shape):
+            raise ModelFormatError(f"{path}: the velocities of layer {i} do not match its weights")
+        previous = w.shape[0]
+
+
+def _field(path: Any, name: str, value: Any, want: str) -> ModelFormatError:
+    return ModelFormatError(
+        f"{path}: its metadata's field {name} is malformed ({_short(value)}; expected {want})"
+    )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_meta(meta: dict[str, Any], arrays: dict[str, np.ndarray], path: Any) -> None:
+    """One schema for a model's metadata; the sizes and dtype must be the arrays' own."""
+    n = sum(1 for k in arrays if k[0] == "w")
+    sizes = meta.get("sizes")
+    if not isinstance(sizes, list) or not all(type(s) is int for s in sizes):
+        raise _field(path, "sizes", sizes, "a list of layer sizes")
+    shapes = [arrays["w0"].shape[1]] + [arrays[f"w{i}"].shape[0] for i in range(n)]
+    if sizes != shapes:
+        raise ModelFormatError(
+            f"{path}: its metadata says sizes {_short(sizes)} but its arrays are a "
+            f"{'-'.join(map(str, shapes))} network: the file is damaged"
+        )
+    acts = meta.get("activations")
+    if not isinstance(acts, list) or len(acts) != n or not all(isinstance(a, str) for a in acts):
+        raise _field(path, "activations", acts, f"a list of {n} activation names")
+    for name in ("cost", "dtype"):
+        if not isinstance(meta.get(name), str):
+            raise _field(path, name, meta.get(name), "a name")
+    if meta["dtype"] != arrays["w0"].dtype.name:
+        raise ModelFormatError(
+            f"{path}: its metadata says dtype {_short(meta['dtype'])} but its arrays are "
+            f"{arrays['w0'].dtype.name}"
+        )
+    for name in ("init", "bprop_version"):
+        if name in meta and not isinstance(meta[name], str):
+            raise _field(path, name, meta[name], "a string")
+    for name in ("training", "scaling", "resume", "history"):
+        if meta.get(name) is not None and not isinstance(meta[name], dict):
+            raise _field(path, name, meta[name], "an object")
+    dataset = meta.get("dataset", {})
+    if not isinstance(dataset, dict):
+        raise _field(path, "dataset", dataset, "an object")
+    for name in ("name", "digest", "path"):
+        if dataset.get(name) is not None and not isinstance(dataset[name], str):
+            raise _field(path, f"dataset.{name}", dataset[name], "a string")
+    names = dataset.get("class_names")
+    if names is not None and (
+        not isinstance(names, list)
+        or len(names) > shapes[-1]
+        or not all(isinstance(c, str) for c in names)
+    ):
+        raise _field(path, "dataset.class_names", names, f"at most {shapes[-1]} strings")
+
+
 def _network_from(meta: dict[str, Any], arrays: dict[str, np.ndarray], path: Any) -> Network:
+    sizes = meta["sizes"]
     try:
-        sizes = [int(s) for s in meta["sizes"]]
         net = Network(
             sizes,
             list(meta["activations"]),
@@ -298,12 +449,9 @@ def _network_from(meta: dict[str, Any], arrays: dict[str, np.ndarray], path: Any
         raise ModelFormatError(f"{path}: its metadata does not describe a network ({e})") from None
     for i, (w, b) in enumerate(zip(net.weights, net.biases)):
         for key, like in ((f"w{i}", w), (f"b{i}", b)):
-            got = arrays.get(key)
-            if got is None or got.shape != like.shape:
-                raise ModelFormatError(
-                    f"{path}: array {key} should have shape {like.shape} for sizes {sizes}, "
-                    f"got {None if got is None else got.shape}"
-                )
+            got = arrays[key]
+            if got.shape != like.shape:  # _check_meta saw to it; a guard against a regression
+                raise ModelFormatError(f"{path}: array {key} should have shape {like.shape}")
             if not np.all(np.isfinite(got)):
                 raise ModelFormatError(f"{path}: array {key} holds NaN or infinite values")
             like[...] = got

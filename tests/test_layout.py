@@ -51,6 +51,7 @@ FILES = (
     "bprop.datasets",
     "bprop.images",
     "bprop._npz",
+    "bprop._untrusted",
     "json",
     "csv",
     "io",
@@ -120,6 +121,12 @@ RULES = (
         "the run folder's files are written and read by bprop.runs, which never prints or draws",
         ("bprop.runs",),
         TERMINAL + PAGES_AND_PLOTS,
+    ),
+    Rule(
+        "bprop._untrusted only opens regular files and parses bounded JSON: it knows nothing of "
+        "bprop",
+        ("bprop._untrusted",),
+        ("bprop", *TERMINAL, *PAGES_AND_PLOTS),
     ),
     Rule(
         "file formats know no run folder and no command",

@@ -97,7 +97,7 @@ def _edit_metadata(path, edit):
         (lambda m: m["resume"].update(epoch="1"), "resume.epoch must be a whole number"),
         (lambda m: m.pop("history"), "must hold a JSON object, not null"),
         (lambda m: m["history"].update(epochs={}), "'epochs' must be a list"),
-        (lambda m: m.update(resume=[1]), "'resume' must be an object"),
+        (lambda m: m.update(resume=[1]), "field resume is malformed"),
     ],
 )
 def test_a_damaged_checkpoint_names_its_field(tmp_path, edit, message):

@@ -134,11 +134,11 @@ EXPECT = {
     "object array": "not a plain data type",
     "huge declared size": "declares 8796093022208 bytes",
     "path trick": "unexpected member",
-    "wrong shape": r"should have shape \(5, 6\)",
+    "wrong shape": r"arrays w0 \(3, 3\) and b0 \(5,\) do not follow",
     "NaN weights": "NaN",
     "newer format": "format 99.*Upgrade bprop",
     "another format": "not a bprop model file",
-    "bad sizes": "does not describe a network",
+    "bad sizes": r"metadata says sizes \[6, -5, 3\] but its arrays are a 6-5-3",
     "metadata not JSON": "not valid JSON",
 }
 

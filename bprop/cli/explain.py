@@ -7,7 +7,6 @@ a spec and writes the page to standard output or, atomically, to ``--out``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,13 +61,12 @@ def _explain_spec(args: argparse.Namespace) -> dict[str, Any]:
     from bprop import explain
 
     if args.spec:
+        from bprop._untrusted import read_json
+
         path = Path(args.spec)
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"no spec file {args.spec!r}")
-        try:
-            spec = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{args.spec} is not valid JSON: {e}") from None
+        spec = read_json(path, "spec file", max_bytes=2**20)  # bounded size and depth
         if not isinstance(spec, dict):
             raise ValueError(f"{args.spec} must hold a JSON object with 'sizes', 'inputs', ...")
     elif args.sizes:

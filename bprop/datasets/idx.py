@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from bprop._untrusted import open_regular
 from bprop.datasets.errors import _ENV_DATA_DIR, DataFormatError
 
 #: IDX type codes and their NumPy dtypes (big-endian, as the format stores them).
@@ -53,7 +54,7 @@ def _open_source(source: str | Path | bytes) -> tuple[BinaryIO, BinaryIO, bool, 
     else:
         path = Path(source)
         try:
-            raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+            raw = open_regular(path, what="IDX file")  # closed by the caller; never a FIFO
         except FileNotFoundError:
             raise FileNotFoundError(f"IDX file {path} does not exist") from None
         size = os.fstat(raw.fileno()).st_size
