@@ -500,27 +500,38 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     names = list(RECIPES) if "all" in args.recipe else list(dict.fromkeys(args.recipe))
     results: list[Result] = []
+    skipped: list[dict[str, str]] = []  # recipes whose data set cannot be had, and why
     for name in names:
         for seed in args.seed:
-            results.append(
-                run(
-                    RECIPES[name],
-                    seed,
-                    smoke=args.smoke,
-                    data_dir=args.data_dir,
-                    download=not args.no_download,
-                    quiet=args.quiet,
+            try:
+                results.append(
+                    run(
+                        RECIPES[name],
+                        seed,
+                        smoke=args.smoke,
+                        data_dir=args.data_dir,
+                        download=not args.no_download,
+                        quiet=args.quiet,
+                    )
                 )
-            )
+            except (datasets.DatasetNotFoundError, datasets.DownloadError) as exc:
+                why = " ".join(str(exc).split())
+                skipped.append({"recipe": name, "dataset": RECIPES[name].dataset, "reason": why})
+                print(f"{name}: skipped, no {RECIPES[name].dataset} data: {why}", file=sys.stderr)
+                break  # the other seeds need the same data
     print()
-    print(TABLE_HEADER)
-    for r in results:
-        print(table_row(r))
+    if results:
+        print(TABLE_HEADER)
+        for r in results:
+            print(table_row(r))
+    for s in skipped:
+        print(f"{s['recipe']}: skipped (no {s['dataset']} data here and none could be downloaded)")
     if len(args.seed) > 1:
         print()
         print(SPREAD_HEADER)
         for name in names:
-            print(spread_row(name, [r for r in results if r.recipe == name]))
+            if any(r.recipe == name for r in results):
+                print(spread_row(name, [r for r in results if r.recipe == name]))
     sys.stdout.flush()
     failed = [r for r in results if not r.passed]
     for r in failed:
@@ -535,9 +546,16 @@ def main(argv: list[str] | None = None) -> int:
             "argv": sys.argv[1:] if argv is None else list(argv),
             "machine": machine(),
             "results": [asdict(r) for r in results],
+            "skipped": skipped,
         }
-        Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
-    # A full run that misses its target is reported, not an error; a smoke run is a check.
+        from bprop.serialize import write_text
+
+        write_text(args.json, json.dumps(payload, indent=2) + "\n")
+    if not results:
+        print("accuracy: nothing ran: no recipe's data set could be loaded", file=sys.stderr)
+        return 2
+    # A full run that misses its target is reported, not an error; a smoke run is a check. A
+    # recipe skipped for want of its data is reported above and fails nothing that did run.
     return 1 if args.smoke and failed else 0
 
 

@@ -208,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
             browser.close()
     print(json.dumps(result, indent=2))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        from bprop.serialize import write_text
+
+        write_text(args.json, json.dumps(result, indent=2) + "\n")
     return 0
 
 

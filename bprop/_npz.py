@@ -159,7 +159,10 @@ def _read_header(fp: object, key: str, kinds: str) -> tuple[Declared, int]:
     m = _DESCR.fullmatch(descr) if isinstance(descr, str) else None
     if m is None or m.group(1) not in kinds:
         raise ValueError(f"array {key!r} has dtype {descr!r}, not a plain data type")
-    dtype = np.dtype(m.group(0))  # descr itself, now known to be a str
+    try:
+        dtype = np.dtype(m.group(0))  # descr itself, now known to be a str
+    except TypeError:  # '<f0', '<i3': the pattern's shape, no type numpy has
+        raise ValueError(f"array {key!r} has dtype {descr!r}, not a plain data type") from None
     if dtype.itemsize == 0 or dtype.itemsize > 2**16:
         raise ValueError(f"array {key!r} has dtype {descr!r}, not a plain data type")
     if not isinstance(fortran, bool) or not isinstance(shape, tuple):

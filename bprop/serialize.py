@@ -14,7 +14,8 @@ A checkpoint is the same archive with the training state added (momentum velocit
 position in the epoch), so an interrupted run resumes to bit-identical weights.
 
 Files are written atomically: to a temporary file in the same folder, flushed and fsynced,
-then renamed over the target, so a crash or Ctrl-C never leaves a half-written model.
+then renamed over the target, so a crash or Ctrl-C never leaves a half-written model. A target
+that is not a regular file (``/dev/stdout``, ``/dev/null``, a FIFO) is written to, not replaced.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import json
 import math
 import os
 import re
+import stat
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -58,34 +61,95 @@ class ModelFormatError(ValueError):
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path``; on success fsync it and rename it to ``path``."""
+    """Write ``path`` safely; the file object is yielded to the ``with`` body.
+
+    A regular file (new or existing) is written to a temporary file in the same folder, fsynced
+    and renamed over it, so a crash never leaves half a file; an existing file keeps its
+    permission bits and a new one gets ``0666 & ~umask``, as ``open()`` would give. A symlink
+    is followed: the file it points to is replaced and the link kept. A target that exists and
+    is not a regular file — ``/dev/stdout``, ``/dev/null``, a FIFO — is written to directly,
+    never replaced; ``-`` means standard output. Errors name ``path``, never the temporary.
+    """
+    if str(path) == "-":
+        yield sys.stdout.buffer if "b" in mode else sys.stdout
+        (sys.stdout.buffer if "b" in mode else sys.stdout).flush()
+        return
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise _write_error(path, e) from e
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it is a folder, not a file")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        with _named_errors(path), open(target, mode, **_text(mode)) as f:  # a device or FIFO
             yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give what open() would
-        os.replace(tmp, path)
-    except BaseException as e:
-        with contextlib.suppress(FileNotFoundError):
+        return
+    with _named_errors(path):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with _named_errors(path):
+            with os.fdopen(fd, mode, **_text(mode)) as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            # mkstemp makes 0600: keep the replaced file's mode, or give what open() would
+            os.chmod(tmp, stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
+            os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
-            full = OSError(
-                f"not enough disk space to write {path} ({e.strerror}); any earlier "
-                f"{path.name} was left as it was: free some space, or write elsewhere"
-            )
-            full.errno = e.errno
-            raise full from e
         raise
     with contextlib.suppress(OSError):  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+        dir_fd = os.open(target.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _text(mode: str) -> dict[str, str]:
+    return {} if "b" in mode else {"encoding": "utf-8"}
+
+
+@contextlib.contextmanager
+def _named_errors(path: Path) -> Iterator[None]:
+    """Turn an OSError raised while writing ``path`` into one that names ``path``."""
+    try:
+        yield
+    except OSError as e:
+        if getattr(e, "bprop_named", False):
+            raise
+        raise _write_error(path, e) from e
+
+
+_WRITE_ADVICE = {
+    errno.ENOSPC: "free some space, or write elsewhere",
+    errno.EDQUOT: "free some space, or write elsewhere",
+    errno.EFBIG: "the file-size limit (ulimit -f) or the file system's largest file is "
+    "smaller than this file: raise the limit, or write elsewhere",
+    errno.EROFS: "the file system is read-only: write elsewhere",
+    errno.EACCES: "you may not write there: write elsewhere, or change the permissions",
+    errno.EPERM: "you may not write there: write elsewhere, or change the permissions",
+}
+
+
+def _write_error(path: Path, e: OSError) -> OSError:
+    reason = e.strerror or str(e)
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        message = f"not enough disk space to write {path} ({reason})"
+    else:
+        message = f"cannot write {path}: {reason}"
+    if e.errno in _WRITE_ADVICE:
+        message += f"; any earlier {path.name} was left as it was: {_WRITE_ADVICE[e.errno]}"
+    err = type(e)(message) if type(e).__init__ is OSError.__init__ else OSError(message)
+    err.errno = e.errno  # set after: str(err) stays the message alone, without "[Errno …]"
+    err.bprop_named = True  # type: ignore[attr-defined]
+    return err
 
 
 def _umask() -> int:
@@ -417,7 +481,7 @@ def _check_meta(meta: dict[str, Any], arrays: dict[str, np.ndarray], path: Any) 
     for name in ("init", "bprop_version"):
         if name in meta and not isinstance(meta[name], str):
             raise _field(path, name, meta[name], "a string")
-    for name in ("training", "scaling", "resume", "history"):
+    for name in ("training",):  # scaling: _check_scaling; resume, history: bprop._schema
         if meta.get(name) is not None and not isinstance(meta[name], dict):
             raise _field(path, name, meta[name], "an object")
     dataset = meta.get("dataset", {})

@@ -102,3 +102,43 @@ def test_a_final_fit_on_all_trains_on_60000_and_never_chooses_on_the_test_set() 
     assert r.best_epoch == 1  # the last epoch: no validation set to choose by
     assert r.final_test_accuracy > 0.85
     assert "all 60,000" in r.description
+
+
+def test_a_recipe_without_its_data_is_skipped_and_the_rest_reported(tmp_path, monkeypatch, capsys):
+    """MNIST here, no Fashion-MNIST and no network: the MNIST row is kept, best-fashion skipped
+    with one line why, exit 0 (#15 item 8); nothing loadable at all is exit 2."""
+    import importlib.util
+    import socket
+
+    _require("mnist")
+    mnist = datasets.dataset_dir("mnist", download=False, verify=False)
+    data = tmp_path / "data"
+    (data / "mnist").mkdir(parents=True)
+    for f in Path(mnist).iterdir():
+        (data / "mnist" / f.name).symlink_to(f)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/"  # closed once the block ends
+    monkeypatch.setattr(datasets.fetch, "MIRRORS", {"mnist": [dead], "fashion-mnist": [dead]})
+    monkeypatch.setattr(datasets.files, "SYSTEM_DIRS", {"mnist": [], "fashion-mnist": []})
+    monkeypatch.setattr(datasets.files, "REPO_DATA_DIR", tmp_path / "none", raising=False)
+    monkeypatch.delenv("BPROP_DATA_DIR", raising=False)
+    monkeypatch.delenv("BPROP_MIRRORS", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    spec = importlib.util.spec_from_file_location("accuracy_bench", SCRIPT)
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "accuracy_bench", bench)  # its dataclasses look it up
+    spec.loader.exec_module(bench)
+    out = tmp_path / "r.json"
+    argv = ["--smoke", "--quiet", "--data-dir", str(data), "--json", str(out)]
+    assert bench.main([*argv, "--recipe", "best-fashion", "chapter3"]) == 0
+    std = capsys.readouterr()
+    report = json.loads(out.read_text())
+    assert [r["recipe"] for r in report["results"]] == ["chapter3"]
+    assert [s["recipe"] for s in report["skipped"]] == ["best-fashion"]
+    assert "| chapter3 (smoke)" in std.out and "best-fashion: skipped" in std.out
+    lines = [x for x in std.err.splitlines() if "best-fashion" in x]
+    assert len(lines) == 1 and "Fashion-MNIST" in lines[0] and "Traceback" not in std.err
+    assert bench.main([*argv, "--recipe", "best-fashion"]) == 2
+    assert "nothing ran" in capsys.readouterr().err

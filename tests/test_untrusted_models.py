@@ -139,6 +139,11 @@ def test_a_damaged_npy_header_is_one_clear_error(tmp_path):
     path.write_bytes(archive(parts))
     with pytest.raises(ModelFormatError, match=r"array 'b0'.s \.npy header is damaged"):
         serialize.load_model(path)
+    # A dtype of the right pattern that numpy has not (the long fuzzer found it: a TypeError).
+    parts["b0.npy"] = members(net)["b0.npy"].replace(b"'<f8'", b"'<f0'", 1)
+    path.write_bytes(archive(parts))
+    with pytest.raises(ModelFormatError, match="dtype '<f0', not a plain data type"):
+        serialize.load_model(path)
     # A header numpy would parse but not with the three fields only.
     parts["b0.npy"] = members(net)["b0.npy"].replace(b"'shape'", b"'shapf'", 1)
     path.write_bytes(archive(parts))

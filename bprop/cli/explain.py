@@ -126,15 +126,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _explain_write(path: Path, text: str) -> None:
-    """Write atomically: a temporary file beside ``path``, then one rename."""
-    import os
-    import tempfile
+    """Write ``text`` to ``--out`` as every writer does (``serialize.write_text``): atomically
+    for a file, directly for ``-``, ``/dev/stdout`` or a FIFO, keeping a replaced file's mode."""
+    from bprop.serialize import write_text
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".explain-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, text)
