@@ -3,6 +3,7 @@ pyproject.toml.  Without a working C compiler the build is skipped and bprop tra
 NumPy engines."""
 
 import platform
+import sys
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -29,7 +30,21 @@ class BuildKernel(build_ext):
             except (CCompilerError, CompileError, ExecError, LinkError):
                 self.warn("building bprop._kernel without glibc's libmvec")
                 ext.define_macros, ext.libraries = [], []
-        super().build_extension(ext)
+        try:
+            super().build_extension(ext)
+        except (CCompilerError, CompileError, ExecError, LinkError, OSError) as e:
+            # setuptools reports a failed optional extension only in the verbose log; say it
+            # where a plain `python setup.py`/`pip install -v`/build log shows it, then let
+            # setuptools skip the extension.
+            print(MISSING_KERNEL.format(error=e), file=sys.stderr, flush=True)
+            raise
+
+
+MISSING_KERNEL = """
+WARNING: bprop's compiled training engine (bprop._kernel) was NOT built: {error}
+WARNING: bprop will train with its NumPy engines (correct, slower for small networks).
+WARNING: install a C compiler (e.g. gcc) and reinstall bprop, or install bprop's wheel.
+"""
 
 
 setup(

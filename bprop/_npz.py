@@ -19,7 +19,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
@@ -160,7 +160,7 @@ def _read_header(fp: object, key: str, kinds: str) -> tuple[Declared, int]:
     if m is None or m.group(1) not in kinds:
         raise ValueError(f"array {key!r} has dtype {descr!r}, not a plain data type")
     try:
-        dtype = np.dtype(descr)
+        dtype = np.dtype(m.group(0))  # descr itself, now known to be a str
     except TypeError:  # '<f0', '<i3': the pattern's shape, no type numpy has
         raise ValueError(f"array {key!r} has dtype {descr!r}, not a plain data type") from None
     if dtype.itemsize == 0 or dtype.itemsize > 2**16:
@@ -215,7 +215,8 @@ def _value(token: str, bad: ValueError) -> object:
 
 def _read_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, d: Declared, skip: int) -> np.ndarray:
     buffer = bytearray(d.nbytes)
-    with zf.open(info) as fp:
+    # zipfile types open() as IO[bytes]; what it returns is a ZipExtFile, which has readinto.
+    with cast(zipfile.ZipExtFile, zf.open(info)) as fp:
         fp.read(skip)
         view, got = memoryview(buffer), 0
         while got < len(buffer):

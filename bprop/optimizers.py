@@ -101,21 +101,27 @@ def update(
             p *= 1.0 - eta * decay  # Nielsen's weight decay: (1 − ηλ/n) w
         else:
             grad += decay * p  # g = ∇C + (λ/n) p
+    if v is None and (opt.name != "sgd" or momentum):
+        raise ValueError(f"{opt.name}'s update needs its velocity (first moment)")
     if opt.name == "sgd":
         grad *= eta
         if momentum:
+            assert v is not None  # checked above
             v *= momentum  # v → μv − ηg;  p → p + v
             v -= grad
             p += v
         else:
             p -= grad
     elif opt.name == "nesterov":
+        assert v is not None  # checked above
         grad *= eta
         v *= momentum  # v → μv − ηg;  p → p + μv − ηg
         v -= grad
         p += momentum * v
         p -= grad
     else:
+        if v is None or s is None:
+            raise ValueError("Adam's update needs its first and second moments")
         b1, b2 = opt.beta1, opt.beta2
         v *= b1  # m → β₁m + (1 − β₁)g
         v += (1 - b1) * grad

@@ -114,8 +114,8 @@ def _probe(diagnostics: dict[str, Any] | None, key: str) -> tuple[list[float], l
     return [r["position"] for r in rows], [r[key] for r in rows]
 
 
-def _probe_label(diagnostics: dict[str, Any]) -> str:
-    return f"training probe ({diagnostics.get('probe_size', 0):,} examples)"
+def _probe_label(diagnostics: dict[str, Any] | None) -> str:
+    return f"training probe ({(diagnostics or {}).get('probe_size', 0):,} examples)"
 
 
 def _epoch_axis(ax: Any, positions: list[float]) -> None:

@@ -106,7 +106,7 @@ def new_sweep_path() -> Path:
     return RUNS / time.strftime("sweep-%Y%m%d-%H%M%S.csv")
 
 
-def model_file(path: str | Path) -> Path:
+def model_file(path: str | os.PathLike[str]) -> Path:
     """The model file ``path`` names: the file itself, or ``RUN/model.npz`` for a run folder.
 
     Raises
@@ -367,7 +367,7 @@ class RunFolder:
         folder = self.path / FIGURES
         if not folder.is_dir():
             return []
-        found = []
+        found: list[tuple[str, bytes]] = []
         for path in sorted(folder.glob("*.png")):
             if len(found) == MAX_FIGURES:
                 break

@@ -527,7 +527,12 @@ def describe_engine(net: Any, config: dict[str, Any]) -> str:
         what = f"compiled (bprop's C kernel, {_ISA_NAMES.get(isa, isa)} version)"
     else:
         what = f"NumPy ({blas_description()})"
-        if note:
+        if not _compiled.available():
+            what += (
+                "; bprop's C kernel is not built, so the compiled engine is missing"
+                " (reinstall bprop from a wheel, or where a C compiler is at hand)"
+            )
+        elif note:
             what += f"; not the compiled kernel: {note}"
     flushed = ", subnormals flushed to zero" if config.get("flush_subnormals") else ""
     return f"{what}{flushed}, bprop {__version__}, NumPy {np.__version__}"

@@ -179,7 +179,9 @@ def load_as_trained(
     ValueError
         When ``meta["scaling"]`` is not a valid scaling for the data's features.
     """
-    training = meta.get("training") if isinstance(meta.get("training"), dict) else {}
+    training = meta.get("training")
+    if not isinstance(training, dict):
+        training = {}
     kind = spec.partition(":")[0].lower() if ":" in spec else ""
     if kind == "csv":
         header = training.get("header", "auto")
