@@ -163,3 +163,23 @@ def test_a_new_run_records_its_identifier_in_config_and_model(capsys):
     run_id = json.loads(Path("r/config.json").read_text())["run_id"]
     assert len(run_id) == 16
     assert serialize.load_model("r/model.npz")[1]["training"]["run_id"] == run_id
+
+
+def test_sigterm_is_not_told_to_press_ctrl_c_again():
+    """#14 messages: a SIGTERM said "Ctrl-C again to abort"."""
+    import signal
+
+    from bprop.cli._terminal import StopOnSignal
+
+    notes = []
+
+    class Reporter:
+        def note(self, text):
+            notes.append(text)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        stopper = StopOnSignal()
+        stopper._handle(signum, None)
+        stopper.announce(Reporter())
+    assert "Ctrl-C" not in notes[0] and "SIGTERM" in notes[0]
+    assert "Ctrl-C again" in notes[1]

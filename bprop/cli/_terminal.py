@@ -78,10 +78,13 @@ class StopOnSignal:
     """
 
     NOTICE = "Stopping after this mini-batch (Ctrl-C again to abort without saving)..."
+    #: What a SIGTERM (a scheduler, ``kill``) is told: there is no Ctrl-C to press again.
+    NOTICE_TERM = "Stopping after this mini-batch (SIGTERM): saving a checkpoint to resume from..."
 
     def __init__(self) -> None:
         self.requested = False
         self.announced = False
+        self.signal: int | None = None
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> StopOnSignal:
@@ -96,13 +99,13 @@ class StopOnSignal:
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt
-        self.requested = True
+        self.requested, self.signal = True, signum
 
     def announce(self, reporter: Reporter) -> None:
         """Say once, through ``reporter``, that a stop was asked for."""
         if self.requested and not self.announced:
             self.announced = True
-            reporter.note(self.NOTICE)
+            reporter.note(self.NOTICE_TERM if self.signal == signal.SIGTERM else self.NOTICE)
 
 
 def count(n: int, noun: str) -> str:
