@@ -514,8 +514,9 @@ class _Run:
         net, n, m = self.net, self.x.shape[0], self.m
         batch_hooks = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
         n_batches = -(-n // m)
+        accuracies = [r.test_accuracy for r in history.epochs]  # kept as epochs end
         while state.epoch < epochs:
-            epoch, accuracies = state.epoch, [r.test_accuracy for r in history.epochs]
+            epoch = state.epoch
             eta, stopped = next_eta(eta_at, epoch, accuracies, self.early_stop)
             if eta is None:
                 history.config["stopped"] = stopped
@@ -582,6 +583,7 @@ class _Run:
             if self.tech is not None and self.tech[1]:
                 record.train_cost += regularization.l1_cost(net.weights, self.tech[1])
             history.epochs.append(record)
+            accuracies.append(record.test_accuracy)
             state.epoch, state.batch = epoch + 1, 0
             state.cost_sum, state.correct, state.seen, state.seconds = 0.0, 0, 0, 0.0
             for c in callbacks:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 import bprop
 from bprop import datasets as ds
@@ -191,6 +192,7 @@ def test_the_sklearn_estimators_say_they_expect_scaled_inputs():
         BPClassifier(max_iter=2, random_state=0).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter=2: expected, not the point
         make_pipeline(StandardScaler(), BPClassifier(max_iter=2, random_state=0)).fit(X, y)
 
 
