@@ -337,7 +337,7 @@ def test_a_stop_request_is_announced_above_the_bar_not_by_the_signal_handler(cap
     reporter = Reporter(10, show_bar=False)
     stopper.announce(reporter)
     stopper.announce(reporter)
-    assert capsys.readouterr().err == StopOnSignal.NOTICE + "\n"  # once, as a whole line
+    assert capsys.readouterr().err == StopOnSignal.NOTICE_TERM + "\n"  # once, as a whole line
 
 
 def test_sweep_refuses_log_likelihood_with_sigmoid_outputs(npz_sweep_args, capsys):
