@@ -14,17 +14,8 @@ from typing import Any
 
 FORMATS = ("onnx", "safetensors", "torch", "sklearn")
 SUFFIX = {"onnx": ".onnx", "safetensors": ".safetensors", "torch": ".safetensors"}
-# What model_metadata writes itself; the rest of a model's metadata travels with the export.
-_OWN_KEYS = {
-    "format",
-    "format_version",
-    "bprop_version",
-    "sizes",
-    "activations",
-    "cost",
-    "dtype",
-    "init",
-}
+# A checkpoint's training state stays behind; the rest of a model's metadata, beyond what
+# serialize.model_metadata writes for the network itself, travels with the export.
 _STATE_KEYS = {"resume", "history"}
 
 
@@ -67,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(name + SUFFIX[args.to])
     if out.exists() and not args.force:
         raise FileExistsError(f"{out} exists: give another --out, or --force to overwrite it")
-    extra = {k: v for k, v in meta.items() if k not in _OWN_KEYS | _STATE_KEYS}
+    own = serialize.model_metadata(net).keys() | _STATE_KEYS
+    extra = {k: v for k, v in meta.items() if k not in own}
     scaled = bool(meta.get("scaling")) and meta["scaling"].get("kind") != "none"
     if args.to == "onnx":
         export.to_onnx(net, out, scale_inputs=scaled, **extra)
