@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +83,22 @@ def random_problem(hidden: str, out: str, cost: str, seed: int, sizes=(4, 5, 3, 
     else:
         Y = rng.uniform(0.05, 0.95, size=(m, sizes[-1]))
     return net, X, Y
+
+
+@contextlib.contextmanager
+def alarm_after(seconds: int, what: str):
+    """Fail with TimeoutError(``what``) instead of hanging: SIGALRM after ``seconds``."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def boom(*_):
+        raise TimeoutError(what)
+
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 
 import pytest
@@ -17,23 +16,14 @@ from bprop._untrusted import (
     read_json,
     read_regular,
 )
+from tests.conftest import alarm_after
 
 
 @pytest.fixture
 def alarm():
     """Fail instead of hanging: SIGALRM after 5 s."""
-    if not hasattr(signal, "SIGALRM"):
+    with alarm_after(5, "the read hung"):
         yield
-        return
-
-    def boom(*_):
-        raise TimeoutError("the read hung")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(5)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import tracemalloc
 import warnings
 import zipfile
@@ -19,6 +18,7 @@ import bprop
 from bprop import serialize
 from bprop.cli import main
 from bprop.serialize import ModelFormatError
+from tests.conftest import alarm_after
 
 
 def npy(array) -> bytes:
@@ -50,18 +50,8 @@ def meta_bytes(text: str) -> bytes:
 @pytest.fixture
 def alarm():
     """Fail instead of hanging: SIGALRM after 10 s."""
-    if not hasattr(signal, "SIGALRM"):
+    with alarm_after(10, "bprop hung"):
         yield
-        return
-
-    def boom(*_):
-        raise TimeoutError("bprop hung")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
 
 
 def test_lying_sizes_are_refused_before_allocating(tmp_path):
