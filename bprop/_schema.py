@@ -28,6 +28,7 @@ def _number(v: Any) -> bool:
 CONFIG_FIELDS: dict[str, tuple[str, Any]] = {
     "dataset": ("a data set name", lambda v: isinstance(v, str) and v != ""),
     "data_dir": ("a folder or null", lambda v: v is None or isinstance(v, str)),
+    "data_digest": ("a SHA-256 prefix", lambda v: isinstance(v, str) and v != ""),
     "sizes": (
         "a list of layer widths ≥ 1, or null",
         lambda v: (

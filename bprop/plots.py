@@ -89,11 +89,11 @@ def write_figures(run_dir: str | Path, *, data_dir: str | Path | None = None) ->
     net, meta = model
     if net.sizes[0] == 784:
         written.append(_save(weights_figure(net.weights[0]), folder, "weights.png"))
-    name = meta.get("dataset", {}).get("name") or run.config.get("dataset")
-    if not name:
+    if not isinstance(meta.get("training"), dict):  # saved without its training record
+        meta = meta | {"training": run.config}
+    if not (meta.get("dataset", {}).get("name") or meta["training"].get("dataset")):
         return written
-    data_dir = data_dir or run.config.get("data_dir")
-    data = datasets.load_as_trained(name, meta, data_dir=data_dir, dtype=net.dtype)
+    data = datasets.load_recorded(meta, data_dir=data_dir, dtype=net.dtype)
     names = list(data.class_names) + [str(i) for i in range(data.n_classes, net.sizes[-1])]
     predicted = net.predict(data.test.X)
     written.append(_save(confusion_figure(data.test.y, predicted, names), folder, "confusion.png"))

@@ -32,10 +32,10 @@ def run(args: argparse.Namespace) -> int:
 
     path = runs.model_file(args.model)
     net, meta = serialize.load_model(path)
-    name = args.dataset or meta.get("dataset", {}).get("name")
-    if not name:
-        raise ValueError(f"{path} does not record its data set: pass --dataset")
-    data = datasets.load_as_trained(name, meta, data_dir=args.data_dir, dtype=net.dtype)
+    data = datasets.load_recorded(
+        meta, dataset=args.dataset, data_dir=args.data_dir, dtype=net.dtype
+    )
+    name = args.dataset or data.name
     split = getattr(data, args.split)
     if split is None:
         raise ValueError(f"{name} has no {args.split} set")

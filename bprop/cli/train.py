@@ -296,8 +296,27 @@ def _resumed_config(args: argparse.Namespace, config: dict[str, Any], state: Any
     return check_config(config, f"{args.resume}/config.json")
 
 
+def _check_same_data(config: dict[str, Any], data: Any, new: bool) -> None:
+    """Record the digest of a csv:/npz: file in a new run's config; on resume, refuse a file
+    that has changed since (the checkpoint's weights were learnt from the recorded one)."""
+    from bprop import datasets
+
+    if config["dataset"].partition(":")[0].lower() not in datasets.FILE_KINDS:
+        return
+    recorded = config.get("data_digest")
+    if new:
+        config["data_digest"] = data.digest
+    elif recorded is not None and recorded != data.digest:  # runs before 0.1 recorded none
+        path = config["dataset"].partition(":")[2]
+        raise ValueError(
+            f"{path} has changed since this run began training on it (SHA-256 "
+            f"{data.digest}… now, {recorded}… then): put back the file it trained on, or "
+            "start a new run on the new file"
+        )
+
+
 def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
-    from bprop import runs
+    from bprop import datasets, runs
     from bprop.errors import DivergenceError
     from bprop.network import Network
     from bprop.train import Callback, History, check_hyperparameters, schedule
@@ -315,6 +334,8 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         if config["seed"] is None:
             config["seed"] = int(np.random.SeedSequence().entropy % (2**31))
         config["run_id"] = runs.new_run_id()  # the checkpoint carries it: resume checks it
+        # csv:/npz: files by absolute path: evaluate, plot and resume find them from anywhere
+        config["dataset"] = datasets.file_spec(config["dataset"])
         folder = None  # made once everything is checked (_new_folder)
         net = state = history = None
 
@@ -325,6 +346,7 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         header=config["header"],
         scale=config["scale"],
     )
+    _check_same_data(config, data, new=not args.resume)
     X, y = data.train.X, data.train.y
     if config["limit"]:
         X, y = X[: config["limit"]], y[: config["limit"]]
@@ -361,6 +383,8 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
             "class_names": list(data.class_names),
         },
     }
+    if config["dataset"].partition(":")[0] in datasets.FILE_KINDS:
+        meta["dataset"]["path"] = config["dataset"].partition(":")[2]
     if data.scaling is not None:  # evaluate, predict and plot apply the very same transform
         meta["scaling"] = data.scaling.to_dict()
     n_batches = -(-len(X) // config["batch_size"])

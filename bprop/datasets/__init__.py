@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "load_npz",
+    "load_recorded",
     "payload_sha256",
     "read_idx",
     "search_locations",
@@ -196,3 +198,71 @@ def load_as_trained(
         if part is not None:
             scaling.apply(part.X)
     return dataclasses.replace(data, scaling=scaling)
+
+
+#: The data kinds that are the user's own files: a run records their absolute path and digest.
+FILE_KINDS = ("csv", "npz")
+
+
+def file_spec(spec: str) -> str:
+    """``spec`` with the path of a ``csv:``/``npz:`` file made absolute (other names as given),
+    so a run folder names its data wherever it is used from."""
+    kind, sep, rest = spec.partition(":")
+    if not sep or kind.lower() not in FILE_KINDS or not rest:
+        return spec
+    return f"{kind.lower()}:{os.path.abspath(os.path.expanduser(rest))}"
+
+
+def load_recorded(
+    meta: dict[str, Any],
+    *,
+    dataset: str | None = None,
+    data_dir: str | Path | None = None,
+    **kw: Any,
+) -> DataSets:
+    """The data set a saved model was trained on, found from its metadata alone.
+
+    ``dataset`` (the user's ``--dataset``) is used as given: naming the data is choosing it.
+    Otherwise the data set is the one training recorded (``meta["training"]["dataset"]``,
+    an absolute path for a CSV or npz file since bprop 0.1; a bare name in older runs, read
+    from the current folder as before), searched for in ``data_dir`` or else the folder
+    training used (``meta["training"]["data_dir"]``). A CSV or npz file must still have the
+    SHA-256 digest training recorded (``meta["dataset"]["digest"]``), so an edited file, or
+    another file of the same name, is never evaluated in its place.
+
+    Raises
+    ------
+    ValueError
+        Nothing names the data set; or the recorded file is gone or has changed (the message
+        says how to name the data with ``--dataset``).
+    """
+    training = meta.get("training")
+    training = training if isinstance(training, dict) else {}
+    recorded = meta.get("dataset")
+    recorded = recorded if isinstance(recorded, dict) else {}
+    if data_dir is None and isinstance(training.get("data_dir"), str):
+        data_dir = training["data_dir"]
+    if dataset:
+        return load_as_trained(dataset, meta, data_dir=data_dir, **kw)
+    spec = training.get("dataset") if isinstance(training.get("dataset"), str) else None
+    spec = spec or recorded.get("name")
+    if not isinstance(spec, str) or not spec:
+        raise ValueError("the model does not record its data set: pass --dataset")
+    kind, _, path = spec.partition(":")
+    if kind.lower() not in FILE_KINDS:
+        return load_as_trained(spec, meta, data_dir=data_dir, **kw)
+    digest = recorded.get("digest") if isinstance(recorded.get("digest"), str) else None
+    if not os.path.isfile(path):
+        raise ValueError(
+            f"the model was trained on {path}, which is not there any more"
+            + (f" (SHA-256 {digest}…)" if digest else "")
+            + f": pass --dataset {kind}:PATH to give the file"
+        )
+    data = load_as_trained(spec, meta, data_dir=data_dir, **kw)
+    if digest and data.digest != digest:
+        raise ValueError(
+            f"{path} has changed since the model was trained on it (SHA-256 {data.digest}… "
+            f"now, {digest}… then): give the data it was trained on with --dataset "
+            f"{kind}:PATH, or name this file with --dataset to evaluate on it as it is"
+        )
+    return data
