@@ -5,6 +5,7 @@ way back is bit for bit; what a format cannot express is refused, saying what.""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ import pytest
 import bprop
 from bprop import serialize
 from bprop.cli import main
-from tests.conftest import HIDDEN, OUTPUT
+from tests.conftest import HIDDEN, OUTPUT, alarm_after
 
 torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
@@ -387,6 +388,21 @@ def test_from_safetensors_checks_before_reading(tmp_path):
     save_file({"conv.weight": np.zeros((2, 2))}, tmp_path / "other.safetensors")
     with pytest.raises(UnsupportedModelError, match=r"'conv.weight' is not a Linear layer"):
         export.from_safetensors(tmp_path / "other.safetensors", ["sigmoid"])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("fmt", ["onnx", "safetensors"])
+def test_a_fifo_or_folder_is_refused_not_waited_on(fmt, tmp_path):
+    """Opening a FIFO for reading waits for a writer: the readers must look first (an alarm
+    turns a hang into a failure)."""
+    read = {"onnx": export.from_onnx, "safetensors": export.from_safetensors}[fmt]
+    fifo = tmp_path / f"pipe.{fmt}"
+    os.mkfifo(fifo)
+    with alarm_after(10, f"from_{fmt} waited on a FIFO"):
+        with pytest.raises(OSError, match=r"pipe\.\w+ is a FIFO \(named pipe\), not a regular"):
+            read(fifo)
+        with pytest.raises(OSError, match="is a folder, not a regular file"):
+            read(tmp_path)
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "safetensors"])

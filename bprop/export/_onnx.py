@@ -16,11 +16,13 @@ every initializer's dtype and shape is checked before a network is built from it
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bprop._untrusted import open_regular
 from bprop.export._layers import UnsupportedModelError, check_builtin, need, network_from_layers
 from bprop.network import Network
 from bprop.serialize import ModelFormatError, atomic_write, model_metadata
@@ -302,13 +304,16 @@ def read_onnx_metadata(path: str | Path) -> dict[str, Any]:
 def _read(path: str | Path) -> Any:
     onnx = need("onnx", "bprop.export.from_onnx")
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no ONNX file at {path}")
-    size = path.stat().st_size
-    if size > MAX_ONNX_BYTES:
-        raise ModelFormatError(f"{path} is {size:,} bytes; bprop reads ONNX files up to 2 GiB")
+    # a regular file only (a FIFO would hang the read), its size checked before it is read
+    with open_regular(path, "rb", "ONNX file") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > MAX_ONNX_BYTES:
+            raise ModelFormatError(f"{path} is {size:,} bytes; bprop reads ONNX files up to 2 GiB")
+        data = f.read(MAX_ONNX_BYTES + 1)
+    if len(data) > MAX_ONNX_BYTES:  # it grew since fstat
+        raise ModelFormatError(f"{path} is over 2 GiB; bprop reads ONNX files up to 2 GiB")
     try:
-        return onnx.load_model_from_string(path.read_bytes())
+        return onnx.load_model_from_string(data)
     except Exception as e:  # protobuf's DecodeError and friends
         raise ModelFormatError(f"{path} is not a readable ONNX model: {e}") from None
 

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bprop._untrusted import open_regular
 from bprop.export._layers import UnsupportedModelError, check_builtin, need, network_from_layers
 from bprop.export._torch import state_dict_key
 from bprop.network import Network
@@ -90,10 +91,11 @@ def load_safetensors(
     """:func:`from_safetensors`, also returning the stored description (``{}`` when none)."""
     st = need("safetensors", "bprop.export.from_safetensors")
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no safetensors file at {path}")
+    # a regular file only: safetensors' own open would wait forever on a FIFO. It stays open
+    # (checked) while safetensors maps it.
+    checked = open_regular(path, "rb", "safetensors file")
     try:
-        with st.safe_open(str(path), framework="numpy") as f:
+        with checked, st.safe_open(str(path), framework="numpy") as f:
             header = f.metadata() or {}
             keys = list(f.keys())
             meta = _description(header, path)
