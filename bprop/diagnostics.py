@@ -528,7 +528,13 @@ def _divergence(
     if history:
         epochs = history.get("epochs")
         eta = epochs[-1].get("eta", eta) if epochs else config.get("eta", eta)
-    remedy = f"e.g. η = {eta / 10:g}" if isinstance(eta, (int, float)) else "e.g. a tenth of it"
+    tried = config.get("tried_eta")  # the η training tried where it diverged (bprop.train)
+    if isinstance(tried, (int, float)) and not isinstance(tried, bool):
+        remedy = f"η = {tried:g}, the smaller η that trained best when bprop tried some"
+    elif isinstance(eta, (int, float)) and not (history and history.get("status") == "diverged"):
+        remedy = f"e.g. η = {eta / 10:g}"
+    else:
+        remedy = "e.g. a tenth of it"
     advice = (
         "the gradient steps overshoot the minimum instead of descending into it. Remedy: a "
         f"smaller learning rate η, {remedy}."

@@ -12,7 +12,9 @@ gives σ(z) ∈ {0, 1} whatever z is:
   accuracy is within three standard errors of always answering the commonest class.
 
 :class:`Blame` writes the divergence message, naming λ when the weight decay factor
-1 − ηλ/n is negative and η otherwise.  Nothing here prints, reads files or trains.
+1 − ηλ/n is negative and η otherwise; the η it then advises is one training tried
+(:class:`TriedEta`, found by :mod:`bprop.train`), never a guess.  Nothing here prints, reads
+files or trains.
 """
 
 from __future__ import annotations
@@ -51,6 +53,21 @@ def overflowing_weights(net: Network) -> float | None:
 
 
 @dataclass(frozen=True)
+class TriedEta:
+    """Smaller learning rates tried where η diverged: η/10, η/100, … down to ``lowest``, each
+    trained on the same first ``examples`` examples of the diverging epoch, from the weights it
+    started with, in ``passes`` passes over them.  ``eta`` is the one that lowered their cost C
+    the most without diverging (``before`` → ``after``); None when none of them lowered it."""
+
+    eta: float | None
+    examples: int
+    lowest: float
+    before: float = math.nan
+    after: float = math.nan
+    passes: int = 1
+
+
+@dataclass(frozen=True)
 class Blame:
     """Which hyperparameter a divergence points to: λ when the weight decay factor 1 − ηλ/n
     is negative (it then flips the weights' sign and, beyond −1, multiplies their size every
@@ -60,7 +77,17 @@ class Blame:
     lmbda: float
     n: int
 
-    def message(self, what: str, epoch: int) -> str:
+    @property
+    def eta_to_blame(self) -> bool:
+        """η, not λ, is the culprit: the weight decay factor 1 − ηλ/n lies in [0, 1)."""
+        return 1 - self.eta * self.lmbda / self.n >= 0
+
+    def message(
+        self, what: str, epoch: int, tried: TriedEta | None = None, eta0: float | None = None
+    ) -> str:
+        """The divergence message; ``tried`` the smaller η training tried (no number is advised
+        without it), ``eta0`` the schedule's starting η when η = ``self.eta`` in this epoch
+        differs from it (the advice then scales η₀ alike)."""
         eta, lmbda, n = self.eta, self.lmbda, self.n
         factor = 1 - eta * lmbda / n
         if factor < 0:
@@ -71,13 +98,37 @@ class Blame:
                 "n = 50,000 and η = 0.5)"
             )
         else:
-            cause = (
-                f"The learning rate η = {eta:g} is too large for this network: try η = {eta / 10:g}"
+            cause = f"The learning rate η = {eta:g} is too large for this network" + _advice(
+                tried, epoch, eta, eta0
             )
         return (
             f"training diverged: {what}. {cause}. The weights from the start of epoch {epoch} "
             "were kept."
         )
+
+
+def _advice(tried: TriedEta | None, epoch: int, eta: float, eta0: float | None) -> str:
+    if tried is None:
+        return ": lower η"
+    same = (
+        f"the same first {tried.examples:,} examples"
+        + (f" ({tried.passes} passes)" if tried.passes > 1 else "")
+        + f" from the weights of the start of epoch {epoch}"
+    )
+    if tried.eta is None:
+        return (
+            f", and every smaller η tried, from {eta / 10:g} down to {tried.lowest:g}, diverged "
+            f"too or left the cost no lower on {same}: check that the inputs are scaled "
+            "(features of order 1) and the initialisation"
+        )
+    if eta0 is not None and eta0 != eta:
+        suggest = f"η₀ = {eta0 * tried.eta / eta:g} (η = {tried.eta:g} in epoch {epoch})"
+    else:
+        suggest = f"η = {tried.eta:g}"
+    return (
+        f": try {suggest}, which of the smaller η tried lowered the cost the most on {same} "
+        f"({tried.before:.3g} → {tried.after:.3g}, without diverging)"
+    )
 
 
 def warn_if_chance(record: EpochRecord, test: tuple[Array, Array, Array] | None) -> None:

@@ -27,6 +27,8 @@ and the input checks from :mod:`bprop._validate`, and never imports :mod:`bprop.
 
 from __future__ import annotations
 
+import contextvars
+import copy
 import functools
 import math
 import sys
@@ -53,7 +55,7 @@ from bprop._validate import (
 from bprop.activations import LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
 from bprop.costs import pairing_problem
-from bprop.divergence import Blame, overflowing_weights, warn_if_chance
+from bprop.divergence import Blame, TriedEta, overflowing_weights, warn_if_chance
 from bprop.engines import BlasThreads, _engine, subnormals_flushed
 from bprop.engines import blas_threads as blas_threads_for
 from bprop.errors import DivergenceError, PairingWarning
@@ -439,6 +441,26 @@ def sgd(
     run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, engine)
     run.s_hat = s_hat
     run.early_stop, run.augment, run.x0 = early_stop, augment, x
+    if not _probing.get():  # a probe's own divergence is only counted, never probed again
+        run.try_smaller_eta = functools.partial(
+            _try_smaller_eta,
+            x=x,
+            y=y,
+            m=mini_batch_size,
+            s_hat=s_hat,
+            options=dict(
+                lmbda=lmbda,
+                momentum=momentum,
+                update_biases=update_biases,
+                fast=fast,
+                compiled=compiled,
+                optimizer=optimizer,
+                l1=l1,
+                max_norm=max_norm,
+                dropout=dropout,
+                seed=state.seed,
+            ),
+        )
     if extended:
         run.tech, run.step = tech, functools.partial(techniques.step, run)
     history.config["engine"] = engine
@@ -458,6 +480,72 @@ def sgd(
             if run.threads.busy_epochs:
                 history.config["blas_one_thread_epochs"] = run.threads.busy_epochs
     return history
+
+
+#: Where η diverges, smaller η (:func:`_smaller_etas`) are tried on the first examples of the
+#: diverging epoch — those up to the mini-batch that diverged, at least PROBE_MIN and at most
+#: PROBE_MAX of them, over at least PROBE_STEPS mini-batches — from the weights the epoch
+#: started with: the message advises the one that lowered their cost the most, a number that
+#: was tried.
+PROBE_MIN, PROBE_MAX, PROBE_STEPS = 2_000, 10_000, 200
+_probing = contextvars.ContextVar("bprop_probing_eta", default=False)
+
+
+def _smaller_etas(eta: float) -> list[float]:
+    """η/10, η/100, η/1000, then the powers of ten from 100 down to 10⁻⁴ below those: the
+    steps tried where η diverged, largest first (η = 10³⁰⁰ is not answered with 10²⁹⁹)."""
+    near = [eta / 10, eta / 100, eta / 1000]
+    return near + [10.0**p for p in range(2, -5, -1) if 10.0**p < near[-1]]
+
+
+def _try_smaller_eta(
+    net: Network,
+    eta: float,
+    order: Array,
+    k: int,
+    *,
+    x: Any,
+    y: Array,
+    m: int,
+    s_hat: Array | None,
+    options: dict[str, Any],
+) -> TriedEta:
+    """Train copies of ``net`` (holding the diverging epoch's starting weights) with η/10,
+    η/100, … on the examples ``order`` lists first, up to mini-batch ``k``: the η that lowers
+    their cost C the most without diverging (see :data:`PROBE_DECADES`)."""
+    n = x.shape[0]
+    rows = order[: min(n, max((k + 1) * m, PROBE_MIN), PROBE_MAX)]
+    xs, ys = x[rows], y[rows]
+    dense = xs if isinstance(xs, np.ndarray) else np.asarray(xs.todense(), dtype=net.dtype)
+    share = len(rows) / n  # λ/n and λ₁/n as in the run itself
+    kwargs = options | {"lmbda": options["lmbda"] * share, "l1": options["l1"] * share}
+    before = net.total_cost(dense, ys)
+    batch = min(m, len(rows))
+    epochs = -(-PROBE_STEPS // -(-len(rows) // batch))  # a small data set: passes over it
+    lowest, best = eta, None
+    token = _probing.set(True)
+    try:
+        for lowest in _smaller_etas(eta):
+            probe = copy.copy(net)  # the very activations and cost (the kernel needs its own)
+            probe.weights = [w.copy() for w in net.weights]
+            probe.biases = [b.copy() for b in net.biases]
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    sgd(probe, xs, ys, epochs, batch, lowest, shuffle=False,
+                        blas_threads=1, sample_weight=None if s_hat is None else s_hat[rows],
+                        **kwargs)  # fmt: skip
+                    after = probe.total_cost(dense, ys)
+            except DivergenceError:
+                continue
+            if not (math.isfinite(after) and after < before):
+                continue
+            if best is not None and after >= best.after:
+                break  # past the best: smaller steps only learn less
+            best = TriedEta(lowest, len(rows), lowest, before, after, epochs)
+    finally:
+        _probing.reset(token)
+    return best or TriedEta(None, len(rows), lowest, passes=epochs)
 
 
 class _Run:
@@ -483,6 +571,7 @@ class _Run:
         self.threads = BlasThreads(None, 1, False)  # sgd sets the one it trains under
         self.predicted = np.empty(x.shape[0], np.int64)
         self.s_hat: Array | None = None  # ŝ_x = n s_x / Σ s, when sgd got sample weights
+        self.try_smaller_eta: Callable[..., TriedEta] | None = None  # sgd sets it
         dt, widths = net.dtype, net.sizes[1:]
         if engine != "plain":
             self.z = [np.empty((m, w), dt) for w in widths]
@@ -557,7 +646,8 @@ class _Run:
                     history.status = "diverged"
                     self._blame_inputs()
                     what = f"the cost became {batch_cost} in epoch {epoch}, mini-batch {k}"
-                    raise DivergenceError(blame.message(what, epoch), history)
+                    message = self._diverged(what, blame, epoch, order, k, eta_at, history)
+                    raise DivergenceError(message, history)
                 k += 1
                 state.batch = k
                 for c in batch_hooks:
@@ -578,7 +668,8 @@ class _Run:
                     f"the weights grew past what {np.dtype(net.dtype).name} can square in epoch "
                     f"{epoch} (largest |w| = {largest:.2g}), though the cost stayed finite"
                 )
-                raise DivergenceError(blame.message(what, epoch), history)
+                message = self._diverged(what, blame, epoch, order, n_batches - 1, eta_at, history)
+                raise DivergenceError(message, history)
             record = _close_epoch(net, state, epoch, eta, lmbda, n, self.labels is not None, test)
             if self.tech is not None and self.tech[1]:
                 record.train_cost += regularization.l1_cost(net.weights, self.tech[1])
@@ -594,6 +685,18 @@ class _Run:
         history.status = "completed"
         if history.epochs:
             warn_if_chance(history.epochs[-1], test)
+
+    def _diverged(
+        self, what: str, blame: Blame, epoch: int, order: Array, k: int, eta_at: Any, history: Any
+    ) -> str:
+        """The divergence message of mini-batch ``k`` (the weights already put back), with an η
+        that was tried when η is to blame."""
+        tried = None
+        if blame.eta_to_blame and self.try_smaller_eta is not None:
+            tried = self.try_smaller_eta(self.net, blame.eta, order, k)
+            if tried.eta is not None:  # for the diagnostics' advice
+                history.config["tried_eta"] = tried.eta
+        return blame.message(what, epoch, tried, eta0=float(eta_at(0)))
 
     def _blame_inputs(self) -> None:
         """Divergence that X caused is X's error: an array found finite at an earlier call is not

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -118,9 +119,15 @@ def test_divergence_stops_saves_finite_weights_and_says_so(tmp_path, capsys):
         str(tmp_path / "run"),
     )
     assert code == 3
-    assert "training diverged" in err and "try η = 5" in err
+    advised = re.search(r"training diverged: .* try η = (\S+), which of the smaller η", err)
+    assert advised, err
     _, meta = serialize.load_model(tmp_path / "run/model.npz")  # loading checks finiteness
     assert meta["status"] == "diverged"
+    # The advice was tried: the same run with it trains to the end.
+    flags = ["--activation", "relu", "--output-activation", "identity", "--init", "standard"]
+    eta = advised.group(1)
+    code, _, err = run(capsys, "train", *QUICK, *flags, "--eta", eta, "--out", str(tmp_path / "b"))
+    assert code == 0 and "diverged" not in err, err
 
 
 def _train_process(out, *extra):

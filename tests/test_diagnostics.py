@@ -161,7 +161,9 @@ def test_divergence_warns_with_a_smaller_learning_rate():
         net.SGD(X, y, 5, 10, 1e6, seed=0, callbacks=[diagnostics])
     found = warnings_for(diagnostics.to_dict(), caught.value.history.to_dict())
     (warning,) = [w for w in found if w.code == "divergence"]
-    assert "smaller learning rate" in warning.message and "η = 100000" in warning.message
+    tried = caught.value.history.config["tried_eta"]  # and the error advised it, too
+    assert f"try η = {tried:g}, which of the smaller η tried" in str(caught.value)
+    assert f"smaller learning rate η, η = {tried:g}, the smaller η that" in warning.message
 
 
 def test_a_rising_training_cost_is_divergence():

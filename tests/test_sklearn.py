@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import subprocess
 import sys
 import warnings
@@ -256,7 +257,7 @@ def test_saturated_softmax_costs_a_large_finite_number_not_infinity() -> None:
         assert np.isfinite(costs[0]) and costs[0] == pytest.approx(costs[1], rel=1e-6)
 
 
-def test_relu_he_on_inputs_near_100_trains_and_divergence_advice_has_no_untried_eta() -> None:
+def test_relu_he_on_inputs_near_100_trains_and_divergence_advice_is_an_eta_that_trains() -> None:
     rng = np.random.RandomState(0)
     X, y = rng.normal(100, 1, size=(30, 3)), np.arange(30) % 3
     with pytest.warns(UserWarning, match="not scaled"):
@@ -264,7 +265,16 @@ def test_relu_he_on_inputs_near_100_trains_and_divergence_advice_has_no_untried_
         assert np.all(np.isfinite(clf.fit(X, y).loss_curve_))
     with pytest.warns(UserWarning), pytest.raises(bprop.DivergenceError) as e:
         BPClassifier(activation="relu", init="he", eta=1e300, random_state=0).fit(X, y)
-    assert "lower eta" in str(e.value) and "try η" not in str(e.value)
+    advised = re.search(r"try η = (\S+), which of the smaller η tried", str(e.value))
+    assert advised and "make_pipeline(StandardScaler()" in str(e.value), str(e.value)
+    with pytest.warns(UserWarning, match="not scaled"):
+        eta = float(advised.group(1))
+        curve = (
+            BPClassifier(activation="relu", init="he", eta=eta, random_state=0)
+            .fit(X, y)
+            .loss_curve_
+        )  # the advised η trains: no divergence, C falls
+    assert np.all(np.isfinite(curve)) and curve[-1] < 0.5 * curve[0]
 
 
 def test_sample_weight_is_the_weighted_cost() -> None:

@@ -55,7 +55,6 @@ Importing this module needs scikit-learn: ``pip install "bprop[sklearn]"``.
 from __future__ import annotations
 
 import numbers
-import re
 import warnings
 from typing import Any
 
@@ -259,8 +258,7 @@ class _BPEstimator(BaseEstimator):
         try:
             return self._sgd_unchecked(X, T, epochs, callbacks, sw)
         except DivergenceError as e:
-            # The core's advice "try η = η/10" was not tried here: give no untested number.
-            message = re.sub(r": try η = \S+?(?=\. )", ": lower eta", str(e))
+            message = str(e)  # its η advice is one the core tried (bprop.train)
             if getattr(self, "_unscaled", None) is not None:
                 message = f"{message} {self._unscaled}"
             raise DivergenceError(message, e.history) from None
