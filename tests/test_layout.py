@@ -40,6 +40,7 @@ MATH = (
     "bprop._validate",
     "bprop.network",
     "bprop.train",
+    "bprop.history",
     "bprop.divergence",
     "bprop.gradcheck",
     "bprop._compiled",
@@ -369,7 +370,7 @@ def test_display_hooks_only_hand_over():
                 and [ast.unparse(a) for a in ret.value.args] == ["self"]
             ), f"{path.relative_to(ROOT)}:{node.lineno}: {node.name} must only hand self over"
     # Every object the notebook displays has its hook (and the check above saw them).
-    for module in ("bprop.network", "bprop.train", "bprop.runs", "bprop.datasets.splits"):
+    for module in ("bprop.network", "bprop.history", "bprop.runs", "bprop.datasets.splits"):
         assert module in found, module
     assert "bprop.explain.derivation" in found
 
