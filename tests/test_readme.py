@@ -1,10 +1,13 @@
-"""The README runs as written: every code block is a test (``tests/markdown_examples.py``).
+"""The README and the documentation's pages run as written: every code block is a test
+(``tests/markdown_examples.py``).
 
 Python blocks run as doctests or scripts and must print the block shown after them; shell
-sessions (``$ command`` and its output) run in one scratch folder, in order, and must print
-the lines shown, where lines marked ``# varies by machine`` may show other figures.  The
-runner's own rules are tested here too, on small Markdown files, so that a runner that let a
-broken example pass would fail.
+sessions (``$ command`` and its output) run in one scratch folder — the reader's, who reads
+the README and then the pages in the site's order (``mkdocs.yml``'s ``nav``), so that
+``runs/book``, trained by the README's first command, is there for the pages that use it — and
+must print the lines shown, where lines marked ``# varies by machine`` may show other figures.
+The runner's own rules are tested here too, on small Markdown files, so that a runner that let
+a broken example pass would fail.
 """
 
 from __future__ import annotations
@@ -23,7 +26,19 @@ from tests import markdown_examples as md
 from tests.conftest import REPO, SHARED_DATA
 
 README = REPO / "README.md"
-EXAMPLES = md.collect(README)
+
+
+def pages_in_reading_order() -> list[Path]:
+    """README.md, then the docs pages in the order of ``mkdocs.yml``'s nav (the tutorial pages
+    are the notebooks, which tests/test_notebooks.py runs)."""
+    nav = (REPO / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:", 1)[1]
+    names = re.findall(r"(?::|-)\s*([\w/.-]+\.md)\s*$", nav, re.M)
+    pages = [REPO / "docs" / n for n in dict.fromkeys(names) if not n.startswith("tutorials/")]
+    return [README, *pages]
+
+
+PAGES = pages_in_reading_order()
+EXAMPLES = [e for page in PAGES for e in md.collect(page)]
 
 
 def digit_photos(folder: Path) -> None:
@@ -55,16 +70,21 @@ def test_readme_example(example: md.Example, workdir: Path) -> None:
     example.run(workdir, FIXTURES)
 
 
-def test_every_code_block_of_the_readme_is_run_or_skipped_saying_why() -> None:
-    blocks = md.blocks(README.read_text(encoding="utf-8"))
-    run_at = {e.line for e in EXAMPLES}
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_every_code_block_is_run_or_skipped_saying_why(page: Path) -> None:
+    blocks = md.blocks(page.read_text(encoding="utf-8"))
+    run_at = {e.line for e in EXAMPLES if e.path == page}
     outputs = {
         b.line
         for a, b in itertools.pairwise(blocks)
         if a.line in run_at and a.info == "python" and not a.text.lstrip().startswith(">>>")
     }
     idle = [b.line for b in blocks if b.line not in run_at and b.line not in outputs]
-    assert idle == [], f"README blocks at lines {idle} are neither run nor an example's output"
+    assert idle == [], f"{page.name} blocks at lines {idle} are neither run nor an example's output"
+
+
+def test_the_examples_say_why_they_skip_and_cover_every_kind() -> None:
+    assert len(PAGES) >= 12 and all(p.is_file() for p in PAGES), PAGES
     assert all(e.skip != "skipped" for e in EXAMPLES), "a skip must say why"
     kinds = {e.kind for e in EXAMPLES if not e.skip}
     assert kinds == {"doctest", "python", "shell"}, kinds
@@ -212,7 +232,7 @@ def test_fashion_mnist_tests_run_under_the_readmes_test_command(tmp_path: Path) 
 def test_the_command_listing_is_bprop_help() -> None:
     from bprop.cli import build_parser
 
-    section = README.read_text(encoding="utf-8").split("## The command line", 1)[1]
+    section = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
     listing = md.blocks(section)[0].text.splitlines()
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     helps = {c.dest: c.help for c in sub._choices_actions}
