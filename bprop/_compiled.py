@@ -16,8 +16,11 @@ Each mini-batch's training rows are read in place through the epoch's index orde
 set is never copied or shuffled).  Only the built-in activations and costs are compiled (a
 user's own falls back to NumPy).  Sums are vectorised, so results agree with the NumPy engines
 to float rounding, which tests check for every version of the kernel (AVX-512, AVX2, baseline)
-the machine runs; NaN and infinity still propagate, so divergence is still caught.  This module
-only hands the kernel pointers to the arrays, through :mod:`ctypes`.
+the machine runs; NaN and infinity still propagate, so divergence is still caught.  On two
+cores the three products of each mini-batch (feedforward, BP2, BP4) can be shared by two
+threads, each computing disjoint rows of z, δ or w exactly as one thread would: the results are
+bit-identical, and :class:`bprop.engines.KernelThreads` chooses.  This module only hands the
+kernel pointers to the arrays, through :mod:`ctypes`.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ class _Net(ctypes.Structure):
         ("cost", ctypes.c_int32),
         ("exact", ctypes.c_int32),
         ("update_biases", ctypes.c_int32),
-        ("unused", ctypes.c_int32),
+        ("threads", ctypes.c_int32),
         ("slope", ctypes.c_double),
         ("lmbda_over_n", ctypes.c_double),
         ("momentum", ctypes.c_double),
@@ -79,6 +82,7 @@ class _Net(ctypes.Structure):
         ("y", ctypes.c_void_p),
         ("predicted", ctypes.POINTER(ctypes.c_int64)),
         ("batch_costs", ctypes.POINTER(ctypes.c_double)),
+        ("team", ctypes.c_void_p),
     ]
 
 
@@ -112,6 +116,12 @@ def _load() -> Any:
         library.bprop_isa.argtypes = []
         library.bprop_limit_isa.restype = ctypes.c_char_p
         library.bprop_limit_isa.argtypes = [ctypes.c_int]
+        library.bprop_team_new.restype = ctypes.c_void_p
+        library.bprop_team_new.argtypes = []
+        library.bprop_team_free.restype = None
+        library.bprop_team_free.argtypes = [ctypes.c_void_p]
+        library.bprop_worker_halves.restype = ctypes.c_long
+        library.bprop_worker_halves.argtypes = []
         library.bprop_flush_subnormals.restype = ctypes.c_int
         library.bprop_flush_subnormals.argtypes = [ctypes.c_int]
         _library = library
@@ -132,6 +142,11 @@ def limit_instruction_set(name: str | None) -> str:
     every version can be tested on one machine.  Returns the one now in use."""
     most = -1 if name is None else INSTRUCTION_SETS.index(name)
     return _load().bprop_limit_isa(most).decode()
+
+
+def worker_halves() -> int:
+    """Halves of mini-batch products the kernel's second thread has run since it loaded."""
+    return int(_load().bprop_worker_halves())
 
 
 def flush_subnormals(on: bool) -> bool | None:
@@ -220,6 +235,28 @@ class Step:
             batch_costs=batch_costs.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
         )
         self._parameters: list[Array] = []
+
+    @property
+    def threads(self) -> int:
+        """Threads the products of the next stretches are shared by: 1, or 2 (bit-identical
+        results).  Setting 2 starts the second thread, which waits for work until
+        :meth:`close`; where no thread can be started it stays 1."""
+        return int(self.c.threads)
+
+    @threads.setter
+    def threads(self, n: int) -> None:
+        if n >= 2 and not self.c.team:
+            self.c.team = _load().bprop_team_new()
+        self.c.threads = 2 if n >= 2 and self.c.team else 1
+
+    def close(self) -> None:
+        """Stop the second thread, if one was started (training goes on with one)."""
+        if getattr(self, "c", None) is not None and self.c.team:
+            team, self.c.team, self.c.threads = self.c.team, None, 1
+            _load().bprop_team_free(team)
+
+    def __del__(self) -> None:
+        self.close()
 
     def _buffer_pointers(self, buffers: list[Array], m: int) -> Any:
         shapes = [(m, width) for width in self.net.sizes[1:]]

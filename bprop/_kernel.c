@@ -10,8 +10,12 @@
 
 #include <float.h>
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #if defined(BPROP_LIBMVEC) && defined(__GLIBC__) && defined(__x86_64__) && !defined(__clang__)
 /* glibc's vector maths library (libmvec, linked by setup.py where it links) has expf for 4, 8
@@ -34,7 +38,7 @@ struct bprop_net {
     int32_t cost;        /* the cost (the enum above) */
     int32_t exact;       /* 1: δ^L = a − y exactly (cross-entropy/sigmoid, log-likelihood/softmax) */
     int32_t update_biases;
-    int32_t unused;
+    int32_t threads;     /* 2: the products are shared with `team`'s worker thread */
     double slope;        /* leaky ReLU's slope for z ≤ 0 */
     double lmbda_over_n; /* L2: λ/n */
     double momentum;     /* μ */
@@ -44,6 +48,7 @@ struct bprop_net {
     const void *x, *y;              /* training inputs (n, n_in) and targets (n, n_out) */
     int64_t *predicted;             /* the class picked for each example, by position */
     double *batch_costs;            /* Σ_x C_x of each mini-batch */
+    void *team;                     /* bprop_team_new's, or NULL: one thread */
 };
 
 #if !defined(__GNUC__) && !defined(__clang__)
@@ -54,6 +59,191 @@ struct bprop_net {
 
 #define JOIN_(name, type, isa) name##_##type##_##isa
 #define JOIN(name, type, isa) JOIN_(name, type, isa)
+
+
+/* Two threads for the mini-batch step.  The step's three products (feedforward, BP2, BP4) are
+ * each cut in two halves that write disjoint parts of z, δ and w, every element computed by
+ * the same code in the same order as on one thread: results are bit-identical
+ * (tests/test_compiled.py checks it).  The caller runs half 0 while the team's worker thread
+ * runs half 1; they meet after each product.  A worker that has not taken its half by the
+ * time the caller is done with its own (other programs hold its core) loses it to the caller,
+ * so a busy machine costs time, never a stall.
+ *
+ * The worker lives for a whole training run (bprop_team_new … bprop_team_free, called by
+ * bprop/_compiled.py): it spins between products (a mini-batch lasts microseconds; sleeping
+ * and waking would cost as much), then yields its core, then naps, so that the gaps between
+ * stretches (Python's own work: callbacks, the test set) cost little CPU.  It is started
+ * through Python's thread API, which needs no libpthread symbol of a newer glibc (the
+ * wheel's manylinux tag stays what it was). */
+#define SPIN_TURNS 4096  /* pauses before the worker starts yielding its core (~0.1 ms) */
+#define YIELD_TURNS 2000 /* yields before it naps */
+#define NAP_NS 50000     /* a nap: 50 µs, which is how late it may see the next stretch */
+
+struct team {
+    void (*run)(const void *task, int half); /* the product to share, and its arguments */
+    const void *task;
+    atomic_long posted, claimed, finished;   /* products handed over / taken / done */
+    atomic_int quit, exited;
+    atomic_uint fp_mode;                     /* the caller's MXCSR (FTZ/DAZ), for the worker */
+};
+
+/* Halves of products worker threads have run since the library loaded (for the tests, which
+ * check that two threads did share the work whose results they compare). */
+static atomic_long worker_halves;
+
+long bprop_worker_halves(void)
+{
+    return atomic_load(&worker_halves);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/* Waiting, turn after turn: spin, then yield the core, then (when `nap`) sleep a little. */
+static void wait_turn(long *turns, int nap)
+{
+    const long turn = ++*turns;
+    if (turn < SPIN_TURNS) {
+        cpu_relax();
+    } else if (!nap || turn < SPIN_TURNS + YIELD_TURNS) {
+        sched_yield();
+    } else {
+        const struct timespec pause = {0, NAP_NS};
+        nanosleep(&pause, NULL);
+    }
+}
+
+static unsigned int fp_mode_get(void)
+{
+#if defined(__SSE2__)
+    return __builtin_ia32_stmxcsr();
+#else
+    return 0;
+#endif
+}
+
+static void fp_mode_set(unsigned int mode)
+{
+#if defined(__SSE2__)
+    __builtin_ia32_ldmxcsr(mode);
+#else
+    (void)mode;
+#endif
+}
+
+static void team_worker(void *arg)
+{
+    struct team *t = arg;
+    long seen = 0, turns = 0;
+    unsigned int mode = fp_mode_get();
+    for (;;) {
+        const long posted = atomic_load_explicit(&t->posted, memory_order_acquire);
+        if (posted != seen) {
+            long expected = posted - 1; /* the caller posts a product once the last is done */
+            seen = posted;
+            turns = 0;
+            if (atomic_compare_exchange_strong_explicit(&t->claimed, &expected, posted,
+                                                        memory_order_acq_rel,
+                                                        memory_order_acquire)) {
+                const unsigned int wanted = atomic_load_explicit(&t->fp_mode, memory_order_relaxed);
+                if (wanted != mode) { /* flushing subnormals, or not, as the caller does */
+                    fp_mode_set(wanted);
+                    mode = wanted;
+                }
+                t->run(t->task, 1);
+                atomic_fetch_add_explicit(&worker_halves, 1, memory_order_relaxed);
+                atomic_store_explicit(&t->finished, posted, memory_order_release);
+            }
+        } else if (atomic_load_explicit(&t->quit, memory_order_acquire)) {
+            break;
+        } else {
+            wait_turn(&turns, 1);
+        }
+    }
+    atomic_store_explicit(&t->exited, 1, memory_order_release);
+}
+
+/* A team with its worker running; NULL when no thread can be started (then one thread
+ * trains). */
+void *bprop_team_new(void)
+{
+    struct team *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    atomic_init(&t->posted, 0);
+    atomic_init(&t->claimed, 0);
+    atomic_init(&t->finished, 0);
+    atomic_init(&t->quit, 0);
+    atomic_init(&t->exited, 0);
+    atomic_init(&t->fp_mode, fp_mode_get());
+    if (PyThread_start_new_thread(team_worker, t) == (unsigned long)-1) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Stop the worker, wait until it no longer reads *t, and free it. */
+void bprop_team_free(void *team)
+{
+    struct team *t = team;
+    if (t == NULL)
+        return;
+    atomic_store_explicit(&t->quit, 1, memory_order_release);
+    long turns = 0;
+    while (!atomic_load_explicit(&t->exited, memory_order_acquire))
+        wait_turn(&turns, 0);
+    free(t);
+}
+
+/* Before a stretch: the worker computes under the caller's floating-point mode. */
+static void team_begin(struct team *t)
+{
+    if (t != NULL)
+        atomic_store_explicit(&t->fp_mode, fp_mode_get(), memory_order_relaxed);
+}
+
+/* run(task, 0) here and run(task, 1) on the worker (or here too, when it is late or there is
+ * no team); returns when both are done. */
+static void team_share(struct team *t, void (*run)(const void *, int), const void *task)
+{
+    if (t == NULL) {
+        run(task, 0);
+        run(task, 1);
+        return;
+    }
+    t->run = run;
+    t->task = task;
+    long expected = atomic_load_explicit(&t->posted, memory_order_relaxed);
+    const long ticket = expected + 1;
+    atomic_store_explicit(&t->posted, ticket, memory_order_release);
+    run(task, 0);
+    if (atomic_compare_exchange_strong_explicit(&t->claimed, &expected, ticket,
+                                                memory_order_acq_rel, memory_order_acquire)) {
+        run(task, 1);
+        return;
+    }
+    long turns = 0;
+    while (atomic_load_explicit(&t->finished, memory_order_acquire) != ticket)
+        wait_turn(&turns, 0);
+}
+
+/* Where a product of `rows` outputs is cut: a multiple of 4 near half (the step's blocks are
+ * 4 rows of w), so that both halves keep whole blocks; 0 for fewer than 8 rows (the worker
+ * then has nothing to do). */
+static inline int64_t half_of_rows(int64_t rows)
+{
+    return rows < 8 ? 0 : (rows + 4) / 8 * 4;
+}
+
+/* The products a team shares (the kinds of NAME(task) in _kernel_step.h). */
+enum { FEEDFORWARD_PRODUCT, BP2_PRODUCT, BP4_PRODUCT };
 
 typedef int64_t train_fn(const struct bprop_net *, const int64_t *, int64_t, int64_t, double);
 

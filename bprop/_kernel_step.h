@@ -102,20 +102,23 @@ INLINE void NAME(block_of)(int R, int C, const REAL *const *x, const REAL *RESTR
 #undef BLOCK
 }
 
-/* z[i][j] = Σ_q in_i[q] w[j][q] + b[j] for the k rows of the mini-batch: z^l = w^l a^(l-1) + b^l.
- * The mini-batch goes in tiles that stay in the L1 cache while each row of w passes once;
- * within a tile, BLOCK_ROWS rows of the mini-batch meet 4 rows of w at a time (the last
- * n_l mod 4 rows of w, one at a time). */
-INLINE void NAME(feedforward)(int64_t k, const REAL *base, const int64_t *idx,
-                              const REAL *RESTRICT w, const REAL *RESTRICT b,
-                              REAL *RESTRICT z, int64_t rows, int64_t cols)
+/* z[i][j] = Σ_q in_i[q] w[j][q] + b[j]: z^l = w^l a^(l-1) + b^l, for rows i_first … i_last − 1
+ * of the mini-batch and rows j_first … j_last − 1 of w (all of them on one thread; half of
+ * them each on two).  The mini-batch goes in tiles that stay in the L1 cache while each row
+ * of w passes once; within a tile, BLOCK_ROWS rows of the mini-batch meet 4 rows of w at a
+ * time (the last rows of w one at a time).  Each sum of a block is computed alone, the same
+ * whatever the block's shape, so that a part of z comes out as when one thread does it all. */
+INLINE void NAME(feedforward_part)(int64_t i_first, int64_t i_last, const REAL *base,
+                                   const int64_t *idx, const REAL *RESTRICT w,
+                                   const REAL *RESTRICT b, REAL *RESTRICT z, int64_t j_first,
+                                   int64_t j_last, int64_t rows, int64_t cols)
 {
     int64_t tile = 32768 / ((int64_t)sizeof(REAL) * cols);
     tile = tile < BLOCK_ROWS ? BLOCK_ROWS : tile - tile % BLOCK_ROWS;
-    for (int64_t i0 = 0; i0 < k; i0 += tile) {
-        const int64_t i1 = i0 + tile < k ? i0 + tile : k;
-        for (int64_t j = 0; j < rows;) {
-            const int C = rows - j >= 4 ? 4 : 1;
+    for (int64_t i0 = i_first; i0 < i_last; i0 += tile) {
+        const int64_t i1 = i0 + tile < i_last ? i0 + tile : i_last;
+        for (int64_t j = j_first; j < j_last;) {
+            const int C = j_last - j >= 4 ? 4 : 1;
             for (int64_t i = i0; i < i1; i += BLOCK_ROWS) {
                 const int R = i1 - i >= BLOCK_ROWS ? BLOCK_ROWS : (int)(i1 - i);
                 const REAL *x[BLOCK_ROWS];
@@ -289,15 +292,17 @@ INLINE void NAME(bp4_block)(int J, int Q, int64_t k, const REAL *base, const int
         }
 }
 
-/* BP4 and the update for all of w^l (n_l rows of n_(l-1) columns): blocks of 4 rows × 4
- * vectors, then the leftovers, then the last columns one at a time. */
+/* BP4 and the update for rows j_first … j_last − 1 of w^l (n_l rows of n_(l-1) columns):
+ * blocks of 4 rows × 4 vectors, then the leftovers, then the last columns one at a time.
+ * Each weight's sum is its own, so two threads may each take some of the rows. */
 INLINE void NAME(bp4_update)(int64_t k, const REAL *base, const int64_t *idx,
                              const REAL *RESTRICT d, REAL *RESTRICT w, REAL *RESTRICT v,
-                             int64_t rows, int64_t cols, const struct NAME(rule) *rule)
+                             int64_t j_first, int64_t j_last, int64_t rows, int64_t cols,
+                             const struct NAME(rule) *rule)
 {
     const int64_t vectors = cols / LANES;
-    for (int64_t j = 0; j < rows;) {
-        const int J = rows - j >= 4 ? 4 : 1;
+    for (int64_t j = j_first; j < j_last;) {
+        const int J = j_last - j >= 4 ? 4 : 1;
         int64_t t = 0;
         for (; t + 4 <= vectors; t += 4)
             if (J == 4)
@@ -318,6 +323,72 @@ INLINE void NAME(bp4_update)(int64_t k, const REAL *base, const int64_t *idx,
             }
         j += J;
     }
+}
+
+/* (w^l)ᵀ δ^l for rows i_first … i_last − 1 of the mini-batch: dp[i] = Σ_j δ[i][j] w[j]. */
+INLINE void NAME(bp2_part)(int64_t i_first, int64_t i_last, const REAL *RESTRICT w,
+                           const REAL *RESTRICT d, REAL *RESTRICT dp, int64_t rows,
+                           int64_t cols)
+{
+    for (int64_t i = i_first; i < i_last; i++) {
+        REAL *RESTRICT dpi = dp + i * cols;
+        const REAL *di = d + i * rows;
+        memset(dpi, 0, (size_t)cols * sizeof(REAL));
+        for (int64_t j = 0; j < rows; j++) {
+            const REAL c = di[j];
+            const REAL *RESTRICT wj = w + j * cols;
+#pragma omp simd
+            for (int64_t q = 0; q < cols; q++)
+                dpi[q] += c * wj[q];
+        }
+    }
+}
+
+/* One of the step's three products, cut in two halves for a team of two threads (see
+ * team_share in _kernel.c): the feedforward and BP4 by rows of w, BP2 by examples; with
+ * fewer than 8 rows of w the feedforward goes by examples and BP4 stays whole. */
+struct NAME(task) {
+    int kind;
+    int64_t k, rows, cols, layer;
+    const REAL *base;      /* the layer's input rows: x through idx, or a^(l-1) */
+    const int64_t *idx;
+    REAL *w;               /* w^l */
+    const REAL *b;         /* b^l (feedforward) */
+    const REAL *d;         /* δ^l (BP2, BP4) */
+    REAL *out;             /* z^l (feedforward), δ^(l-1) before σ' (BP2) */
+    REAL *v;               /* velocities (BP4) */
+    const struct NAME(rule) *rule;
+};
+
+static void NAME(run_half)(const void *p, int half)
+{
+    const struct NAME(task) *t = p;
+    const int64_t rows = t->rows, k = t->k;
+    const int64_t j_cut = half_of_rows(rows), i_cut = k / 2;
+    switch (t->kind) {
+    case FEEDFORWARD_PRODUCT:
+        if (j_cut > 0)
+            NAME(feedforward_part)(0, k, t->base, t->idx, t->w, t->b, t->out,
+                                   half ? j_cut : 0, half ? rows : j_cut, rows, t->cols);
+        else
+            NAME(feedforward_part)(half ? i_cut : 0, half ? k : i_cut, t->base, t->idx, t->w,
+                                   t->b, t->out, 0, rows, rows, t->cols);
+        break;
+    case BP2_PRODUCT:
+        NAME(bp2_part)(half ? i_cut : 0, half ? k : i_cut, t->w, t->d, t->out, rows, t->cols);
+        break;
+    default: /* BP4_PRODUCT */
+        if (j_cut > 0 || !half)
+            NAME(bp4_update)(k, t->base, t->idx, t->d, t->w, t->v,
+                             half ? j_cut : 0, half || j_cut == 0 ? rows : j_cut, rows,
+                             t->cols, t->rule);
+    }
+}
+
+/* The product `task`, shared with the team's worker (or all here when it has none). */
+INLINE void NAME(share)(struct team *team, const struct NAME(task) *task)
+{
+    team_share(team, NAME(run_half), task);
 }
 
 /* x · ln y with 0 · ln 0 = 0, in double (the cost is summed in double, as NumPy's float()),
@@ -342,7 +413,7 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
 {
     const int64_t L = net->layers, n = net->n, m = net->m;
     const int64_t *sizes = net->sizes;
-    const int64_t n_in = sizes[0], n_out = sizes[L];
+    const int64_t n_out = sizes[L];
     const REAL *x = net->x, *y = net->y;
     REAL *const *W = (REAL *const *)net->w;
     REAL *const *B = (REAL *const *)net->b;
@@ -356,6 +427,8 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
     const REAL decay = (REAL)(eta * net->lmbda_over_n);
     const int l2 = net->lmbda_over_n != 0.0, momentum = net->momentum != 0.0;
     const struct NAME(rule) rule = {momentum, l2, shrink, decay, mu};
+    struct team *team = net->threads >= 2 ? net->team : NULL; /* NULL: one thread */
+    team_begin(team);
 
     for (int64_t batch = first; batch < last; batch++) {
         const int64_t start = batch * m;
@@ -364,10 +437,10 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
 
         /* Feedforward: z^l = w^l a^(l-1) + b^l, a^l = σ(z^l). */
         for (int64_t l = 0; l < L; l++) {
-            if (l == 0)
-                NAME(feedforward)(k, x, idx, W[0], B[0], Z[0], sizes[1], n_in);
-            else
-                NAME(feedforward)(k, A[l - 1], NULL, W[l], B[l], Z[l], sizes[l + 1], sizes[l]);
+            const struct NAME(task) ff = {FEEDFORWARD_PRODUCT, k, sizes[l + 1], sizes[l], l,
+                                          l == 0 ? x : A[l - 1], l == 0 ? idx : NULL,
+                                          W[l], B[l], NULL, Z[l], NULL, NULL};
+            NAME(share)(team, &ff);
             NAME(activate)(net->codes[l], slope, Z[l], A[l], k, sizes[l + 1]);
         }
         const REAL *out = A[L - 1];
@@ -428,23 +501,16 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
             if (l > 0) {
                 /* BP2: δ^(l-1) = ((w^l)ᵀ δ^l) ⊙ σ'(z^(l-1)), before w^l changes. */
                 REAL *dp = D[l - 1];
-                for (int64_t i = 0; i < k; i++) {
-                    REAL *RESTRICT dpi = dp + i * cols;
-                    const REAL *di = dl + i * rows;
-                    memset(dpi, 0, (size_t)cols * sizeof(REAL));
-                    for (int64_t j = 0; j < rows; j++) {
-                        const REAL c = di[j];
-                        const REAL *RESTRICT wj = w + j * cols;
-#pragma omp simd
-                        for (int64_t q = 0; q < cols; q++)
-                            dpi[q] += c * wj[q];
-                    }
-                }
+                const struct NAME(task) bp2 = {BP2_PRODUCT, k, rows, cols, 0, NULL, NULL,
+                                               w, NULL, dl, dp, NULL, NULL};
+                NAME(share)(team, &bp2);
                 NAME(times_prime)(net->codes[l - 1], slope, Z[l - 1], A[l - 1], dp, k, cols);
             }
             /* BP4 summed over the mini-batch (times η/m), applied to w^l at once. */
-            NAME(bp4_update)(k, l == 0 ? x : A[l - 1], l == 0 ? idx : NULL, dl, w,
-                             momentum ? VW[l] : w, rows, cols, &rule);
+            const struct NAME(task) bp4 = {BP4_PRODUCT, k, rows, cols, l,
+                                           l == 0 ? x : A[l - 1], l == 0 ? idx : NULL,
+                                           w, NULL, dl, NULL, momentum ? VW[l] : w, &rule};
+            NAME(share)(team, &bp4);
             /* BP3 summed over the mini-batch (times η/m). */
             if (net->update_biases) {
                 REAL *bl = B[l];

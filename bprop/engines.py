@@ -161,6 +161,96 @@ class BlasThreads:
                 self.busy_epochs.append(self._epoch)
 
 
+# At and above this many multiply-adds in the largest product of a mini-batch, the compiled
+# kernel shares each product with a second thread (bit-identical results).  Measured, float32,
+# one epoch of 6,000 examples, two threads against one: 784-30-10 with m = 10 (235,200) 0.68;
+# 100-30-10 with m = 64 (192,000) 0.85; with m = 10 (30,000) 1.03; 30-30-10 with m = 10
+# (9,000) 2.1 — the meeting after each product costs more than its half saves.
+KERNEL_PAIR_GEMM = 100_000
+
+
+# Seconds of an epoch's compiled stretches after which their CPU and wall-clock times tell
+# whether the kernel's two threads have the cores to themselves.
+TRIAL_SECONDS = 0.02
+# A stretch of mini-batches with fewer multiply-adds than this in its feedforward trains on one
+# thread unless two were asked for: starting the worker thread costs tens of microseconds (a
+# callback that looks after every mini-batch makes stretches of one).
+STRETCH_MIN_WORK = 2_000_000
+
+
+class KernelThreads:
+    """The compiled kernel's threads while training, measured on a busy machine.
+
+    With two threads, the first stretches of mini-batches of each epoch (the kernel's calls,
+    until ``TRIAL_SECONDS`` have passed) compare the process's CPU time with the wall-clock
+    time, as :class:`BlasThreads` does for BLAS: two threads with the cores to themselves run
+    two CPU seconds a second, and a worker that other programs keep from its core makes the
+    caller wait for it.  Below ``BUSY_SHARE`` of that, the rest of the epoch trains on one
+    thread and the next epoch measures again.  One thread and two give bit-identical results,
+    so this changes only the time; the epochs that fell back are listed in ``busy_epochs``.
+    Unless two were ``forced``, a stretch too short to pay for the second thread
+    (``STRETCH_MIN_WORK``) trains on one.
+    """
+
+    def __init__(
+        self,
+        step: Any,
+        threads: int,
+        *,
+        forced: bool = False,
+        work: int = 0,
+        clocks: tuple[Callable[[], float], Callable[[], float]] = (
+            time.perf_counter,
+            time.process_time,
+        ),
+    ) -> None:
+        self.step, self.threads, self.forced, self.work = step, threads, forced, work
+        self.wall, self.cpu = clocks
+        self.busy_epochs: list[int] = []
+        self._epoch, self._spent, self._judged, self._busy = 0, (0.0, 0.0), False, False
+
+    def epoch_begins(self, epoch: int) -> None:
+        """Back to all threads, and measure again."""
+        self._epoch, self._spent, self._judged, self._busy = epoch, (0.0, 0.0), False, False
+
+    def close(self) -> None:
+        """Training is over: the kernel's second thread stops."""
+        self.step.close()
+
+    def run(self, order: Any, first: int, last: int, eta: float, state: Any) -> int:
+        """The kernel's mini-batches ``first`` … ``last − 1``, timed during the trial."""
+        short = not self.forced and (last - first) * self.work < STRETCH_MIN_WORK
+        self.step.threads = 1 if short or self._busy else self.threads
+        if self._judged or self.step.threads < 2:
+            return int(self.step(order, first, last, eta, state))
+        wall, cpu = self.wall(), self.cpu()
+        done = int(self.step(order, first, last, eta, state))
+        wall, cpu = self._spent[0] + self.wall() - wall, self._spent[1] + self.cpu() - cpu
+        self._spent = (wall, cpu)
+        if wall >= TRIAL_SECONDS:
+            self._judged = True
+            if cpu / wall < BUSY_SHARE * self.threads:
+                self._busy = True
+                self.busy_epochs.append(self._epoch)
+        return done
+
+
+def kernel_threads(step: Any, threads: int | None, net: Network, m: int) -> KernelThreads:
+    """The compiled kernel's threads (1 or 2) for ``step``: ``threads``, else
+    ``BPROP_NUM_THREADS``, else 2 where two cores are this process's and the products are
+    large enough to gain (``KERNEL_PAIR_GEMM``)."""
+    forced = threads if threads is not None else forced_threads()
+    work = m * sum(a * b for a, b in itertools.pairwise(net.sizes))
+    if forced is not None:
+        return KernelThreads(step, 2 if forced >= 2 else 1, forced=True, work=work)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    pair = cores >= 2 and _largest_product(net, m) >= KERNEL_PAIR_GEMM
+    return KernelThreads(step, 2 if pair else 1, work=work)
+
+
 @contextlib.contextmanager
 def blas_threads(threads: int | None, net: Network, m: int) -> Iterator[BlasThreads]:
     """BLAS's threads while training: ``threads``, else ``BPROP_NUM_THREADS``, else one for

@@ -55,7 +55,7 @@ from bprop.activations import LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
 from bprop.costs import pairing_problem
 from bprop.divergence import Blame, TriedEta, overflowing_weights, warn_if_chance
-from bprop.engines import BlasThreads, _engine, subnormals_flushed
+from bprop.engines import BlasThreads, KernelThreads, _engine, kernel_threads, subnormals_flushed
 from bprop.engines import blas_threads as blas_threads_for
 from bprop.errors import DivergenceError, PairingWarning
 from bprop.history import (
@@ -168,7 +168,11 @@ def sgd(
         epoch whose first mini-batches show the cores busy with other programs (see
         :class:`bprop.engines.BlasThreads`; such epochs are listed in
         ``history.config["blas_one_thread_epochs"]``).  Needs threadpoolctl; without it BLAS
-        keeps its own setting.
+        keeps its own setting.  The compiled engine shares each mini-batch's products between
+        two threads (results bit-identical to one) when this, or ``BPROP_NUM_THREADS``, is 2
+        or more, or by default where two cores are free and the products are large enough
+        (:func:`bprop.engines.kernel_threads`); ``history.config["kernel_threads"]`` says
+        which, and ``"kernel_one_thread_epochs"`` the epochs a busy machine made it fall back.
     compiled : bool, optional
         Run the fused step compiled in C (``bprop/_kernel_step.h``, built when bprop is
         installed), which removes NumPy's per-call overhead where the matrices are small.
@@ -315,10 +319,16 @@ def sgd(
         history.config["engine_note"] = note
     if engine == "compiled":
         history.config["kernel"] = _compiled.instruction_set()
+        run.kernel = kernel_threads(run.compiled, blas_threads, net, mini_batch_size)
+        history.config["kernel_threads"] = run.kernel.threads
     history.config["flush_subnormals"] = bool(flush_subnormals)
     with (
         np.errstate(over="ignore", invalid="ignore"),
-        blas_threads_for(blas_threads, net, mini_batch_size) as run.threads,
+        # The kernel needs no BLAS: one BLAS thread, whose idle siblings would spin on the core
+        # the kernel's second thread wants (OpenBLAS's spin for up to a tenth of a second).
+        blas_threads_for(
+            1 if engine == "compiled" else blas_threads, net, mini_batch_size
+        ) as run.threads,
         subnormals_flushed(flush_subnormals),
     ):
         try:
@@ -326,6 +336,10 @@ def sgd(
         finally:
             if run.threads.busy_epochs:
                 history.config["blas_one_thread_epochs"] = run.threads.busy_epochs
+            if run.kernel is not None:
+                run.kernel.close()
+                if run.kernel.busy_epochs:
+                    history.config["kernel_one_thread_epochs"] = run.kernel.busy_epochs
     return history
 
 
@@ -416,6 +430,7 @@ class _Run:
         self.step = self.plain_step if engine == "plain" else self.fused_step
         self.engine = engine
         self.threads = BlasThreads(None, 1, False)  # sgd sets the one it trains under
+        self.kernel: KernelThreads | None = None  # the compiled engine's threads (sgd sets it)
         self.predicted = np.empty(x.shape[0], np.int64)
         self.s_hat: Array | None = None  # ŝ_x = n s_x / Σ s, when sgd got sample weights
         self.try_smaller_eta: Callable[..., TriedEta] | None = None  # sgd sets it
@@ -465,6 +480,8 @@ class _Run:
             last_good = ([w.copy() for w in net.weights], [b.copy() for b in net.biases])
             first, started = state.batch, time.perf_counter()
             self.threads.epoch_begins(epoch)
+            if self.kernel is not None:
+                self.kernel.epoch_begins(epoch)
             k = first
             while k < n_batches:
                 if self.engine == "compiled":
@@ -475,7 +492,7 @@ class _Run:
                         + [c.next_batch_end(state) for c in batch_hooks]
                     )
                     stop = max(stop, k + 1)
-                    done = self.compiled(order, k, stop, eta, state)
+                    done = self.kernel.run(order, k, stop, eta, state)
                     for kb in range(k, done):
                         state.cost_sum += float(self.batch_costs[kb])
                     if done < stop:

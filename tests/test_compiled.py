@@ -293,3 +293,186 @@ def test_the_cli_records_flush_subnormals_and_says_so(tmp_path, capsys, monkeypa
     import json
 
     assert json.loads((tmp_path / "run/config.json").read_text())["flush_subnormals"] is True
+
+
+# -- two threads (#20 item 1) -----------------------------------------------------------------
+
+
+def _two_ways(sizes, m, dtype, **kw):
+    """The same training on one and on two kernel threads: the two (net, history) pairs."""
+    rng = np.random.default_rng(5)
+    X, y = rng.random((397, sizes[0])).astype(dtype), rng.integers(0, sizes[-1], 397)
+    out = []
+    for threads in (1, 2):
+        net = bprop.Network(list(sizes), seed=3, dtype=dtype)
+        h = net.SGD(X, y, 2, m, 0.5, seed=1, compiled=True, blas_threads=threads, **kw)
+        out.append((net, h))
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("sizes", "m", "options"),
+    [
+        ((784, 30, 10), 10, {}),  # the book's: rows of w cut at 16 | 14 and 4 | 6
+        ((70, 37, 21, 5), 23, {"lmbda": 0.3, "momentum": 0.6}),  # ragged blocks; 5 rows: BP4 whole
+        ((130, 10), 7, {"update_biases": False}),  # no hidden layer: no BP2
+        ((40, 9, 3), 1, {}),  # mini-batches of one: BP2 and the small layers' halves are empty
+    ],
+)
+def test_two_threads_give_the_very_weights_one_thread_gives(
+    sizes, m, options, dtype, kernel_version
+):
+    """The kernel's two threads compute disjoint rows of z, δ and w by the same code as one
+    thread, so the weights come out bit for bit the same (every kernel version, both dtypes)."""
+    (one, h1), (two, h2) = _two_ways(sizes, m, dtype, **options)
+    assert h1.config["kernel_threads"] == 1 and h2.config["kernel_threads"] == 2
+    for p, q in zip(one.weights + one.biases, two.weights + two.biases):
+        np.testing.assert_array_equal(p, q)
+    assert h1.column("train_cost") == h2.column("train_cost")
+
+
+def test_the_second_thread_takes_its_halves_of_the_products():
+    """Two threads do share the work (else the tests above compare one thread with itself).
+    The worker takes a half only where it is free to start it before the caller has done its
+    own; OpenBLAS's idle threads spin on the cores for up to a tenth of a second after a BLAS
+    call, so they are let go to sleep first."""
+    import time
+
+    from threadpoolctl import threadpool_limits
+
+    from bprop import _compiled
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((2000, 784)), rng.integers(0, 10, 2000)
+    with threadpool_limits(limits=1, user_api="blas"):
+        time.sleep(0.3)
+        net = bprop.Network([784, 30, 10], seed=1)
+        before = _compiled.worker_halves()
+        net.SGD(X, y, 1, 10, 0.5, seed=0, compiled=True, blas_threads=2)
+    products = 200 * 5  # mini-batches × (2 feedforward, 1 BP2, 2 BP4)
+    assert _compiled.worker_halves() - before > products // 10
+
+
+def test_two_threads_agree_for_every_activation_and_softmax_output():
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(64, 33)), rng.integers(0, 4, 64)
+    for hidden in ("tanh", "relu", "leaky_relu", "identity"):
+        nets = []
+        for threads in (1, 2):
+            net = bprop.Network(
+                [33, 17, 12, 4], hidden, "log-likelihood", output_activation="softmax", seed=1
+            )
+            net.SGD(X, y, 2, 8, 0.1, seed=0, compiled=True, blas_threads=threads)
+            nets.append(net)
+        for p, q in zip(nets[0].weights, nets[1].weights):
+            np.testing.assert_array_equal(p, q, err_msg=hidden)
+
+
+def test_the_second_thread_flushes_subnormals_as_the_first_does():
+    """FTZ/DAZ is a per-thread setting: the worker takes the caller's.  Subnormal float32
+    weights and inputs: flushed, every weight of w² the two threads update becomes 0 (read as
+    zero); left IEEE, they stay subnormal — on one thread and on two alike."""
+    tiny = np.float32(1e-39)  # below float32's smallest normal number, 1.2e-38
+    rng = np.random.default_rng(0)
+    X = (rng.random((60, 784)) * tiny).astype(np.float32)
+    y = rng.integers(0, 10, 60)
+    results = {}
+    for flush in (False, True):
+        for threads in (1, 2):
+            net = bprop.Network([784, 30, 10], seed=1, dtype=np.float32)
+            net.weights[0][:] = tiny
+            net.SGD(X, y, 1, 10, 0.5, seed=0, blas_threads=threads, flush_subnormals=flush)
+            results[flush, threads] = net.weights[0].copy()
+    assert np.count_nonzero(results[True, 1]) == 0
+    assert np.count_nonzero(results[False, 1]) == results[False, 1].size
+    np.testing.assert_array_equal(results[True, 1], results[True, 2])
+    np.testing.assert_array_equal(results[False, 1], results[False, 2])
+
+
+class _Kernel:
+    """A stand-in for the compiled step: records the threads each stretch ran on."""
+
+    def __init__(self, clock):
+        self.threads, self.calls, self.clock = 1, [], clock
+
+    def close(self):
+        pass
+
+    def __call__(self, order, first, last, eta, state):
+        self.calls.append(self.threads)
+        self.clock.advance(last - first)
+        return last
+
+
+class _Clocks:
+    """Wall and CPU clocks where each mini-batch takes 1 ms and `share` CPU seconds a second."""
+
+    def __init__(self, share):
+        self.share, self.t, self.c = share, 0.0, 0.0
+
+    def advance(self, batches):
+        self.t += batches * 1e-3
+        self.c += batches * 1e-3 * self.share
+
+    def pair(self):
+        return (lambda: self.t), (lambda: self.c)
+
+
+@pytest.mark.parametrize(("share", "busy"), [(1.95, False), (1.1, True)])
+def test_a_busy_machine_sends_the_rest_of_the_epoch_to_one_thread(share, busy, monkeypatch):
+    """Two threads with the cores to themselves run ~2 CPU seconds a second; 1.1 says the
+    worker waits for a core, and the rest of the epoch goes on one thread."""
+    from bprop import engines
+    from bprop.engines import TRIAL_SECONDS, KernelThreads
+
+    monkeypatch.setattr(engines, "BUSY_SHARE", 0.65)  # conftest turns BLAS's fallback off
+
+    clocks = _Clocks(share)
+    kernel = _Kernel(clocks)
+    policy = KernelThreads(kernel, 2, work=10**7, clocks=clocks.pair())
+    stretch = round(TRIAL_SECONDS / 1e-3) // 4 + 1  # the trial ends after the 4th stretch
+    for epoch in range(2):
+        policy.epoch_begins(epoch)
+        for first in range(0, 12 * stretch, stretch):
+            policy.run(None, first, first + stretch, 0.1, None)
+    per_epoch = len(kernel.calls) // 2
+    first_epoch, second_epoch = kernel.calls[:per_epoch], kernel.calls[per_epoch:]
+    assert first_epoch == second_epoch  # each epoch measures again, from two threads
+    if busy:
+        assert first_epoch == [2] * 4 + [1] * (per_epoch - 4) and policy.busy_epochs == [0, 1]
+    else:
+        assert first_epoch == [2] * per_epoch and policy.busy_epochs == []
+
+
+def test_short_stretches_run_on_one_thread_unless_two_are_asked_for():
+    """A callback that looks at every mini-batch makes stretches of one: starting the second
+    thread for each would cost more than it saves — unless the user asked for two."""
+    from bprop.engines import STRETCH_MIN_WORK, KernelThreads
+
+    clocks = _Clocks(2.0)
+    for forced, expected in ((False, [1, 2]), (True, [2, 2])):
+        kernel = _Kernel(clocks)
+        policy = KernelThreads(
+            kernel, 2, forced=forced, work=STRETCH_MIN_WORK // 4, clocks=clocks.pair()
+        )
+        policy.run(None, 0, 1, 0.1, None)
+        policy.run(None, 1, 5, 0.1, None)
+        assert kernel.calls == expected
+
+
+def test_the_kernel_takes_two_threads_for_large_enough_products_on_two_cores(monkeypatch):
+    import os
+
+    from bprop.engines import kernel_threads
+
+    book, small = bprop.Network([784, 30, 10]), bprop.Network([30, 30, 10])
+    monkeypatch.delenv("BPROP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert kernel_threads(_Kernel(None), None, book, 10).threads == 2
+    assert kernel_threads(_Kernel(None), None, small, 10).threads == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert kernel_threads(_Kernel(None), None, book, 10).threads == 1
+    monkeypatch.setenv("BPROP_NUM_THREADS", "2")
+    assert kernel_threads(_Kernel(None), None, small, 10).threads == 2
+    assert kernel_threads(_Kernel(None), 1, book, 10).threads == 1
