@@ -182,6 +182,10 @@ def _at(run: Run, position: float) -> dict[str, Any] | None:
     return None
 
 
+#: BP1's form by the diagnostics' ``output_delta_has_sigma_prime`` (missing: "—").
+_DELTA_FORMS: dict[Any, str] = {True: "yes: δᴸ = (a − y) ⊙ σ′(zᴸ)", False: "no: δᴸ = a − y"}
+
+
 def _comparison(runs: list[Run]) -> str:
     header = "".join(f"<th>{_e(r.name)}</th>" for r in runs)
     rows = [
@@ -190,9 +194,7 @@ def _comparison(runs: list[Run]) -> str:
         (
             "σ′(zᴸ) in δᴸ (BP1)?",
             [
-                {True: "yes: δᴸ = (a − y) ⊙ σ′(zᴸ)", False: "no: δᴸ = a − y"}.get(
-                    (r.diagnostics or {}).get("output_delta_has_sigma_prime"), "—"
-                )
+                _DELTA_FORMS.get((r.diagnostics or {}).get("output_delta_has_sigma_prime"), "—")
                 for r in runs
             ],
         ),

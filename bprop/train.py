@@ -35,7 +35,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -423,6 +423,7 @@ class _Run:
     tech: tuple[Any, ...] | None = None  # (optimizer, λ₁/n, max-norm c, dropout rates)
     early_stop: int | None = None
     augment: Any = None
+    x0: Any = None  # the training inputs before augmentation
 
     def __init__(self, net, x, y, labels, m, lmbda_over_n, momentum, update_biases, engine):
         self.net, self.x, self.y, self.labels, self.m = net, x, y, labels, m
@@ -492,6 +493,7 @@ class _Run:
                         + [c.next_batch_end(state) for c in batch_hooks]
                     )
                     stop = max(stop, k + 1)
+                    assert self.kernel is not None  # sgd sets it for the compiled engine
                     done = self.kernel.run(order, k, stop, eta, state)
                     for kb in range(k, done):
                         state.cost_sum += float(self.batch_costs[kb])
@@ -647,6 +649,7 @@ class _Run:
         """w → (1 − ηλ/n) w − (η/m) Σ δ aᵀ (or the momentum form), b → b − (η/m) Σ δ."""
         w, step_w = self.net.weights[i], self.nabla_w[i]
         if self.momentum:
+            assert state.velocity_w is not None  # sgd makes them with momentum
             v = state.velocity_w[i]
             v *= self.momentum
             v -= step_w
@@ -660,6 +663,7 @@ class _Run:
         if self.update_biases:
             step_b = np.sum(delta, axis=0, out=self.nabla_b[i])  # BP3, times η/m
             if self.momentum:
+                assert state.velocity_b is not None
                 v = state.velocity_b[i]
                 v *= self.momentum
                 v -= step_b
@@ -681,6 +685,7 @@ def _update(
     """Apply one gradient step in place (the gradients are consumed)."""
     for i, (w, nw) in enumerate(zip(net.weights, nabla_w)):
         if momentum:
+            assert state.velocity_w is not None  # sgd makes them with momentum
             v = state.velocity_w[i]  # v → μv − η(∇C + (λ/n) w);  w → w + v
             v *= momentum
             if lmbda_over_n:
@@ -698,6 +703,7 @@ def _update(
     for i, (b, nb) in enumerate(zip(net.biases, nabla_b)):
         nb *= eta
         if momentum:
+            assert state.velocity_b is not None
             v = state.velocity_b[i]
             v *= momentum
             v -= nb
@@ -751,4 +757,4 @@ def _test_arrays(net: Network, test_data: Any) -> tuple[Array, Array, Array] | N
 
 
 def _fresh_seed() -> int:
-    return int(np.random.SeedSequence().entropy % (2**63))
+    return cast(int, np.random.SeedSequence().entropy) % (2**63)

@@ -10,7 +10,7 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -102,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
     problem = costs.pairing_problem(costs.get(args.cost), activations.get(args.output_activation))
     if problem:  # as bprop train: every grid point would learn no classifier
         raise ValueError(f"{problem}: use --output-activation softmax, or --cost cross-entropy")
-    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
+    seed = (
+        args.seed if args.seed is not None else cast(int, np.random.SeedSequence().entropy) % 2**31
+    )
     data = load_data(
         args.dataset,
         args.data_dir,

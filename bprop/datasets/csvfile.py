@@ -129,7 +129,13 @@ def read_table(
 
 
 def _header_choice(header: Any) -> bool | str:
-    choices = {True: True, False: False, "yes": True, "no": False, "auto": "auto"}
+    choices: dict[bool | str, bool | str] = {
+        True: True,
+        False: False,
+        "yes": True,
+        "no": False,
+        "auto": "auto",
+    }
     if isinstance(header, (bool, str)) and header in choices:
         return choices[header]
     raise ValueError(f"header must be True/'yes', False/'no' or 'auto', got {header!r}")
@@ -262,11 +268,12 @@ class _Reader:
         values = [strict_number(s) for s in others]
         if first is None:
             return all(v is not None for v in values)  # a word among numbers
-        if any(v is None or not math.isfinite(v) for v in values) or not math.isfinite(first):
+        numbers = [v for v in values if v is not None]
+        if len(numbers) < len(values) or not all(map(math.isfinite, [first, *numbers])):
             return False
-        if all(v == int(v) for v in values) and first != int(first):
+        if all(v == int(v) for v in numbers) and first != int(first):
             return True  # a fraction among integers
-        return not min(values) <= first <= max(values)
+        return not min(numbers) <= first <= max(numbers)
 
     # -- chunks of lines -----------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import hashlib
 import os
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, cast
 
 from bprop.datasets.errors import _ENV_DATA_DIR, ChecksumError, DataFormatError
 from bprop.datasets.idx import _CHUNK, MAX_IDX_BYTES
@@ -139,7 +139,7 @@ def payload_sha256(path: str | Path) -> str:
     with open(path, "rb") as raw:
         gz = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
-        stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
+        stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")) if gz else raw
         try:
             while chunk := stream.read(_CHUNK):
                 seen += len(chunk)

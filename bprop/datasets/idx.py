@@ -16,7 +16,7 @@ import math
 import os
 import zlib
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -46,10 +46,10 @@ def _describe(source: str | Path | bytes) -> str:
     return str(source)
 
 
-def _open_source(source: str | Path | bytes) -> tuple[BinaryIO, BinaryIO, bool, int | None]:
+def _open_source(source: str | Path | bytes) -> tuple[IO[bytes], IO[bytes], bool, int | None]:
     """Return (stream, raw_handle, is_gzip, raw_size) for a path or bytes."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        raw: BinaryIO = io.BytesIO(bytes(source))
+        raw: IO[bytes] = io.BytesIO(bytes(source))
         size: int | None = len(source)
     else:
         path = Path(source)
@@ -61,11 +61,11 @@ def _open_source(source: str | Path | bytes) -> tuple[BinaryIO, BinaryIO, bool, 
     magic = raw.read(2)
     raw.seek(0)
     if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw, True, None
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")), raw, True, None
     return raw, raw, False, size
 
 
-def _read_exact(stream: BinaryIO, n: int, hasher: Any = None) -> bytearray:
+def _read_exact(stream: IO[bytes], n: int, hasher: Any = None) -> bytearray:
     """Read up to ``n`` bytes in bounded chunks (never asks for more than ``_CHUNK`` at once)."""
     buf = bytearray()
     while len(buf) < n:
@@ -78,7 +78,7 @@ def _read_exact(stream: BinaryIO, n: int, hasher: Any = None) -> bytearray:
     return buf
 
 
-def _read_into(stream: BinaryIO, buf: memoryview, hasher: Any = None) -> int:
+def _read_into(stream: Any, buf: memoryview, hasher: Any = None) -> int:
     """Fill ``buf`` from ``stream`` in bounded chunks; return the number of bytes read."""
     n = 0
     while n < len(buf):
@@ -147,7 +147,7 @@ def _read_idx(source: str | Path | bytes, hasher: Any = None) -> np.ndarray:
             if raw_size is not None or total <= _PREALLOC_MAX:
                 # Size known to be right, or modest: one buffer, filled in place.
                 payload = np.empty(total, dtype=np.uint8)
-                got = _read_into(stream, memoryview(payload), hasher)
+                got = _read_into(stream, payload.data, hasher)
             else:
                 # A large size declared by a gzip header is not trusted: grow with the data.
                 grown = _read_exact(stream, total, hasher)

@@ -265,8 +265,10 @@ def derive(net: Network, x: Any, y: Any, eta: float, *, update_biases: bool = Fa
         prime = act.prime(zs[i], a[i + 1])[0] if act.elementwise else None
         if l == n_layers:
             g = cost.nabla_a(a[-1].copy(), y)[0]
-            errors = [float(cost.fn(a[-1][:, [j]], y[:, [j]])[0]) for j in range(len(z))]
-            paths = [()] * len(z)
+            errors: list[float | None] = [
+                float(cost.fn(a[-1][:, [j]], y[:, [j]])[0]) for j in range(len(z))
+            ]
+            paths: list[tuple[PathTerm, ...]] = [()] * len(z)
         else:
             paths = [
                 tuple(
@@ -309,10 +311,12 @@ def derive(net: Network, x: Any, y: Any, eta: float, *, update_biases: bool = Fa
     for i, (wi, nw) in enumerate(zip(w, nabla_w)):
         for j in range(wi.shape[0]):
             neuron = layers[i + 1][j]
+            delta = neuron.delta
+            assert delta is not None  # every layer after the input has its δ
             for k in range(wi.shape[1]):
                 a_in = float(a[i][0, k])
                 grad = float(nw[j, k])
-                _agree(neuron.delta * a_in, grad, f"∂E/∂w of layer {i + 2}, j={j + 1}, k={k + 1}")
+                _agree(delta * a_in, grad, f"∂E/∂w of layer {i + 2}, j={j + 1}, k={k + 1}")
                 updated = float(wi[j, k] - eta * nw[j, k])  # what SGD does: w −= η ∂E/∂w
                 new_w[i][j, k] = updated
                 weights.append(
@@ -324,7 +328,7 @@ def derive(net: Network, x: Any, y: Any, eta: float, *, update_biases: bool = Fa
                         neuron.d_out,
                         neuron.prime,
                         a_in,
-                        neuron.delta,
+                        delta,
                         grad,
                         updated,
                     )

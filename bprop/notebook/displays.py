@@ -58,8 +58,9 @@ def wrap(root: str, content: str, text: str) -> str:
     )
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], keys: int = 1) -> str:
-    """A table; the first ``keys`` columns are names (left-aligned), the rest numbers."""
+def _table(header: Sequence[str], rows: Sequence[Sequence[str] | None], keys: int = 1) -> str:
+    """A table; the first ``keys`` columns are names (left-aligned), the rest numbers; a row
+    that is None is a gap (…)."""
 
     def cells(tag: str, row: Sequence[str]) -> str:
         return "".join(

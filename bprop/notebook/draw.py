@@ -97,9 +97,9 @@ def network_svg(
     for layer, slots in enumerate(shown):
         last = layer == len(sizes) - 1
         fill = "#eef8ee" if layer == 0 else "#fff0e6" if last else "#e8f0ff"
-        for slot, j in enumerate(slots):
+        for slot, shown_j in enumerate(slots):
             x, y = pos(layer, slot)
-            if j is None:
+            if shown_j is None:
                 nodes.append(
                     f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle" '
                     'font-size="16" class="muted">⋮</text>'
@@ -107,7 +107,8 @@ def network_svg(
                 continue
             nodes.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{fill}" stroke="#46688a" '
-                f'stroke-width="1.2"><title>layer {layer + 1}, neuron {j + 1}</title></circle>'
+                f'stroke-width="1.2"><title>layer {layer + 1}, neuron {shown_j + 1}</title>'
+                "</circle>"
             )
         x = x0 + layer * gap_x
         kind = "input" if layer == 0 else activations[layer - 1]

@@ -125,7 +125,8 @@ class _BPEstimator(BaseEstimator):
             )
         if not warm:
             self._build(X.shape[1], n_outputs, seed)
-            self.loss_curve_, self.n_iter_, self.t_ = [], 0, 0
+            self.loss_curve_: list[float] = []
+            self.n_iter_, self.t_ = 0, 0
         X_val = T_val = sw_val = None
         if self.early_stopping:
             split = [X, T] if sw is None else [X, T, sw]
@@ -154,6 +155,7 @@ class _BPEstimator(BaseEstimator):
         if self.early_stopping:
             self.validation_scores_ = monitor.scores
             self.best_validation_score_ = monitor.best_score
+            assert monitor.best_parameters is not None  # kept after every epoch's first score
             self.network_.weights, self.network_.biases = monitor.best_parameters
         else:
             self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else None
@@ -290,7 +292,7 @@ class _BPEstimator(BaseEstimator):
         hidden = self.hidden_layer_sizes
         if isinstance(hidden, numbers.Integral):
             hidden = (hidden,)
-        if not all(isinstance(h, numbers.Integral) and h >= 1 for h in hidden):
+        if not all(isinstance(h, numbers.Integral) and int(h) >= 1 for h in hidden):
             raise ValueError(
                 f"hidden_layer_sizes must list positive widths, e.g. (30,) or (100, 30); "
                 f"got {self.hidden_layer_sizes!r}"
@@ -428,6 +430,9 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
     out_activation_ : str
         The output activation by scikit-learn's name ("logistic" for sigmoid).
     """
+
+    classes_: np.ndarray  # set by fit and partial_fit
+    _multilabel: bool
 
     def __init__(
         self,

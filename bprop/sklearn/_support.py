@@ -118,7 +118,7 @@ def _require(
     value: Any, name: str, what: str, low: float, strict: bool = False, integral: bool = False
 ) -> None:
     kind = numbers.Integral if integral else numbers.Real
-    ok = isinstance(value, kind) and not isinstance(value, bool) and np.isfinite(value)
+    ok = isinstance(value, kind) and not isinstance(value, bool) and np.isfinite(value)  # type: ignore[call-overload]
     if not ok or value < low or (strict and value == low):
         sign = ">" if strict else "≥"
         noun = "a whole number" if integral else "a number"

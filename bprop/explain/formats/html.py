@@ -149,7 +149,8 @@ def _svg(d: Derivation, prefix: str = "") -> str:
                 neuron_text[(nr.l, nr.j)] = [
                     f"{n.net(nr.l, nr.j).text} = {number(nr.net)}",
                     out,
-                    f"{n.delta(nr.l, nr.j).text} = {number(nr.delta)}",
+                    f"{n.delta(nr.l, nr.j).text} = "
+                    + (number(nr.delta) if nr.delta is not None else "—"),
                 ]
     labels = {
         (ws.l, ws.j, ws.k): f"{n.weight(ws.l, ws.j, ws.k).text} = {number(ws.value)}"
