@@ -391,6 +391,19 @@ INLINE void NAME(share)(struct team *team, const struct NAME(task) *task)
     team_share(team, NAME(run_half), task);
 }
 
+/* Ask the cache for `k` rows of `cols` values of base, picked by idx, ahead of their use: the
+ * training rows of the next mini-batch lie anywhere in a training set far larger than the
+ * caches. */
+INLINE void NAME(prefetch_rows)(const REAL *base, const int64_t *idx, int64_t k, int64_t cols)
+{
+    const int64_t line = 64 / (int64_t)sizeof(REAL);
+    for (int64_t i = 0; i < k; i++) {
+        const REAL *row = base + idx[i] * cols;
+        for (int64_t q = 0; q < cols; q += line)
+            __builtin_prefetch(row + q, 0, 1);
+    }
+}
+
 /* x · ln y with 0 · ln 0 = 0, in double (the cost is summed in double, as NumPy's float()),
  * y clipped to [eps, 1 − eps] of its type as bprop.costs does (scikit-learn's log_loss): an
  * output that underflowed to 0 gives a large finite cost, not infinity. */
@@ -413,7 +426,7 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
 {
     const int64_t L = net->layers, n = net->n, m = net->m;
     const int64_t *sizes = net->sizes;
-    const int64_t n_out = sizes[L];
+    const int64_t n_in = sizes[0], n_out = sizes[L];
     const REAL *x = net->x, *y = net->y;
     REAL *const *W = (REAL *const *)net->w;
     REAL *const *B = (REAL *const *)net->b;
@@ -434,6 +447,8 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
         const int64_t start = batch * m;
         const int64_t k = m < n - start ? m : n - start;
         const int64_t *idx = order + start;
+        if (batch + 1 < last) /* the next mini-batch's rows, scattered over the training set */
+            NAME(prefetch_rows)(x, order + start + m, m < n - start - m ? m : n - start - m, n_in);
 
         /* Feedforward: z^l = w^l a^(l-1) + b^l, a^l = σ(z^l). */
         for (int64_t l = 0; l < L; l++) {
