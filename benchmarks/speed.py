@@ -256,7 +256,11 @@ def _baseline_network(cfg: Config, dtype: Any) -> dict[str, Any]:
     }
 
 
-def _baseline_epoch(cfg: Config, net: dict[str, Any], data: list, eta: Any) -> None:
+def _baseline_epoch(
+    cfg: Config, net: dict[str, Any], data: list, eta: Any, order: Any = None
+) -> None:
+    """One epoch of network.py's SGD over ``data`` in ``order`` (default: a fixed shuffle)."""
+
     def sigma(z, name):
         if name == "relu":
             return np.maximum(z, 0)
@@ -305,7 +309,8 @@ def _baseline_epoch(cfg: Config, net: dict[str, Any], data: list, eta: Any) -> N
         net["weights"] = [w - (eta / k) * nw for w, nw in zip(net["weights"], nabla_w)]
         net["biases"] = [b - (eta / k) * nb for b, nb in zip(net["biases"], nabla_b)]
 
-    order = np.random.default_rng(len(data)).permutation(len(data))
+    if order is None:
+        order = np.random.default_rng(len(data)).permutation(len(data))
     shuffled = [data[i] for i in order]
     for k in range(0, len(shuffled), cfg.m):
         update_mini_batch(shuffled[k : k + cfg.m])
