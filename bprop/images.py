@@ -10,7 +10,9 @@ it, or the predictions are no better than chance. This module does that::
     >>> x = images.preprocess("three.png")                  # (784,), like one row of MNIST
     >>> x = images.preprocess("shoe.jpg", "fashion-mnist")  # like one row of Fashion-MNIST
 
-Steps (:func:`to_mnist`, after LeCun, Cortes and Burges, *The MNIST database*):
+Steps (:func:`to_mnist`, after LeCun, Cortes and Burges, *The MNIST database*; a photo of a
+digit on unevenly lit or noisy paper has steps 2–3 done by :mod:`bprop.photos` instead, which
+divides out the paper's light and keeps only the digit's ink):
 
 1. greyscale, 1 = white (:func:`load_image`);
 2. invert when the background is light, judged by the median of the border pixels, and scale
@@ -167,7 +169,7 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
     return gray
 
 
-def to_mnist(gray: Any) -> np.ndarray:
+def to_mnist(gray: Any, photo: bool | None = None) -> np.ndarray:
     """Prepare a greyscale image the way MNIST's digits were made.
 
     Parameters
@@ -175,6 +177,10 @@ def to_mnist(gray: Any) -> np.ndarray:
     gray : array_like, shape ``(h, w)``
         Greyscale image with values in [0, 1], 1 = white (as :func:`load_image` returns). Dark
         ink on light paper and light ink on a dark background are both accepted.
+    photo : bool, optional
+        Take the paper's uneven light and noise out first and keep only the digit's ink
+        (:func:`bprop.photos.digit_ink`); None (the default) does so when the image looks like
+        a photo (:func:`bprop.photos.uneven`), not for a clean scan or drawing.
 
     Returns
     -------
@@ -191,7 +197,11 @@ def to_mnist(gray: Any) -> np.ndarray:
     BlankImageError
         No ink was found (a ValueError).
     """
-    box = _resize_longest(_trimmed_ink(gray), MNIST_BOX)
+    from bprop import photos
+
+    g = _check_gray(gray)
+    photo = photos.uneven(g) if photo is None else photo
+    box = _resize_longest(_photo_ink(g) if photo else _trimmed_ink(g), MNIST_BOX)
     box /= box.max()
     h, w = box.shape
     total = box.sum()
@@ -357,6 +367,18 @@ def _trimmed_ink(gray: Any) -> np.ndarray:
     if peak < MIN_CONTRAST:
         raise BlankImageError("no ink found in the image: is it blank?")
     ink[ink <= NOISE_FRACTION * peak] = 0.0
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _photo_ink(g: np.ndarray) -> np.ndarray:
+    """The digit's ink of a photo (:func:`bprop.photos.digit_ink`), cropped to its box."""
+    from bprop import photos
+
+    ink = photos.digit_ink(g)
+    if float(ink.max()) < MIN_CONTRAST:
+        raise BlankImageError("no ink found in the image: is it blank?")
     rows = np.flatnonzero(ink.any(axis=1))
     cols = np.flatnonzero(ink.any(axis=0))
     return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bprop import serialize
+from bprop import images, serialize
 from bprop.cli import main
 
 QUICK = ["--limit", "2000", "--epochs", "2", "--no-progress", "--seed", "1"]
@@ -195,6 +195,13 @@ def test_interrupt_saves_a_checkpoint_and_resume_is_bit_identical(tmp_path, sig)
     assert [r["test_correct"] for r in ha["epochs"]] == [r["test_correct"] for r in hb["epochs"]]
 
 
+def out_text(capsys, tmp_path, paths):
+    """``bprop predict``'s text lines for ``paths`` with the model in tmp_path/run."""
+    code, out, err = run(capsys, "predict", str(tmp_path / "run"), *paths)
+    assert code == 0, err
+    return out.splitlines()
+
+
 def test_predict_classifies_photos_of_real_test_digits(tmp_path, capsys):
     from PIL import Image
 
@@ -220,7 +227,21 @@ def test_predict_classifies_photos_of_real_test_digits(tmp_path, capsys):
     code, out, _ = run(capsys, "predict", str(tmp_path / "run"), paths[0], "--json")
     result = json.loads(out)[0]
     assert result["image"] == paths[0]
-    assert abs(sum(result["probabilities"].values()) - 1) < 1e-9
+    # Sigmoid outputs are reported as they are, and not called probabilities (#15 item 6).
+    assert "probabilities" not in result and len(result["outputs"]) == 10
+    a = net.feedforward(images.preprocess(paths[0])[None, :])[0]
+    assert list(result["outputs"].values()) == [float(v) for v in a]
+    assert all("not probabilities" in line for line in out_text(capsys, tmp_path, paths[:2]))
+    # --show-input writes the 28×28 image the network got.
+    shown = tmp_path / "shown"
+    code, out, _ = run(
+        capsys, "predict", str(tmp_path / "run"), *paths[:2], "--show-input", str(shown)
+    )
+    assert code == 0 and f"→ {shown / 'digit0.input.png'}" in out
+    with Image.open(shown / "digit1.input.png") as im:
+        assert im.size == (28, 28) and im.mode == "L"
+        got = np.asarray(im) / 255.0
+    assert np.max(np.abs(got.ravel() - images.preprocess(paths[1]))) <= 0.5 / 255
     blank = tmp_path / "blank.png"
     Image.new("L", (50, 50), 255).save(blank)
     code, _, err = run(capsys, "predict", str(tmp_path / "run"), str(blank))

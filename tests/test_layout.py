@@ -57,6 +57,7 @@ FILES = (
     "bprop.runs",
     "bprop.datasets",
     "bprop.images",
+    "bprop.photos",
     "bprop._npz",
     "bprop._untrusted",
     "json",

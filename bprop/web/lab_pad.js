@@ -2,7 +2,7 @@
  *
  * The drawing is prepared by bpropImages exactly as bprop predict prepares an image, then
  * fed through the model (784 inputs) by bpropNet.feedforwardTrace; the view shows the 28×28
- * input, every layer's activations, the probabilities bprop predict reports, and the first
+ * input, every layer's activations, the outputs bprop predict reports, and the first
  * layer's weights as 28×28 images.  The model's parameters arrive as base64 of their exact
  * float64 (or float32) values.
  */
@@ -83,14 +83,11 @@
       drawPad();
     }
 
-    /** The probabilities bprop predict reports: softmax outputs, or the outputs over their sum. */
-    function probabilities(a) {
-      const out = Float64Array.from(a);
-      if (pad.net.activations[pad.net.activations.length - 1].name !== "softmax") {
-        const s = out.reduce((p, q) => p + q, 0);
-        if (s > 0) for (let i = 0; i < out.length; i++) out[i] /= s;
-      }
-      return out;
+    /** How bprop predict reports an output: softmax outputs are probabilities (a percentage);
+     * other outputs a^L are shown as they are, "a = 0.998", for they are not probabilities. */
+    function outputText(q) {
+      const softmax = pad.net.activations[pad.net.activations.length - 1].name === "softmax";
+      return softmax ? percent(q) : `a = ${q.toFixed(3)}`;
     }
 
     function drawPad() {
@@ -119,7 +116,7 @@
       const x = N.matrix(1, 784, Float64Array.from(pad.input));
       pad.trace = N.feedforwardTrace(pad.net.weights, pad.net.biases, pad.net.activations, x);
       const a = pad.trace.activations[pad.trace.activations.length - 1].data;
-      const p = probabilities(a);
+      const p = Float64Array.from(a);
       let best = 0;
       for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
       const bars = Array.from(p, (q, c) =>
@@ -136,14 +133,14 @@
               return f;
             })(),
           ),
-          el("span", { class: "p" }, percent(q)),
+          el("span", { class: "p" }, outputText(q)),
         ),
       );
       $("answer").replaceChildren(
         el(
           "p",
           { class: "verdict", id: "verdict", "data-class": best },
-          t("answer", { name: m.class_names[best], p: percent(p[best]) }),
+          t("answer", { name: m.class_names[best], p: outputText(p[best]) }),
         ),
         ...bars,
       );
