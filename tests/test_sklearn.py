@@ -129,6 +129,32 @@ def test_fit_trains_the_network_the_core_would() -> None:
     np.testing.assert_array_equal(clf.predict_proba(X), net.feedforward(X))
 
 
+def test_augment_trains_on_distorted_images_as_the_core_does() -> None:
+    """``augment`` (#19): each epoch trains on fresh distortions of the images, exactly as
+    :func:`bprop.train.sgd` with the same augmenter; rows that are no square image are refused."""
+    from bprop.augment import augmenter
+
+    rng = np.random.default_rng(0)
+    X = np.zeros((60, 64))
+    X[:, 20:44] = rng.random((60, 24))  # 8×8 "images" with ink in their middle rows
+    y = np.arange(60) % 3
+    params = {"hidden_layer_sizes": (9,), "max_iter": 2, "tol": None, "random_state": 3}
+    clf = BPClassifier(augment="shift:1", **params).fit(X, y)
+    seed = np.random.RandomState(3).randint(np.iinfo(np.int32).max)
+    net = bprop.Network([64, 9, 3], "sigmoid", "log-likelihood", output_activation="softmax",
+                        init="scaled", seed=seed)  # fmt: skip
+    sgd(net, X, y, 2, 10, 0.5, seed=seed, augment=augmenter("shift:1", (8, 8)))
+    for w, w_core in zip(clf.network_.weights, net.weights):
+        np.testing.assert_array_equal(w, w_core)
+    plain = BPClassifier(**params).fit(X, y)
+    assert not np.array_equal(plain.network_.weights[0], clf.network_.weights[0])
+    assert clf.get_params()["augment"] == "shift:1"
+    with pytest.raises(ValueError, match="no square number of pixels"):
+        BPClassifier(augment="shift", **params).fit(X[:, :63], y)
+    with pytest.raises(ValueError, match="augmentation"):
+        BPRegressor(augment="twist", **params).fit(X, y.astype(float))
+
+
 def test_partial_fit_epochs_equal_fit() -> None:
     X, y = iris()
     params = {"max_iter": 3, "tol": None, "momentum": 0.5, "random_state": 0}

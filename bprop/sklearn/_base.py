@@ -54,6 +54,7 @@ Importing this module needs scikit-learn: ``pip install "bprop[sklearn]"``.
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from typing import Any
@@ -281,11 +282,26 @@ class _BPEstimator(BaseEstimator):
             l1=self.l1,
             max_norm=self.max_norm,
             dropout=self.dropout,
+            augment=self._augmenter(X.shape[1]),
             shuffle=self.shuffle,
             callbacks=callbacks,
             state=self._train_state,
             sample_weight=sw,
         )
+
+    def _augmenter(self, n_features: int) -> Any:
+        """The ``augment(X, rng)`` of the ``augment`` spec, for square images, or None."""
+        if self.augment is None:
+            return None
+        from bprop.augment import augmenter
+
+        side = math.isqrt(n_features)
+        if side * side != n_features:
+            raise ValueError(
+                f"augment={self.augment!r} distorts square images; X has {n_features} features, "
+                "which is no square number of pixels (MNIST's 28×28 images have 784)"
+            )
+        return augmenter(self.augment, (side, side))
 
     def _check_params(self) -> None:
         """Validate what the network and sgd() do not check themselves (at fit, not init)."""
@@ -376,6 +392,12 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
     dropout : float, sequence of float or None, default None
         Inverted dropout: the hidden layers' rate, or one rate per layer before the output,
         input first (off in ``predict``).
+    augment : str or None, default None
+        Expanded training data (:mod:`bprop.augment`): each epoch trains on freshly
+        distorted copies of the training images, e.g. ``"shift"``, ``"affine,elastic"`` or
+        ``"shift:3,elastic:6:34"`` (``flip`` for clothes). The rows of ``X`` must be square
+        images (784 features: 28×28); the validation split of ``early_stopping`` is not
+        distorted.
     batch_size : int, default 10
         The mini-batch size m (clipped to the number of examples).
     max_iter : int, default 30
@@ -448,6 +470,7 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
         l1: float = 0.0,
         max_norm: float | None = None,
         dropout: Any = None,
+        augment: str | None = None,
         batch_size: int = 10,
         max_iter: int = 30,
         schedule: str = "constant",
@@ -474,6 +497,7 @@ class BPClassifier(ClassifierMixin, _BPEstimator):
         self.l1 = l1
         self.max_norm = max_norm
         self.dropout = dropout
+        self.augment = augment
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.schedule = schedule
@@ -632,6 +656,7 @@ class BPRegressor(RegressorMixin, _BPEstimator):
         l1: float = 0.0,
         max_norm: float | None = None,
         dropout: Any = None,
+        augment: str | None = None,
         batch_size: int = 10,
         max_iter: int = 30,
         schedule: str = "constant",
@@ -657,6 +682,7 @@ class BPRegressor(RegressorMixin, _BPEstimator):
         self.l1 = l1
         self.max_norm = max_norm
         self.dropout = dropout
+        self.augment = augment
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.schedule = schedule
