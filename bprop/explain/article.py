@@ -148,7 +148,9 @@ def _errata() -> tuple[Erratum, ...]:
 
 
 def _article_exact() -> dict[str, float]:
-    """The exact value of each of the article's figures, by the library."""
+    """The exact value of each of the article's figures, by the library (every one is known
+    for the worked example's output and hidden neurons: the Optional fields are those of the
+    input layer)."""
     from bprop.examples import worked_example
 
     ex = worked_example()
@@ -159,7 +161,7 @@ def _article_exact() -> dict[str, float]:
     w5 = names["w5"]
     ex.train(10000)
     out = ex.net.feedforward(ex.x)[0]
-    return {
+    figures = {
         "net_h1": h1.net,
         "out_h1": h1.out,
         "out_h2": h2.out,
@@ -189,6 +191,10 @@ def _article_exact() -> dict[str, float]:
         "out_o2_after_10000": float(out[1]),
         "program_target_o2": float(ex.y[0, 1]),
     }
+    missing = [k for k, v in figures.items() if v is None]
+    if missing:
+        raise AssertionError(f"the derivation left {missing} unknown")
+    return {k: v for k, v in figures.items() if v is not None}
 
 
 def _article_slips() -> dict[str, str]:
@@ -198,6 +204,7 @@ def _article_slips() -> dict[str, str]:
     ex = worked_example()
     d = derive(ex.net, ex.x, ex.y, ex.eta)
     o2 = d.layers[2][1]
+    assert o2.delta is not None  # an output neuron has its δ
     double_rounded = round(o2.delta, 9) * d.w[1][1, 0]
     e1, _ = _stale_hidden_delta(1)
     e10k, out10k = _stale_hidden_delta(10000)
