@@ -267,6 +267,7 @@ class Diagnostics(Callback):
 
     def _record(self, epoch: int, batch: int, extra: dict[str, Any]) -> None:
         net = self._net
+        assert net is not None  # on_train_begin sets it before any record
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             stats = measure(net.weights, net.biases, net.activations, net.cost, self._x, self._y)
         position = epoch + (batch / self.batches_per_epoch if self.batches_per_epoch else 0.0)
@@ -540,8 +541,14 @@ def _divergence(
         f"smaller learning rate η, {remedy}."
     )
     lmbda, n = config.get("lmbda"), config.get("n_train")
-    numbers = all(isinstance(v, (int, float)) for v in (eta, lmbda, n))
-    if numbers and n > 0 and 1 - eta * lmbda / n < 0:
+    real = (int, float)
+    if (
+        isinstance(eta, real)
+        and isinstance(lmbda, real)
+        and isinstance(n, real)
+        and n > 0
+        and 1 - eta * lmbda / n < 0
+    ):
         advice = (
             f"the weight decay factor 1 − ηλ/n = {1 - eta * lmbda / n:.3g} is negative, so "
             f"every mini-batch flips and multiplies the weights. Remedy: a smaller L2 strength "

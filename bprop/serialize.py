@@ -85,7 +85,10 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it is a folder, not a file")
     if st is not None and not stat.S_ISREG(st.st_mode):
-        with _named_errors(path), open(target, mode, **_text(mode)) as f:  # a device or FIFO
+        with (
+            _named_errors(path),
+            open(target, mode, encoding=_encoding(mode)) as f,
+        ):  # a device or FIFO
             yield f
         return
     with _named_errors(path):
@@ -93,7 +96,7 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with _named_errors(path):
-            with os.fdopen(fd, mode, **_text(mode)) as f:
+            with os.fdopen(fd, mode, encoding=_encoding(mode)) as f:
                 yield f
                 f.flush()
                 os.fsync(f.fileno())
@@ -112,8 +115,9 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
             os.close(dir_fd)
 
 
-def _text(mode: str) -> dict[str, str]:
-    return {} if "b" in mode else {"encoding": "utf-8"}
+def _encoding(mode: str) -> str | None:
+    """UTF-8 for a text file, none for a binary one."""
+    return None if "b" in mode else "utf-8"
 
 
 @contextlib.contextmanager
@@ -285,7 +289,7 @@ def load_checkpoint(path: str | Path) -> tuple[Network, TrainState, History, dic
     r = meta["resume"]
     if not isinstance(r, dict):
         raise ModelFormatError(f"{path}: the checkpoint's 'resume' must be an object")
-    counts = {}
+    counts: dict[str, Any] = {}
     for name in ("seed", "epoch", "batch", "correct", "seen"):
         v = r.get(name)
         if type(v) is not int or v < 0:
@@ -295,7 +299,7 @@ def load_checkpoint(path: str | Path) -> tuple[Network, TrainState, History, dic
         counts[name] = v
     for name in ("cost_sum", "seconds"):
         v = r.get(name)
-        if type(v) not in (int, float) or not math.isfinite(v) or v < 0:
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
             raise ModelFormatError(
                 f"{path}: the checkpoint's resume.{name} must be a number ≥ 0, got {v!r}"
             )
@@ -391,7 +395,7 @@ def _save(path: str | Path, meta: dict[str, Any], arrays: dict[str, np.ndarray])
         )
     blob = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     with atomic_write(path) as f:
-        np.savez(f, meta=blob, **arrays)
+        np.savez(f, meta=blob, **arrays)  # type: ignore[arg-type]  # numpy's stub: allow_pickle
 
 
 def _load(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -400,7 +404,7 @@ def _load(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         arrays = read_npz(
             path,
             "uf",
-            _MEMBER.fullmatch,
+            lambda name: _MEMBER.fullmatch(name) is not None,
             lambda declared: _check_declared(declared, path),
             what="model file",
         )

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -33,7 +33,9 @@ from bprop.cli._common import (
 from bprop.cli._terminal import Reporter, StopOnSignal, count
 
 if TYPE_CHECKING:
+    from bprop.network import Network
     from bprop.runs import RunFolder
+    from bprop.train import History, TrainState
 
 TRAIN_DEFAULTS: dict[str, Any] = {
     "dataset": "mnist",
@@ -321,6 +323,10 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     from bprop.network import Network
     from bprop.train import Callback, History, check_hyperparameters, schedule
 
+    folder: RunFolder | None
+    net: Network | None
+    state: TrainState | None
+    history: History | None
     if args.resume:
         folder = runs.RunFolder(args.resume)
         held.enter_context(folder.lock())
@@ -332,7 +338,7 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     else:
         config = {k: getattr(args, k) for k in TRAIN_DEFAULTS}
         if config["seed"] is None:
-            config["seed"] = int(np.random.SeedSequence().entropy % (2**31))
+            config["seed"] = cast(int, np.random.SeedSequence().entropy) % (2**31)
         config["run_id"] = runs.new_run_id()  # the checkpoint carries it: resume checks it
         # csv:/npz: files by absolute path: evaluate, plot and resume find them from anywhere
         config["dataset"] = datasets.file_spec(config["dataset"])
@@ -375,6 +381,7 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     )
     if folder is None:
         folder = _new_folder(args, config, held)
+    out: RunFolder = folder  # for the callback below
     meta = {
         "training": config,
         "dataset": {
@@ -410,10 +417,11 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         def on_epoch_end(self, record: Any, net: Any, state: Any) -> None:
             stopper.announce(reporter)
             reporter.line(record.book_line())
-            folder.save_checkpoint(net, state, history, **meta)
-            folder.write_history(history)
+            assert history is not None  # the History training fills in
+            out.save_checkpoint(net, state, history, **meta)
+            out.write_history(history)
             if diagnostics is not None:
-                folder.write_diagnostics(diagnostics)
+                out.write_diagnostics(diagnostics)
             if state.epoch < config["epochs"] and not stopper.requested:
                 reporter.start_epoch(state.epoch, 0)
 
@@ -462,11 +470,12 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     if history.status == "interrupted":
         stopper.announce(reporter)
         reporter.close()
-        folder.save_checkpoint(net, history.state, history, **meta)
+        s = history.state
+        assert s is not None  # an interrupted run returns where it stands
+        folder.save_checkpoint(net, s, history, **meta)
         folder.write_history(history)
         if diagnostics is not None:
             folder.write_diagnostics(diagnostics)
-        s = history.state
         print(
             f"Interrupted at epoch {s.epoch}, mini-batch {s.batch} of {n_batches}; checkpoint "
             f"saved in {folder.checkpoint_path}. Resume with: bprop train --resume {folder.path}",

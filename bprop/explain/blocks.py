@@ -118,7 +118,7 @@ def _out_line(d: Derivation, n: _Names, l: int, nr: NeuronStep, act: str) -> tup
             num(nr.out),
         )
     if act == "leaky_relu":
-        if nr.net > 0:
+        if _z(nr) > 0:
             return _eq(out, net, num(nr.out))
         return _eq(out, cat("0.01", MUL, net), cat("0.01", MUL, v), num(nr.out))
     if act == "identity":
@@ -146,7 +146,7 @@ def _prime_line(d: Derivation, n: _Names, l: int, nr: NeuronStep) -> tuple:  # n
         return _eq(lhs, cat("1 - ", out, "^2"), cat("1 - ", v, "^2"), num(nr.prime))
     if act in ("relu", "leaky_relu"):
         net = n.net(l, nr.j)
-        op = (">", ">", "&gt;") if nr.net > 0 else ("<=", r"\le", "&le;")
+        op = (">", ">", "&gt;") if _z(nr) > 0 else ("<=", r"\le", "&le;")
         cond = M(f"({net.text} {op[0]} 0)", f"({net.tex} {op[1]} 0)", f"({net.html} {op[2]} 0)")
         return _eq(lhs, cat(num(nr.prime), "  ", cond))
     return _eq(lhs, num(nr.prime))
@@ -593,13 +593,13 @@ def _matrix_blocks(d: Derivation, n: _Names, lang: str) -> list[tuple]:
         blocks.append(("p", _fill(_t("m_bias_update", lang, eq="{eq}"), eq=_general_update("b"))))
         for l in range(2, L + 1):  # noqa: E741
             i = l - 2
-            new = [bs.updated for bs in d.biases if bs.l == l]
+            new_b = [bs.updated for bs in d.biases if bs.l == l]
             blocks.append(
                 _greek(
                     _eq(
                         plus_sup(v("b", l)),
                         cat(matrix(d.b[i]), " - ", num(d.eta), " ", matrix(d.nabla_b[i])),
-                        matrix(np.array(new)),
+                        matrix(np.array(new_b)),
                     )
                 )
             )
@@ -714,3 +714,10 @@ def steps_document(
             ("p", [_t("steps_article", lang, printed=printed, exact=number(rows[-1][1]))])
         )
     return blocks
+
+
+def _z(nr: NeuronStep) -> float:
+    """The weighted input z of a neuron after the input layer (which has one)."""
+    if nr.net is None:
+        raise ValueError(f"neuron {nr.j + 1} of layer {nr.l} has no weighted input z")
+    return float(nr.net)

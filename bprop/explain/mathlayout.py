@@ -21,11 +21,14 @@ import numpy as np
 Array = np.ndarray
 
 
-def number(value: float) -> str:
+def number(value: float | None) -> str:
     """A number as shown: rounded to 9 decimals, trailing zeros dropped (0.3775, 0.75136507).
 
-    Integers show no point (1); -0 shows as 0.
+    Integers show no point (1); -0 shows as 0.  None — a figure the derivation does not have
+    (an input neuron's z, softmax's σ') — is an error: nothing shows a figure that is not there.
     """
+    if value is None:
+        raise ValueError("a figure of the derivation is missing (None) where one is shown")
     s = f"{value:.9f}".rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
 
@@ -85,7 +88,7 @@ PLUS = M(" + ", " + ", " + ")
 EQ = M(" = ", " = ", " = ")
 
 
-def num(value: float, *, paren: bool = False) -> M:
+def num(value: float | None, *, paren: bool = False) -> M:
     s = number(value)
     if paren and s.startswith("-"):
         s = f"({s})"
