@@ -85,9 +85,12 @@
 
     /** How bprop predict reports an output: softmax outputs are probabilities (a percentage);
      * other outputs a^L are shown as they are, "a = 0.998", for they are not probabilities. */
+    function softmaxOutputs() {
+      return pad.net.activations[pad.net.activations.length - 1].name === "softmax";
+    }
+
     function outputText(q) {
-      const softmax = pad.net.activations[pad.net.activations.length - 1].name === "softmax";
-      return softmax ? percent(q) : `a = ${q.toFixed(3)}`;
+      return softmaxOutputs() ? percent(q) : `a = ${q.toFixed(3)}`;
     }
 
     function drawPad() {
@@ -133,7 +136,7 @@
               return f;
             })(),
           ),
-          el("span", { class: "p" }, outputText(q)),
+          el("span", { class: "p" }, softmaxOutputs() ? percent(q) : q.toFixed(3)),
         ),
       );
       $("answer").replaceChildren(
@@ -143,6 +146,7 @@
           t("answer", { name: m.class_names[best], p: outputText(p[best]) }),
         ),
         ...bars,
+        ...(softmaxOutputs() ? [] : [el("p", { class: "note" }, t("outputs_note"))]),
       );
       drawPadLayers();
       drawNeuronDetail();

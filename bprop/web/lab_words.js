@@ -211,6 +211,10 @@
     blank: ["Draw a digit (or click a test image).", "写一个数字 (或点击一张测试图片)."],
     h_answer: ["The network's answer", "网络的回答"],
     answer: ["{name}  ({p})", "{name}  ({p})"],
+    outputs_note: [
+      "The bars are the output neurons' activations a, not probabilities: sigmoid outputs need not sum to 1.",
+      "条形是输出神经元的激活值 a, 不是概率: sigmoid 输出之和不必为 1.",
+    ],
     h_layers: ["Activations, layer by layer", "各层的激活值"],
     h_weights: [
       "The first layer's weights, one 28×28 image per hidden neuron",
