@@ -17,7 +17,7 @@ from bprop import datasets
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "accuracy.py"
-MNIST_RECIPES = ["book", "chapter3", "best-mnist"]
+MNIST_RECIPES = ["book", "chapter3", "best-mnist", "expanded-mnist"]
 
 
 def _require(name: str) -> None:
