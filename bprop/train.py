@@ -518,7 +518,9 @@ class _Run:
                 state.batch = k
                 for c in batch_hooks:
                     c.on_batch_end(state)
-                if state.stop_requested:
+                # A stop asked after the epoch's last mini-batch waits for the epoch to close
+                # (below), so that a checkpoint never holds a mini-batch past the epoch.
+                if state.stop_requested and k < n_batches:
                     self._count(state, order, first * m, state.batch * m)
                     state.seconds += time.perf_counter() - started
                     history.status = "interrupted"

@@ -168,6 +168,26 @@ def test_interrupt_and_resume_gives_bit_identical_weights(momentum):
     assert [r.train_cost for r in h.epochs] == [r.train_cost for r in full.epochs]
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_stop_after_an_epochs_last_mini_batch_closes_the_epoch_first(compiled):
+    """A stop asked at the epoch's last mini-batch (a signal in the last stretch) returns a
+    state at the next epoch's start — never one holding mini-batch ⌈n/m⌉ of the epoch, which
+    resume refuses — and resuming from it ends on the very weights of a run never stopped."""
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(50, 5)), rng.integers(0, 3, 50)  # 7 mini-batches of 8
+    kw = dict(seed=9, verbose=False, compiled=compiled)
+    straight = bprop.Network([5, 7, 3], seed=1)
+    straight.SGD(X, y, 3, 8, 0.5, **kw)
+    resumed = bprop.Network([5, 7, 3], seed=1)
+    h = resumed.SGD(X, y, 3, 8, 0.5, callbacks=[StopAfter(7)], **kw)
+    assert h.status == "interrupted" and (h.state.epoch, h.state.batch) == (1, 0)
+    assert len(h.epochs) == 1
+    h = resumed.SGD(X, y, 3, 8, 0.5, state=h.state, history=h, **kw)
+    assert h.status == "completed" and len(h.epochs) == 3
+    for p, q in zip(straight.weights + straight.biases, resumed.weights + resumed.biases):
+        np.testing.assert_array_equal(p, q)
+
+
 def test_divergence_stops_keeps_the_last_good_weights_and_says_why():
     rng = np.random.default_rng(6)
     X, Y = rng.normal(size=(20, 3)) * 10, rng.normal(size=(20, 1)) * 1e3
