@@ -200,8 +200,8 @@ def to_mnist(gray: Any, photo: bool | None = None) -> np.ndarray:
     from bprop import photos
 
     g = _check_gray(gray)
-    photo = photos.uneven(g) if photo is None else photo
-    box = _resize_longest(_photo_ink(g) if photo else _trimmed_ink(g), MNIST_BOX)
+    ink = photos.photo_ink(g, photo)  # None: not a photo, or photo=False
+    box = _resize_longest(_trimmed_ink(g) if ink is None else _cropped(ink), MNIST_BOX)
     box /= box.max()
     h, w = box.shape
     total = box.sum()
@@ -238,7 +238,7 @@ def to_fashion_mnist(gray: Any) -> np.ndarray:
     BlankImageError
         No article was found (a ValueError).
     """
-    box = _resize_longest(_trimmed_ink(gray), FASHION_SIZE)
+    box = _resize_longest(_trimmed_ink(_check_gray(gray)), FASHION_SIZE)
     box /= box.max()
     h, w = box.shape
     top, left = (FIELD - h + 1) // 2, (FIELD - w + 1) // 2
@@ -360,23 +360,19 @@ def _ink(g: np.ndarray) -> np.ndarray:
     return np.clip(ink, 0.0, 1.0)
 
 
-def _trimmed_ink(gray: Any) -> np.ndarray:
-    """Ink of ``gray`` with faint noise removed, cropped to the bounding box of the ink."""
-    ink = _ink(_check_gray(gray))
+def _trimmed_ink(g: np.ndarray) -> np.ndarray:
+    """Ink of ``g`` (checked by :func:`_check_gray`) with faint noise removed, cropped to the
+    bounding box of the ink."""
+    ink = _ink(g)
     peak = float(ink.max())
-    if peak < MIN_CONTRAST:
-        raise BlankImageError("no ink found in the image: is it blank?")
-    ink[ink <= NOISE_FRACTION * peak] = 0.0
-    rows = np.flatnonzero(ink.any(axis=1))
-    cols = np.flatnonzero(ink.any(axis=0))
-    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    if peak >= MIN_CONTRAST:
+        ink[ink <= NOISE_FRACTION * peak] = 0.0
+    return _cropped(ink)
 
 
-def _photo_ink(g: np.ndarray) -> np.ndarray:
-    """The digit's ink of a photo (:func:`bprop.photos.digit_ink`), cropped to its box."""
-    from bprop import photos
-
-    ink = photos.digit_ink(g)
+def _cropped(ink: np.ndarray) -> np.ndarray:
+    """``ink`` cropped to the bounding box of its non-zero pixels; BlankImageError when its
+    strongest ink is below MIN_CONTRAST."""
     if float(ink.max()) < MIN_CONTRAST:
         raise BlankImageError("no ink found in the image: is it blank?")
     rows = np.flatnonzero(ink.any(axis=1))

@@ -39,6 +39,7 @@ __all__ = [
     "WORK_SIDE",
     "digit_ink",
     "otsu",
+    "photo_ink",
     "uneven",
 ]
 
@@ -61,9 +62,26 @@ KEEP = 0.15
 def uneven(gray: np.ndarray) -> bool:
     """Whether ``gray`` (1 = white, dark ink on light paper) looks like a photo: paper whose
     light varies across the page, or noisy paper.  A clean scan or drawing is not."""
-    if min(gray.shape) < MIN_SIDE:
-        return False
+    return min(gray.shape) >= MIN_SIDE and _uneven(_reduced(gray))
+
+
+def digit_ink(gray: np.ndarray) -> np.ndarray:
+    """The digit's ink in a photo: 0 off the digit, up to 1 on it, at the reduced size (see
+    the module's steps).  All zero when no ink stands out of the paper."""
+    return _digit_ink(_reduced(gray))
+
+
+def photo_ink(gray: np.ndarray, photo: bool | None = None) -> np.ndarray | None:
+    """:func:`digit_ink` of ``gray`` when it is a photo — ``photo=True``, or by :func:`uneven`
+    when ``photo`` is None — else None; the photo is reduced once for both."""
+    if photo is False or (photo is None and min(gray.shape) < MIN_SIDE):
+        return None
     g = _reduced(gray)
+    return _digit_ink(g) if photo or _uneven(g) else None
+
+
+def _uneven(g: np.ndarray) -> bool:
+    """:func:`uneven` of the reduced photo ``g``."""
     if float(np.median(_border(g))) < 0.5:
         return False  # light ink on a dark ground: not paper
     paper = _paper(g, 2 * CLOSING)  # wider: ink a quarter of the page wide at its edge is no shadow
@@ -74,10 +92,8 @@ def uneven(gray: np.ndarray) -> bool:
     return light.size > 0 and float(np.std(light)) > NOISY
 
 
-def digit_ink(gray: np.ndarray) -> np.ndarray:
-    """The digit's ink in a photo: 0 off the digit, up to 1 on it, at the reduced size (see
-    the module's steps).  All zero when no ink stands out of the paper."""
-    g = _reduced(gray)
+def _digit_ink(g: np.ndarray) -> np.ndarray:
+    """:func:`digit_ink` of the reduced photo ``g``."""
     flat = np.clip(g / np.maximum(_paper(g), 1e-3), 0.0, 1.0)
     ink = 1.0 - flat
     t = otsu(ink)
