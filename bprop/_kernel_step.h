@@ -349,7 +349,7 @@ INLINE void NAME(bp2_part)(int64_t i_first, int64_t i_last, const REAL *RESTRICT
  * fewer than 8 rows of w the feedforward goes by examples and BP4 stays whole. */
 struct NAME(task) {
     int kind;
-    int64_t k, rows, cols, layer;
+    int64_t k, rows, cols;
     const REAL *base;      /* the layer's input rows: x through idx, or a^(l-1) */
     const int64_t *idx;
     REAL *w;               /* w^l */
@@ -452,7 +452,7 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
 
         /* Feedforward: z^l = w^l a^(l-1) + b^l, a^l = σ(z^l). */
         for (int64_t l = 0; l < L; l++) {
-            const struct NAME(task) ff = {FEEDFORWARD_PRODUCT, k, sizes[l + 1], sizes[l], l,
+            const struct NAME(task) ff = {FEEDFORWARD_PRODUCT, k, sizes[l + 1], sizes[l],
                                           l == 0 ? x : A[l - 1], l == 0 ? idx : NULL,
                                           W[l], B[l], NULL, Z[l], NULL, NULL};
             NAME(share)(team, &ff);
@@ -516,13 +516,13 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
             if (l > 0) {
                 /* BP2: δ^(l-1) = ((w^l)ᵀ δ^l) ⊙ σ'(z^(l-1)), before w^l changes. */
                 REAL *dp = D[l - 1];
-                const struct NAME(task) bp2 = {BP2_PRODUCT, k, rows, cols, 0, NULL, NULL,
+                const struct NAME(task) bp2 = {BP2_PRODUCT, k, rows, cols, NULL, NULL,
                                                w, NULL, dl, dp, NULL, NULL};
                 NAME(share)(team, &bp2);
                 NAME(times_prime)(net->codes[l - 1], slope, Z[l - 1], A[l - 1], dp, k, cols);
             }
             /* BP4 summed over the mini-batch (times η/m), applied to w^l at once. */
-            const struct NAME(task) bp4 = {BP4_PRODUCT, k, rows, cols, l,
+            const struct NAME(task) bp4 = {BP4_PRODUCT, k, rows, cols,
                                            l == 0 ? x : A[l - 1], l == 0 ? idx : NULL,
                                            w, NULL, dl, NULL, momentum ? VW[l] : w, &rule};
             NAME(share)(team, &bp4);
