@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bprop import augment
+import bprop
+from bprop import augment, datasets
 
 
 def _images(n=6, h=7, w=5, seed=0):
@@ -56,3 +57,48 @@ def test_augmenter_parses_specs_and_keeps_rows():
         augment.parse("shfit")
     with pytest.raises(ValueError, match="takes up to 1 numbers"):
         augment.parse("shift:1:2")
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    try:
+        return datasets.load("mnist", dtype=np.float32)
+    except datasets.DatasetNotFoundError as exc:
+        pytest.skip(f"MNIST not found: {exc}")
+
+
+def test_each_transform_keeps_the_labels(mnist):
+    """A distortion that keeps the digit's label costs a model trained on such images little:
+    784-100-10 ReLU trained five epochs on 10,000 images expanded by all three transforms
+    (about 94% on clean test digits) loses under 3 points on test digits put through each
+    transform with its defaults (measured: shift 1.9, affine 0.5, elastic 1.4; Simard's
+    σ = 4 elastic lost 6 points even for a bigger model, which is why the default is σ = 6)."""
+    X, y = mnist.train.X[:10_000], mnist.train.y[:10_000]
+    Xt, yt = mnist.test.X[:2000], mnist.test.y[:2000]
+    net = bprop.Network(
+        [784, 100, 10],
+        "relu",
+        "log-likelihood",
+        output_activation="softmax",
+        init="he",
+        dtype=np.float32,
+        seed=0,
+    )
+    eta = bprop.train.schedule("cosine", 0.05, 5)
+    net.SGD(
+        X,
+        y,
+        5,
+        32,
+        eta,
+        momentum=0.9,
+        seed=0,
+        augment=augment.augmenter("shift,affine,elastic", (28, 28)),
+    )
+    clean = net.evaluate(Xt, yt) / len(yt)
+    assert clean > 0.9
+    for spec in ("shift", "affine", "elastic"):
+        distorted = augment.augmenter(spec, (28, 28))(Xt, np.random.default_rng(5))
+        assert not np.array_equal(distorted, Xt)
+        drop = clean - net.evaluate(distorted, yt) / len(yt)
+        assert drop < 0.03, f"{spec}: {clean:.2%} on clean digits, {drop:.2%} less distorted"
