@@ -92,6 +92,12 @@ class Recipe:
     final_fit_on_all: bool = False
     # Expanded training data (bprop.augment): each epoch trains on fresh distortions.
     augment: str | None = None
+    # Chapter 3's techniques and what followed (bprop.dropout, bprop.regularization,
+    # bprop.optimizers): dropout rates (input layer first), max-norm's c, L1's λ₁, optimiser.
+    dropout: tuple[float, ...] | None = None
+    max_norm: float | None = None
+    l1: float = 0.0
+    optimizer: str = "sgd"
 
     def network(self, seed: int) -> bprop.Network:
         return bprop.Network(
@@ -121,8 +127,16 @@ class Recipe:
         ]
         if self.momentum:
             parts.append(f"μ={self.momentum:g}")
+        if self.optimizer != "sgd":
+            parts.append(self.optimizer)
         if self.lmbda:
             parts.append(f"λ={self.lmbda:g}")
+        if self.l1:
+            parts.append(f"λ₁={self.l1:g}")
+        if self.dropout:
+            parts.append("dropout " + "/".join(f"{p:g}" for p in self.dropout))
+        if self.max_norm:
+            parts.append(f"max-norm {self.max_norm:g}")
         if self.augment:
             parts.append(f"augment {self.augment}")
         parts += [f"{self.epochs} epochs", self.dtype]
@@ -342,6 +356,10 @@ def run(
         lmbda=recipe.lmbda,
         momentum=recipe.momentum,
         augment=None if recipe.augment is None else augmenter(recipe.augment, (28, 28)),
+        dropout=None if recipe.dropout is None else list(recipe.dropout),
+        max_norm=recipe.max_norm,
+        l1=recipe.l1,
+        optimizer=recipe.optimizer,
         seed=seed,
         callbacks=[evaluate],
         verbose=False,
