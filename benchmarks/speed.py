@@ -9,9 +9,6 @@ same number of threads (``--threads``, default: all cores):
     compiled C kernel for small products when it is built, else the fused NumPy step).
 ``bprop-numpy``
     bprop's fused NumPy engine (``compiled=False``), for comparison.
-``bprop-dense``
-    bprop with the first layer's exact input sparsity off (:mod:`bprop.sparse_input`: every
-    input column multiplied, zero or not); its ratio to ``bprop`` is what compaction saves.
 ``bprop+diag``
     bprop with the per-layer diagnostics ``bprop train`` records by default (a probe of 1,000
     examples measured before training, at 1%, 5% and 20% of the first epoch and after every
@@ -41,7 +38,7 @@ it. It reports the BLAS in use (threadpoolctl) and, when ``OPENBLAS_CORETYPE`` o
 Usage::
 
     python benchmarks/speed.py [--configs book,wide,deep] [--dtypes float32,float64]
-        [--peers bprop,bprop-numpy,bprop-dense,bprop+diag,baseline,torch,sklearn] [--epochs 3]
+        [--peers bprop,bprop-numpy,bprop+diag,baseline,torch,sklearn] [--epochs 3]
         [--rounds R] [--threads N] [--budget SECONDS] [--scaling] [--json OUT]
         [--data-dir DIR] [--smoke]
 
@@ -80,7 +77,7 @@ except ImportError:  # run from a source checkout without installing bprop
 N_TRAIN = 50_000
 SMOKE_TRAIN = 2_000
 BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-PEERS = ("bprop", "bprop-numpy", "bprop-dense", "bprop+diag", "baseline", "torch", "sklearn")
+PEERS = ("bprop", "bprop-numpy", "bprop+diag", "baseline", "torch", "sklearn")
 
 
 @dataclass(frozen=True)
@@ -221,10 +218,6 @@ def _run_bprop(cfg: Config, X, y, passes: int, variant: str, threads: int) -> tu
         n_batches = -(-len(X) // cfg.m)
         diag = TimedDiagnostics(*probe_sample(X, y), batches_per_epoch=n_batches)
         callbacks.insert(0, diag)
-    if variant == "bprop-dense":
-        from bprop import sparse_input
-
-        sparse_input.MIN_WORK = sys.maxsize  # this worker process only
     history = sgd(
         net,
         X,
@@ -242,8 +235,6 @@ def _run_bprop(cfg: Config, X, y, passes: int, variant: str, threads: int) -> tu
         from bprop import _compiled
 
         engine += f" ({_compiled.instruction_set()})"
-    if "input_column_share" in history.config:
-        engine += f", input columns {100 * history.config['input_column_share']:.0f}%"
     if variant == "bprop+diag":
         # The probes' share of the training time, timed inside the run (all epochs, the
         # first one's extra probes included): steadier than comparing two noisy runs.

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from bprop import _compiled, optimizers, regularization, sparse_input, techniques
+from bprop import _compiled, optimizers, regularization, techniques
 from bprop._validate import (
     X_NOT_FINITE,
     all_finite,
@@ -317,8 +317,6 @@ def sgd(
     history.config["engine"] = engine
     if note:
         history.config["engine_note"] = note
-    if run.first is not None:  # the first layer multiplies only the non-zero input columns
-        history.config["input_column_share"] = round(run.first.share, 3)
     if engine == "compiled":
         history.config["kernel"] = _compiled.instruction_set()
         run.kernel = kernel_threads(run.compiled, blas_threads, net, mini_batch_size)
@@ -426,7 +424,6 @@ class _Run:
     early_stop: int | None = None
     augment: Any = None
     x0: Any = None  # the training inputs before augmentation
-    first: sparse_input.FirstLayer | None = None  # the fused step's compacted first layer
 
     def __init__(self, net, x, y, labels, m, lmbda_over_n, momentum, update_biases, engine):
         self.net, self.x, self.y, self.labels, self.m = net, x, y, labels, m
@@ -449,7 +446,6 @@ class _Run:
             self.tmp = [np.empty((m, w), dt) for w in widths]
             self.nabla_w = [np.empty_like(w) for w in net.weights]
             self.nabla_b = [np.empty_like(b) for b in net.biases]
-            self.first = sparse_input.first_layer(x, m, net.sizes, dt)
         if engine == "compiled":
             self.batch_costs = np.empty(-(-len(x) // m), np.float64)
             self.compiled = _compiled.Step(
@@ -622,11 +618,8 @@ class _Run:
         tmp = [t[:k] for t in self.tmp]
         prev = xb
         for i in range(len(W)):
-            if i == 0 and self.first is not None:
-                self.first.feedforward(xb, W[0], b[0], z[0])  # over the non-zero columns
-            else:
-                np.matmul(prev, W[i].T, out=z[i])  # z^l = w^l a^(l−1) + b^l: (m, n_l)
-                z[i] += b[i]
+            np.matmul(prev, W[i].T, out=z[i])  # z^l = w^l a^(l−1) + b^l: (m, n_l)
+            z[i] += b[i]
             acts[i].forward_into(z[i], a[i])  # a^l = σ(z^l)
             prev = a[i]
         out = a[-1]
@@ -650,10 +643,7 @@ class _Run:
                 np.matmul(delta[i], W[i], out=delta[i - 1])
                 acts[i - 1].delta_into(z[i - 1], a[i - 1], delta[i - 1], tmp[i - 1])
             # BP4 summed over the mini-batch, times η/m: (η/m) Σ_x δ^x (a^(x,l−1))ᵀ
-            if i == 0 and self.first is not None:
-                self.first.bp4(delta[0], self.nabla_w[0])
-            else:
-                np.matmul(delta[i].T, a[i - 1] if i > 0 else xb, out=self.nabla_w[i])
+            np.matmul(delta[i].T, a[i - 1] if i > 0 else xb, out=self.nabla_w[i])
             self._apply(i, eta, delta[i], state)
         return batch_cost
 
