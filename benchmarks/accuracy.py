@@ -17,10 +17,19 @@ on the 10,000 test images):
     in float32. Hyper-parameters were chosen on the validation set, never on the test set;
     the final network then trains on all 60,000 training images (train + validation), so
     these runs report no validation accuracy and their "best epoch" is the last one.
+``chapter3-expanded``
+    the chapter-3 network with dropout on half its hidden neurons and each epoch's images
+    shifted afresh by up to one pixel (Nielsen's expanded data), for the record.
+``dropout-mnist``
+    the best MNIST network with dropout (0.2 inputs, 0.5 hidden) and max-norm 3.5 instead of
+    L2, 50 epochs, no augmentation.
+``expanded-mnist`` / ``expanded-fashion``
+    the best network trained on freshly shifted images each epoch (MNIST: up to ±2 pixels;
+    Fashion-MNIST: mirrored half the time and shifted up to ±1 pixel).
 
 Usage::
 
-    python benchmarks/accuracy.py --recipe book|chapter3|best-mnist|best-fashion|all
+    python benchmarks/accuracy.py --recipe NAME [NAME ...]|all
         [--smoke] [--data-dir DIR] [--seed N] [--json OUT] [--no-download]
 
 Each epoch prints the book's ``Epoch N: k / 10000`` line (test images), followed by the
@@ -168,6 +177,23 @@ BEST_MNIST = Recipe(
     final_fit_on_all=True,
 )
 
+CHAPTER3 = Recipe(
+    name="chapter3",
+    dataset="mnist",
+    sizes=(784, 100, 10),
+    activation="sigmoid",
+    cost="cross-entropy",
+    init="scaled",
+    epochs=60,  # the book's tuned run: 60 epochs at η = 0.1 (98.04% on validation)
+    mini_batch_size=10,
+    eta=0.1,
+    lmbda=5.0,
+    dtype="float64",
+    target=0.979,
+    smoke_min=0.85,
+    reference="Nielsen ch.3: about 98%",
+)
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
@@ -187,23 +213,33 @@ RECIPES: dict[str, Recipe] = {
             smoke_min=0.80,
             reference="Nielsen ch.1: about 95%",
         ),
-        Recipe(
-            name="chapter3",
-            dataset="mnist",
-            sizes=(784, 100, 10),
-            activation="sigmoid",
-            cost="cross-entropy",
-            init="scaled",
-            epochs=60,  # the book's tuned run: 60 epochs at η = 0.1 (98.04% on validation)
-            mini_batch_size=10,
-            eta=0.1,
-            lmbda=5.0,
-            dtype="float64",
-            target=0.979,
-            smoke_min=0.85,
-            reference="Nielsen ch.3: about 98%",
+        CHAPTER3,
+        # Chapter 3's network with the chapter's dropout (half the hidden neurons) and its
+        # expanded data (Nielsen's expand_mnist.py moves each image one pixel up, down, left or
+        # right; here each epoch shifts every image afresh by up to one pixel each way).
+        replace(
+            CHAPTER3,
+            name="chapter3-expanded",
+            dropout=(0.0, 0.5),
+            augment="shift:1",
+            target=0.0,  # the issue asks for a report, not a figure
+            smoke_epochs=2,  # half the hidden neurons dropped: one epoch on 10,000 gives 84%
+            reference="issue: report",
         ),
         BEST_MNIST,
+        # Dropout in place of L2 (Srivastava et al. 2014: dropout 0.2 on the inputs, 0.5 on
+        # the hidden layers, each neuron's weights held to a norm of at most 3.5).
+        replace(
+            BEST_MNIST,
+            name="dropout-mnist",
+            epochs=50,
+            lmbda=0.0,
+            dropout=(0.2, 0.5, 0.5),
+            max_norm=3.5,
+            target=0.988,
+            reference="issue target ≥ 98.8%; Srivastava et al. 2014: 98.94% (3 × 1024 ReLU)",
+            final_fit_on_all=False,
+        ),
         replace(
             BEST_MNIST,
             name="expanded-mnist",
@@ -211,6 +247,17 @@ RECIPES: dict[str, Recipe] = {
             augment="shift:2",
             target=0.99,
             reference="issue target ≥ 99.0%; Simard et al. 2003: 98.9% with affine distortions",
+            final_fit_on_all=False,
+        ),
+        replace(
+            BEST_MNIST,
+            name="expanded-fashion",
+            dataset="fashion-mnist",
+            epochs=35,
+            augment="flip,shift:1",
+            target=0.91,
+            smoke_min=0.60,
+            reference="issue target ≥ 91%",
             final_fit_on_all=False,
         ),
         replace(
@@ -429,7 +476,8 @@ def _pct(x: float | None) -> str:
 def table_row(r: Result) -> str:
     minutes, seconds = divmod(r.train_seconds, 60)
     wall = f"{int(minutes)} min {seconds:.0f} s" if minutes else f"{seconds:.1f} s"
-    target = f"≥ {100 * (r.smoke_min if r.smoke else r.target):.1f}%"
+    goal = r.smoke_min if r.smoke else r.target
+    target = f"≥ {100 * goal:.1f}%" if goal else "report"
     name = r.recipe + (" (smoke)" if r.smoke else "")
     return (
         f"| {name} | {r.dataset} | {r.description} | {_pct(r.final_test_accuracy)} | {target} "

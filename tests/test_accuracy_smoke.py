@@ -17,7 +17,14 @@ from bprop import datasets
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "accuracy.py"
-MNIST_RECIPES = ["book", "chapter3", "best-mnist", "expanded-mnist"]
+MNIST_RECIPES = [
+    "book",
+    "chapter3",
+    "chapter3-expanded",
+    "best-mnist",
+    "dropout-mnist",
+    "expanded-mnist",
+]
 
 
 def _require(name: str) -> None:
@@ -35,7 +42,7 @@ def _smoke(tmp_path: Path, recipes: list[str]) -> list[dict]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = json.loads(out.read_text())["results"]
@@ -70,9 +77,9 @@ def test_smoke_mnist_recipes(tmp_path: Path) -> None:
 
 def test_smoke_fashion_recipe(tmp_path: Path) -> None:
     _require("fashion-mnist")
-    (r,) = _smoke(tmp_path, ["best-fashion"])
-    _check_sane(r)
-    assert r["final_test_accuracy"] >= 0.6
+    for r in _smoke(tmp_path, ["best-fashion", "expanded-fashion"]):
+        _check_sane(r)
+        assert r["final_test_accuracy"] >= 0.6
 
 
 def test_a_final_fit_on_all_trains_on_60000_and_never_chooses_on_the_test_set() -> None:
