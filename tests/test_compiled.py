@@ -336,7 +336,10 @@ def test_the_second_thread_takes_its_halves_of_the_products():
     """Two threads do share the work (else the tests above compare one thread with itself).
     The worker takes a half only where it is free to start it before the caller has done its
     own; OpenBLAS's idle threads spin on the cores for up to a tenth of a second after a BLAS
-    call, so they are let go to sleep first."""
+    call, so they are let go to sleep first.  On a machine whose cores other programs hold
+    (a CI runner beside other jobs) the worker may be scheduled too late for most halves of a
+    pass — the caller then takes them, by design — so up to 20 passes are given to reach the
+    count; a worker that never works fails them all."""
     import time
 
     from threadpoolctl import threadpool_limits
@@ -345,13 +348,18 @@ def test_the_second_thread_takes_its_halves_of_the_products():
 
     rng = np.random.default_rng(0)
     X, y = rng.random((2000, 784)), rng.integers(0, 10, 2000)
+    products = 200 * 5  # mini-batches × (2 feedforward, 1 BP2, 2 BP4) in a pass
+    taken = 0
     with threadpool_limits(limits=1, user_api="blas"):
         time.sleep(0.3)
         net = bprop.Network([784, 30, 10], seed=1)
-        before = _compiled.worker_halves()
-        net.SGD(X, y, 1, 10, 0.5, seed=0, compiled=True, blas_threads=2)
-    products = 200 * 5  # mini-batches × (2 feedforward, 1 BP2, 2 BP4)
-    assert _compiled.worker_halves() - before > products // 10
+        for _ in range(20):
+            before = _compiled.worker_halves()
+            net.SGD(X, y, 1, 10, 0.5, seed=0, compiled=True, blas_threads=2)
+            taken += _compiled.worker_halves() - before
+            if taken > products // 10:
+                break
+    assert taken > products // 10
 
 
 def test_two_threads_agree_for_every_activation_and_softmax_output():
