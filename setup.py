@@ -52,7 +52,7 @@ setup(
         Extension(
             "bprop._kernel",
             sources=["bprop/_kernel.c"],
-            depends=["bprop/_kernel_types.h", "bprop/_kernel_step.h"],
+            depends=["bprop/_kernel_types.h", "bprop/_kernel_step.h", "bprop/_kernel_sparse.h"],
             optional=True,
         )
     ],

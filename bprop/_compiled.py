@@ -68,6 +68,7 @@ class _Net(ctypes.Structure):
         ("exact", ctypes.c_int32),
         ("update_biases", ctypes.c_int32),
         ("threads", ctypes.c_int32),
+        ("sparse_input", ctypes.c_int32),
         ("slope", ctypes.c_double),
         ("lmbda_over_n", ctypes.c_double),
         ("momentum", ctypes.c_double),
@@ -201,6 +202,7 @@ class Step:
         predicted: Array,
         batch_costs: Array,
         slope: float,
+        sparse_input: bool = False,
     ) -> None:
         self.net, self.dtype = net, np.dtype(net.dtype)
         self.entry = getattr(
@@ -223,6 +225,7 @@ class Step:
             cost=COST_CODES[net.cost.name],
             exact=int(net.cost.is_exact(net.activations[-1])),
             update_biases=int(update_biases),
+            sparse_input=int(sparse_input),
             slope=slope,
             lmbda_over_n=lmbda_over_n,
             momentum=momentum,
@@ -235,6 +238,16 @@ class Step:
             batch_costs=batch_costs.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
         )
         self._parameters: list[Array] = []
+
+    @property
+    def sparse_input(self) -> bool:
+        """Whether the first layer's products sum only the non-zero inputs (exact; the weights
+        agree with the dense products' to rounding).  Settable between stretches."""
+        return bool(self.c.sparse_input)
+
+    @sparse_input.setter
+    def sparse_input(self, on: bool) -> None:
+        self.c.sparse_input = int(bool(on))
 
     @property
     def threads(self) -> int:

@@ -39,6 +39,7 @@ struct bprop_net {
     int32_t exact;       /* 1: δ^L = a − y exactly (cross-entropy/sigmoid, log-likelihood/softmax) */
     int32_t update_biases;
     int32_t threads;     /* 2: the products are shared with `team`'s worker thread */
+    int32_t sparse_input; /* 1: the first layer sums only the non-zero inputs (exact) */
     double slope;        /* leaky ReLU's slope for z ≤ 0 */
     double lmbda_over_n; /* L2: λ/n */
     double momentum;     /* μ */
@@ -50,6 +51,28 @@ struct bprop_net {
     double *batch_costs;            /* Σ_x C_x of each mini-batch */
     void *team;                     /* bprop_team_new's, or NULL: one thread */
 };
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+/* nz_lanes[mask] lists the set bits of an 8-bit mask, lowest first: the lanes of 8 inputs
+ * that are not 0, for the first layer's sparse products (_kernel_step.h, sparse_scan). */
+static uint8_t nz_lanes[256][8];
+
+static void nz_lanes_fill(void)
+{
+    static int filled;
+    if (filled)
+        return;
+    for (int mask = 0; mask < 256; mask++) {
+        int c = 0;
+        for (int lane = 0; lane < 8; lane++)
+            if (mask >> lane & 1)
+                nz_lanes[mask][c++] = (uint8_t)lane;
+    }
+    filled = 1;
+}
 
 #if !defined(__GNUC__) && !defined(__clang__)
 #error "bprop's kernel needs GCC or Clang (vector extensions); bprop then trains with NumPy"
@@ -243,7 +266,7 @@ static inline int64_t half_of_rows(int64_t rows)
 }
 
 /* The products a team shares (the kinds of NAME(task) in _kernel_step.h). */
-enum { FEEDFORWARD_PRODUCT, BP2_PRODUCT, BP4_PRODUCT };
+enum { FEEDFORWARD_PRODUCT, BP2_PRODUCT, BP4_PRODUCT, SPARSE_FEEDFORWARD_PRODUCT, SPARSE_BP4_PRODUCT };
 
 typedef int64_t train_fn(const struct bprop_net *, const int64_t *, int64_t, int64_t, double);
 
@@ -367,6 +390,7 @@ int64_t bprop_train_float(const struct bprop_net *net, const int64_t *order, int
 {
     if (!arguments_ok(net, order, first, last, eta))
         return -1;
+    nz_lanes_fill();
 #if MULTIVERSION
     static train_fn *const by_level[] = {train_float_generic, train_float_avx2, train_float_avx512};
     return by_level[isa_level()](net, order, first, last, eta);
@@ -380,6 +404,7 @@ int64_t bprop_train_double(const struct bprop_net *net, const int64_t *order, in
 {
     if (!arguments_ok(net, order, first, last, eta))
         return -1;
+    nz_lanes_fill();
 #if MULTIVERSION
     static train_fn *const by_level[] = {train_double_generic, train_double_avx2,
                                          train_double_avx512};

@@ -344,6 +344,8 @@ INLINE void NAME(bp2_part)(int64_t i_first, int64_t i_last, const REAL *RESTRICT
     }
 }
 
+#include "_kernel_sparse.h"
+
 /* One of the step's three products, cut in two halves for a team of two threads (see
  * team_share in _kernel.c): the feedforward and BP4 by rows of w, BP2 by examples; with
  * fewer than 8 rows of w the feedforward goes by examples and BP4 stays whole. */
@@ -358,6 +360,7 @@ struct NAME(task) {
     REAL *out;             /* z^l (feedforward), δ^(l-1) before σ' (BP2) */
     REAL *v;               /* velocities (BP4) */
     const struct NAME(rule) *rule;
+    const struct NAME(sparse) *sparse; /* the first layer's sparse products */
 };
 
 static void NAME(run_half)(const void *p, int half)
@@ -373,6 +376,14 @@ static void NAME(run_half)(const void *p, int half)
         else
             NAME(feedforward_part)(half ? i_cut : 0, half ? k : i_cut, t->base, t->idx, t->w,
                                    t->b, t->out, 0, rows, rows, t->cols);
+        break;
+    case SPARSE_FEEDFORWARD_PRODUCT:
+        NAME(sparse_feedforward_part)(t->sparse, half ? i_cut : 0, half ? k : i_cut, t->base,
+                                      t->idx, t->b, t->out, rows, t->cols);
+        break;
+    case SPARSE_BP4_PRODUCT:
+        NAME(sparse_bp4_part)(t->sparse, half ? t->sparse->q_cut : 0,
+                              half ? t->cols : t->sparse->q_cut, t->rule);
         break;
     case BP2_PRODUCT:
         NAME(bp2_part)(half ? i_cut : 0, half ? k : i_cut, t->w, t->d, t->out, rows, t->cols);
@@ -443,6 +454,31 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
     struct team *team = net->threads >= 2 ? net->team : NULL; /* NULL: one thread */
     team_begin(team);
 
+    /* The first layer's sparse products, where asked for and the memory is there. */
+    struct NAME(sparse) sparse, *sp = NULL;
+    void *sparse_block = NULL;
+    if (net->sparse_input) {
+        const int64_t n1 = sizes[1], n1p = (n1 + LANES - 1) / LANES * LANES;
+        size_t at[9];
+        const size_t bytes = NAME(sparse_bytes)(m, n_in, n1p, at);
+        sparse_block = aligned_alloc(64, bytes);
+        if (sparse_block != NULL) {
+            char *base = sparse_block;
+            memset(base, 0, at[3]); /* wt, vt, dpad: the lanes beyond n_1 stay 0 */
+            sparse = (struct NAME(sparse)){
+                n1p, (REAL *)(base + at[0]), (REAL *)(base + at[1]), (REAL *)(base + at[2]),
+                (int32_t *)(base + at[3]), (int64_t *)(base + at[4]), (int64_t *)(base + at[5]),
+                (int64_t *)(base + at[6]), (int32_t *)(base + at[7]), (REAL *)(base + at[8]), 0};
+            sp = &sparse;
+            if (!momentum)
+                sp->vt = sp->wt; /* not read: apply reads velocities only with momentum */
+            NAME(transpose)(1, W[0], sp->wt, n1, n_in, n1p);
+            if (momentum)
+                NAME(transpose)(1, VW[0], sp->vt, n1, n_in, n1p);
+        }
+    }
+    int64_t done = last;
+
     for (int64_t batch = first; batch < last; batch++) {
         const int64_t start = batch * m;
         const int64_t k = m < n - start ? m : n - start;
@@ -452,10 +488,15 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
 
         /* Feedforward: z^l = w^l a^(l-1) + b^l, a^l = σ(z^l). */
         for (int64_t l = 0; l < L; l++) {
-            const struct NAME(task) ff = {FEEDFORWARD_PRODUCT, k, sizes[l + 1], sizes[l],
+            const int sparse_layer = l == 0 && sp != NULL;
+            const struct NAME(task) ff = {sparse_layer ? SPARSE_FEEDFORWARD_PRODUCT
+                                                       : FEEDFORWARD_PRODUCT,
+                                          k, sizes[l + 1], sizes[l],
                                           l == 0 ? x : A[l - 1], l == 0 ? idx : NULL,
-                                          W[l], B[l], NULL, Z[l], NULL, NULL};
+                                          W[l], B[l], NULL, Z[l], NULL, NULL, sp};
             NAME(share)(team, &ff);
+            if (sparse_layer) /* for BP4, from the rows' lists the feedforward made */
+                NAME(sparse_columns)(sp, x, idx, k, n_in);
             NAME(activate)(net->codes[l], slope, Z[l], A[l], k, sizes[l + 1]);
         }
         const REAL *out = A[L - 1];
@@ -485,8 +526,10 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
             }
         }
         net->batch_costs[batch] = cost;
-        if (!isfinite(cost))
-            return batch;
+        if (!isfinite(cost)) {
+            done = batch;
+            break;
+        }
 
         /* BP1: δ^L = ∇_a C ⊙ σ'(z^L), scaled by η/m so that BP3/BP4 give the update itself. */
         REAL *dL = D[L - 1];
@@ -517,14 +560,19 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
                 /* BP2: δ^(l-1) = ((w^l)ᵀ δ^l) ⊙ σ'(z^(l-1)), before w^l changes. */
                 REAL *dp = D[l - 1];
                 const struct NAME(task) bp2 = {BP2_PRODUCT, k, rows, cols, NULL, NULL,
-                                               w, NULL, dl, dp, NULL, NULL};
+                                               w, NULL, dl, dp, NULL, NULL, NULL};
                 NAME(share)(team, &bp2);
                 NAME(times_prime)(net->codes[l - 1], slope, Z[l - 1], A[l - 1], dp, k, cols);
             }
             /* BP4 summed over the mini-batch (times η/m), applied to w^l at once. */
-            const struct NAME(task) bp4 = {BP4_PRODUCT, k, rows, cols,
+            const int sparse_layer = l == 0 && sp != NULL;
+            if (sparse_layer)
+                for (int64_t i = 0; i < k; i++)
+                    memcpy(sp->dpad + i * sp->n1p, dl + i * rows, (size_t)rows * sizeof(REAL));
+            const struct NAME(task) bp4 = {sparse_layer ? SPARSE_BP4_PRODUCT : BP4_PRODUCT,
+                                           k, rows, cols,
                                            l == 0 ? x : A[l - 1], l == 0 ? idx : NULL,
-                                           w, NULL, dl, NULL, momentum ? VW[l] : w, &rule};
+                                           w, NULL, dl, NULL, momentum ? VW[l] : w, &rule, sp};
             NAME(share)(team, &bp4);
             /* BP3 summed over the mini-batch (times η/m). */
             if (net->update_biases) {
@@ -543,9 +591,16 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
             }
         }
     }
-    return last;
+    if (sp != NULL) { /* w¹ (and its velocities) back in their own layout */
+        NAME(transpose)(0, W[0], sp->wt, sizes[1], n_in, sp->n1p);
+        if (momentum)
+            NAME(transpose)(0, VW[0], sp->vt, sizes[1], n_in, sp->n1p);
+    }
+    free(sparse_block);
+    return done;
 }
 
+#undef SPARSE_VECS
 #undef VEC
 #undef LANES
 #undef VEC_BYTES

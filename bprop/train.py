@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from bprop import _compiled, optimizers, regularization, techniques
+from bprop import _compiled, engines, optimizers, regularization, techniques
 from bprop._validate import (
     X_NOT_FINITE,
     all_finite,
@@ -287,9 +287,12 @@ def sgd(
             "sample_weight and sparse X train with the book's SGD step only: not with "
             "optimizer, l1, max_norm, dropout or augment"
         )
-    engine = _engine(net, mini_batch_size, fast, False if note or fused_only else compiled)
+    sparse = fast and isinstance(x, np.ndarray) and engines.sparse_input(x)  # inputs mostly 0
+    engine = _engine(net, mini_batch_size, fast, False if note or fused_only else compiled, sparse)
     engine = "plain" if extended else engine
-    run = _Run(net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, engine)
+    run = _Run(
+        net, x, y, labels, mini_batch_size, lmbda / n, momentum, update_biases, engine, sparse
+    )
     run.s_hat = s_hat
     run.early_stop, run.augment, run.x0 = early_stop, augment, x
     if not _probing.get():  # a probe's own divergence is only counted, never probed again
@@ -321,6 +324,7 @@ def sgd(
         history.config["kernel"] = _compiled.instruction_set()
         run.kernel = kernel_threads(run.compiled, blas_threads, net, mini_batch_size)
         history.config["kernel_threads"] = run.kernel.threads
+        history.config["sparse_input"] = run.compiled.sparse_input
     history.config["flush_subnormals"] = bool(flush_subnormals)
     with (
         np.errstate(over="ignore", invalid="ignore"),
@@ -425,7 +429,9 @@ class _Run:
     augment: Any = None
     x0: Any = None  # the training inputs before augmentation
 
-    def __init__(self, net, x, y, labels, m, lmbda_over_n, momentum, update_biases, engine):
+    def __init__(
+        self, net, x, y, labels, m, lmbda_over_n, momentum, update_biases, engine, sparse=False
+    ):
         self.net, self.x, self.y, self.labels, self.m = net, x, y, labels, m
         self.lmbda_over_n, self.momentum, self.update_biases = lmbda_over_n, momentum, update_biases
         self.step = self.plain_step if engine == "plain" else self.fused_step
@@ -460,6 +466,7 @@ class _Run:
                 self.predicted,
                 self.batch_costs,
                 LEAKY_SLOPE,
+                sparse_input=sparse,
             )
 
     def loop(self, epochs, eta_at, lmbda, shuffle, callbacks, test, state, history) -> None:

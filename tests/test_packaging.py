@@ -116,6 +116,7 @@ def test_sdist_holds_what_its_tests_need(tmp_path: Path) -> None:
         "CHANGELOG.md",
         "bprop/py.typed",
         "bprop/_kernel_step.h",
+        "bprop/_kernel_sparse.h",
         "tests/conftest.py",
         "tests/markdown_examples.py",
         "tests/min-versions.txt",

@@ -434,7 +434,7 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
             f"η = {config['eta']:g} → {folder.path}",
             flush=True,
         )
-    print(f"Engine: {describe_engine(net, config)}", flush=True)
+    print(f"Engine: {describe_engine(net, config, X)}", flush=True)
     with stopper, _chance_warnings_to(reporter):
         try:
             history = net.SGD(
@@ -540,13 +540,13 @@ def _techniques(config: dict[str, Any], eta: Any, data: Any) -> dict[str, Any]:
     }
 
 
-def describe_engine(net: Any, config: dict[str, Any]) -> str:
+def describe_engine(net: Any, config: dict[str, Any], X: Any = None) -> str:
     """Which training step will run, and what its last bits depend on: the compiled kernel's
     version (instruction set) or the BLAS library and kernel under NumPy's, and bprop's version.
     Seeded float64 runs repeat bit for bit only where this line is the same (see the README's
     Reproducibility)."""
     from bprop import __version__, _compiled
-    from bprop.engines import engine_for
+    from bprop.engines import engine_for, input_share, sparse_input
     from bprop.techniques import engine_note
 
     extended = config.get("optimizer", "sgd") != "sgd" or config.get("l1") or config.get("dropout")
@@ -554,10 +554,13 @@ def describe_engine(net: Any, config: dict[str, Any]) -> str:
     if note and _ENGINES[config["engine"]] is True:
         raise ValueError(f"--engine compiled cannot train this run: {note}")
     compiled = False if note else _ENGINES[config["engine"]]
-    engine = engine_for(net, config["batch_size"], compiled=compiled)
+    engine = engine_for(net, config["batch_size"], compiled=compiled, X=X)
     if engine == "compiled":
         isa = _compiled.instruction_set()
-        what = f"compiled (bprop's C kernel, {_ISA_NAMES.get(isa, isa)} version)"
+        what = f"compiled (bprop's C kernel, {_ISA_NAMES.get(isa, isa)} version"
+        if X is not None and sparse_input(X):
+            what += f"; first layer over the non-zero inputs, {input_share(X):.0%} of them"
+        what += ")"
     else:
         what = f"NumPy ({blas_description()})"
         if not _compiled.available():
