@@ -657,7 +657,7 @@ def scaling_worker(spec: dict[str, Any]) -> dict[str, Any]:
     ]
     cases += [
         ("batch", Config(f"m{m}", (784, 100, 10), "sigmoid", "sigmoid", "quadratic", 3.0, m))
-        for m in (1, 10, 32, 128, 512)
+        for m in (1, 10, 32, 128, 512, 1024)
     ]
     n_timed = min(len(X), 10_000)
     for axis, cfg in cases:

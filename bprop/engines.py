@@ -40,6 +40,8 @@ COMPILED_GEMM = 8_000_000
 # two threads: MNIST (19% non-zero) 0.87 × the dense kernel's epoch, Fashion-MNIST (50%) 1.53 ×;
 # the line through the two crosses 1 near 25%.
 SPARSE_INPUT_SHARE = 0.25
+# The most inputs a mini-batch may have for the sparse first layer (its lists: 12 bytes each).
+SPARSE_INPUT_ENTRIES = 4_000_000
 # Rows of the training set sparse_input counts in (evenly spaced, the same rows every run).
 SPARSE_INPUT_ROWS = 512
 
@@ -54,12 +56,14 @@ def input_share(x: Any) -> float:
     return float(np.count_nonzero(rows)) / rows.size
 
 
-def sparse_input(x: Any) -> bool:
+def sparse_input(x: Any, m: int = 1) -> bool:
     """Whether the compiled engine's first layer should skip the zero inputs: exact (a zero
     input adds nothing to z¹ and gets nothing from BP4), and faster wherever at most
     ``SPARSE_INPUT_SHARE`` of the inputs are non-zero (measured; docs/performance.md).  Decided
-    from the data alone, so a run's arithmetic never depends on the machine's load."""
-    return input_share(x) <= SPARSE_INPUT_SHARE
+    from the data alone, so a run's arithmetic never depends on the machine's load.  Not for
+    mini-batches of ``m`` examples past ``SPARSE_INPUT_ENTRIES`` inputs: the kernel's lists of
+    a mini-batch's non-zero inputs take 12 bytes an input."""
+    return m * x.shape[1] <= SPARSE_INPUT_ENTRIES and input_share(x) <= SPARSE_INPUT_SHARE
 
 
 def _largest_product(net: Network, m: int, *, sparse_first: bool = False) -> int:
@@ -75,7 +79,7 @@ def engine_for(
     """The engine :func:`sgd` (with ``fast=True``) trains ``net`` on inputs ``X`` with:
     ``"compiled"`` (the C kernel) or ``"fused"`` (NumPy's); ValueError when ``compiled=True``
     cannot be honoured.  Without ``X`` the choice is the one for dense inputs."""
-    sparse = isinstance(X, np.ndarray) and X.ndim == 2 and sparse_input(X)
+    sparse = isinstance(X, np.ndarray) and X.ndim == 2 and sparse_input(X, mini_batch_size)
     return _engine(net, mini_batch_size, True, compiled, sparse)
 
 

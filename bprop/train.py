@@ -287,7 +287,7 @@ def sgd(
             "sample_weight and sparse X train with the book's SGD step only: not with "
             "optimizer, l1, max_norm, dropout or augment"
         )
-    sparse = fast and isinstance(x, np.ndarray) and engines.sparse_input(x)  # inputs mostly 0
+    sparse = fast and isinstance(x, np.ndarray) and engines.sparse_input(x, mini_batch_size)
     engine = _engine(net, mini_batch_size, fast, False if note or fused_only else compiled, sparse)
     engine = "plain" if extended else engine
     run = _Run(

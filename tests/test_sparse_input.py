@@ -154,22 +154,17 @@ def test_stretches_cut_anywhere_give_the_same_weights():
         np.testing.assert_array_equal(p, q)
 
 
-def test_divergence_with_sparse_products_stops_where_the_dense_ones_do():
+def test_divergence_with_sparse_products_stops_where_the_dense_ones_do(monkeypatch):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(40, 8)) * 50 * (rng.random((40, 8)) < 0.3)
     Y = rng.normal(size=(40, 2)) * 50
     messages = []
     for sparse in (True, False):
-        engines.SPARSE_INPUT_SHARE = 1.0 if sparse else -1.0
-        try:
-            net = bprop.Network(
-                [8, 5, 2], "relu", "quadratic", output_activation="identity", seed=0
-            )
-            before = [w.copy() for w in net.weights]
-            with pytest.raises(DivergenceError, match="too large") as info:
-                net.SGD(X, Y, 3, 4, 5.0, verbose=False, compiled=True, seed=0)
-        finally:
-            engines.SPARSE_INPUT_SHARE = 0.5
+        monkeypatch.setattr(engines, "SPARSE_INPUT_SHARE", 1.0 if sparse else -1.0)
+        net = bprop.Network([8, 5, 2], "relu", "quadratic", output_activation="identity", seed=0)
+        before = [w.copy() for w in net.weights]
+        with pytest.raises(DivergenceError, match="too large") as info:
+            net.SGD(X, Y, 3, 4, 5.0, verbose=False, compiled=True, seed=0)
         assert info.value.history.config["sparse_input"] is sparse
         for w, w0 in zip(net.weights, before):  # diverged in epoch 0: the weights it started with
             np.testing.assert_array_equal(w, w0)
@@ -178,17 +173,49 @@ def test_divergence_with_sparse_products_stops_where_the_dense_ones_do():
 
 
 def test_the_choice_follows_the_share_of_non_zero_inputs():
-    """Sparse products where at most half the inputs are non-zero (MNIST's digits: about a
-    fifth), dense ones otherwise; NaN counts as non-zero; the choice is recorded."""
-    X = np.zeros((10, 10))
-    X[:, :5] = 1.0
-    assert engines.input_share(X) == 0.5 and engines.sparse_input(X)
+    """Sparse products where at most a quarter of the inputs are non-zero (MNIST's digits:
+    about a fifth), dense ones otherwise; NaN counts as non-zero; the choice is recorded."""
+    X = np.zeros((20, 10))
+    X[:, :2] = 1.0
+    X[:10, 2] = 1.0
+    assert engines.input_share(X) == 0.25 and engines.sparse_input(X)
     X[0, 7] = np.nan
-    assert engines.input_share(X) == 0.51 and not engines.sparse_input(X)
+    assert engines.input_share(X) == 0.255 and not engines.sparse_input(X)
     assert engines.input_share(np.zeros((0, 4))) == 1.0
+    big = engines.SPARSE_INPUT_ENTRIES // 10  # a mini-batch whose lists would take too much
+    zeros = np.zeros((4, 10))
+    assert engines.sparse_input(zeros, big) and not engines.sparse_input(zeros, big + 1)
     Xs, y = _sparse_data(100, 40, 3)
     net = bprop.Network([40, 8, 3], seed=0)
     assert net.SGD(Xs, y, 1, 10, 0.5, verbose=False, compiled=True).config["sparse_input"]
     dense = np.random.default_rng(0).random((100, 40))
     net = bprop.Network([40, 8, 3], seed=0)
     assert not net.SGD(dense, y, 1, 10, 0.5, verbose=False, compiled=True).config["sparse_input"]
+
+
+def test_sparse_inputs_take_the_first_layer_off_the_compiled_engines_size_limit():
+    """784-800-10 with m = 128 is past the compiled engine's limit for dense inputs (80 million
+    multiply-adds a product: NumPy's BLAS trains it), but with MNIST-like inputs only the later
+    layers count, and the kernel trains it; 784-800-800-10 keeps a dense 800 × 800 product
+    past the limit, so NumPy trains that."""
+    X, _ = _sparse_data(50, 784, 10)
+    dense = np.random.default_rng(0).random((50, 784))
+    wide = bprop.Network([784, 800, 10], seed=0)
+    assert engines.engine_for(wide, 128) == "fused"
+    assert engines.engine_for(wide, 128, X=dense) == "fused"
+    assert engines.engine_for(wide, 128, X=X) == "compiled"
+    assert engines.engine_for(bprop.Network([784, 800, 800, 10], seed=0), 128, X=X) == "fused"
+
+
+def test_the_cli_says_when_the_first_layer_skips_the_zero_inputs():
+    from bprop.cli.train import describe_engine
+
+    X, _ = _sparse_data(50, 784, 10)
+    net = bprop.Network([784, 30, 10], seed=0)
+    config = {"batch_size": 10, "engine": "auto"}
+    share = engines.input_share(X)
+    assert f"first layer over the non-zero inputs, {share:.0%} of them" in describe_engine(
+        net, config, X
+    )
+    dense = np.random.default_rng(0).random((50, 784))
+    assert "non-zero" not in describe_engine(net, config, dense)

@@ -558,7 +558,7 @@ def describe_engine(net: Any, config: dict[str, Any], X: Any = None) -> str:
     if engine == "compiled":
         isa = _compiled.instruction_set()
         what = f"compiled (bprop's C kernel, {_ISA_NAMES.get(isa, isa)} version"
-        if X is not None and sparse_input(X):
+        if X is not None and sparse_input(X, config["batch_size"]):
             what += f"; first layer over the non-zero inputs, {input_share(X):.0%} of them"
         what += ")"
     else:
