@@ -99,11 +99,14 @@ INLINE void NAME(sparse_rows)(const struct NAME(sparse) *sp, const REAL *x, cons
 INLINE void NAME(sparse_columns)(struct NAME(sparse) *sp, const REAL *x, const int64_t *idx,
                                  int64_t k, int64_t n0)
 {
-    int64_t *count = sp->col_fill;
+    int64_t *RESTRICT count = sp->col_fill;
+    int32_t *RESTRICT example = sp->col_example;
+    REAL *RESTRICT value = sp->col_value;
     memset(count, 0, (size_t)n0 * sizeof(int64_t));
     for (int64_t i = 0; i < k; i++) {
-        const int32_t *nz = sp->nz + i * (n0 + 8);
-        for (int64_t e = 0; e < sp->nz_count[i]; e++)
+        const int32_t *RESTRICT nz = sp->nz + i * (n0 + 8);
+        const int64_t c = sp->nz_count[i];
+        for (int64_t e = 0; e < c; e++)
             count[nz[e]]++;
     }
     int64_t total = 0;
@@ -118,12 +121,13 @@ INLINE void NAME(sparse_columns)(struct NAME(sparse) *sp, const REAL *x, const i
         cut++;
     sp->q_cut = cut;
     for (int64_t i = 0; i < k; i++) {
-        const REAL *xi = x + idx[i] * n0;
-        const int32_t *nz = sp->nz + i * (n0 + 8);
-        for (int64_t e = 0; e < sp->nz_count[i]; e++) {
+        const REAL *RESTRICT xi = x + idx[i] * n0;
+        const int32_t *RESTRICT nz = sp->nz + i * (n0 + 8);
+        const int64_t c = sp->nz_count[i];
+        for (int64_t e = 0; e < c; e++) {
             const int64_t at = count[nz[e]]++;
-            sp->col_example[at] = (int32_t)i;
-            sp->col_value[at] = xi[nz[e]];
+            example[at] = (int32_t)i;
+            value[at] = xi[nz[e]];
         }
     }
 }
