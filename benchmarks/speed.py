@@ -778,23 +778,20 @@ def targets(
 ) -> list[str]:
     """The issue's targets, each with the measured figure and met / missed."""
 
-    def time_of(config: str, peer: str, dtype: str = "float32") -> float | None:
+    def row_of(config: str, peer: str, dtype: str = "float32") -> dict[str, Any]:
         for r in rows:
             if (r["config"], r["peer"], r["dtype"]) == (config, peer, dtype):
-                return r.get("seconds_per_epoch")
-        return None
+                return r
+        return {}
 
-    def engine_of(config: str, peer: str = "bprop", dtype: str = "float32") -> str:
-        for r in rows:
-            if (r["config"], r["peer"], r["dtype"]) == (config, peer, dtype):
-                return r.get("engine") or ""
-        return ""
+    def time_of(config: str, peer: str) -> float | None:
+        return row_of(config, peer).get("seconds_per_epoch")
 
     book = time_of("book", "bprop")
     wide = time_of("wide", "bprop")
     deep = time_of("deep", "bprop")
     shares: dict[str, float] = {}
-    wide_sparse = SPARSE_NOTE in engine_of("wide")
+    wide_sparse = SPARSE_NOTE in (row_of("wide", "bprop").get("engine") or "")
     if wide and "float32" in rates and not wide_sparse:
         shares["wide float32's share of the GEMM rate"] = (
             CONFIGS["wide"].flops_per_example() * N_TRAIN / wide / rates["float32"]

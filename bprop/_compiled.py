@@ -242,12 +242,8 @@ class Step:
     @property
     def sparse_input(self) -> bool:
         """Whether the first layer's products sum only the non-zero inputs (exact; the weights
-        agree with the dense products' to rounding).  Settable between stretches."""
+        agree with the dense products' to rounding)."""
         return bool(self.c.sparse_input)
-
-    @sparse_input.setter
-    def sparse_input(self, on: bool) -> None:
-        self.c.sparse_input = int(bool(on))
 
     @property
     def threads(self) -> int:

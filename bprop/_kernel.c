@@ -57,7 +57,7 @@ struct bprop_net {
 #endif
 
 /* nz_lanes[mask] lists the set bits of an 8-bit mask, lowest first: the lanes of 8 inputs
- * that are not 0, for the first layer's sparse products (_kernel_step.h, sparse_scan). */
+ * that are not 0, for the first layer's sparse products (_kernel_sparse.h, sparse_rows). */
 static uint8_t nz_lanes[256][8];
 
 static void nz_lanes_fill(void)
