@@ -214,8 +214,9 @@ KERNEL_PAIR_GEMM = 100_000
 
 
 # Seconds of an epoch's compiled stretches after which their CPU and wall-clock times tell
-# whether the kernel's two threads have the cores to themselves.
-TRIAL_SECONDS = 0.02
+# whether the kernel's two threads have the cores to themselves (and, when they do not, how
+# long one thread is tried against them).
+TRIAL_SECONDS = 0.05
 # A stretch of mini-batches with fewer multiply-adds than this in its feedforward trains on one
 # thread unless two were asked for: starting the worker thread costs tens of microseconds (a
 # callback that looks after every mini-batch makes stretches of one).
@@ -228,12 +229,15 @@ class KernelThreads:
     With two threads, the first stretches of mini-batches of each epoch (the kernel's calls,
     until ``TRIAL_SECONDS`` have passed) compare the process's CPU time with the wall-clock
     time, as :class:`BlasThreads` does for BLAS: two threads with the cores to themselves run
-    two CPU seconds a second, and a worker that other programs keep from its core makes the
-    caller wait for it.  Below ``BUSY_SHARE`` of that, the rest of the epoch trains on one
-    thread and the next epoch measures again.  One thread and two give bit-identical results,
-    so this changes only the time; the epochs that fell back are listed in ``busy_epochs``.
-    Unless two were ``forced``, a stretch too short to pay for the second thread
-    (``STRETCH_MIN_WORK``) trains on one.
+    two CPU seconds a second.  Below ``BUSY_SHARE`` of that, other programs hold the cores,
+    and the next ``TRIAL_SECONDS`` run on one thread; whichever trained more mini-batches a
+    second trains the rest of the epoch, and the next epoch measures again.  (The kernel's
+    worker never stalls the caller, so two threads usually still win on a busy machine: one
+    thread beside a program with two gets a third of the cores less.)  One thread and two
+    give bit-identical results, so this changes only the time; the epochs that went to one
+    thread are listed in ``busy_epochs``.  A count that was ``forced`` is kept, and unless
+    two were forced, a stretch too short to pay for the second thread (``STRETCH_MIN_WORK``)
+    trains on one.
     """
 
     def __init__(
@@ -251,30 +255,45 @@ class KernelThreads:
         self.step, self.threads, self.forced, self.work = step, threads, forced, work
         self.wall, self.cpu = clocks
         self.busy_epochs: list[int] = []
-        self._epoch, self._spent, self._judged, self._busy = 0, (0.0, 0.0), False, False
+        self.epoch_begins(0)
 
     def epoch_begins(self, epoch: int) -> None:
         """Back to all threads, and measure again."""
-        self._epoch, self._spent, self._judged, self._busy = epoch, (0.0, 0.0), False, False
+        self._epoch = epoch
+        self._trying = self.threads  # the count on trial; None once judged
+        self._chosen = self.threads
+        self._spent = (0.0, 0.0, 0)  # wall, CPU seconds and mini-batches of this trial
+        self._rate_all = 0.0  # mini-batches a second on all threads, once they were starved
 
     def close(self) -> None:
         """Training is over: the kernel's second thread stops."""
         self.step.close()
 
     def run(self, order: Any, first: int, last: int, eta: float, state: Any) -> int:
-        """The kernel's mini-batches ``first`` … ``last − 1``, timed during the trial."""
+        """The kernel's mini-batches ``first`` … ``last − 1``, timed during the trials."""
         short = not self.forced and (last - first) * self.work < STRETCH_MIN_WORK
-        self.step.threads = 1 if short or self._busy else self.threads
-        if self._judged or self.step.threads < 2:
+        trying = None if self.forced or self.threads < 2 else self._trying
+        self.step.threads = 1 if short else trying or self._chosen
+        if trying is None or short:
             return int(self.step(order, first, last, eta, state))
         wall, cpu = self.wall(), self.cpu()
         done = int(self.step(order, first, last, eta, state))
-        wall, cpu = self._spent[0] + self.wall() - wall, self._spent[1] + self.cpu() - cpu
-        self._spent = (wall, cpu)
-        if wall >= TRIAL_SECONDS:
-            self._judged = True
-            if cpu / wall < BUSY_SHARE * self.threads:
-                self._busy = True
+        wall, cpu = self.wall() - wall, self.cpu() - cpu
+        spent = self._spent
+        self._spent = (spent[0] + wall, spent[1] + cpu, spent[2] + done - first)
+        wall, cpu, batches = self._spent
+        if wall < TRIAL_SECONDS:
+            return done
+        self._spent = (0.0, 0.0, 0)
+        if trying == self.threads:
+            if cpu / wall >= BUSY_SHARE * self.threads:  # the cores are ours
+                self._trying = None
+            else:  # starved: try one thread
+                self._rate_all, self._trying = batches / wall, 1
+        else:
+            self._trying = None
+            if batches / wall > self._rate_all:
+                self._chosen = 1
                 self.busy_epochs.append(self._epoch)
         return done
 

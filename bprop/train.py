@@ -172,7 +172,8 @@ def sgd(
         two threads (results bit-identical to one) when this, or ``BPROP_NUM_THREADS``, is 2
         or more, or by default where two cores are free and the products are large enough
         (:func:`bprop.engines.kernel_threads`); ``history.config["kernel_threads"]`` says
-        which, and ``"kernel_one_thread_epochs"`` the epochs a busy machine made it fall back.
+        which, and ``"kernel_one_thread_epochs"`` the epochs a busy machine trained on one
+        thread because one proved faster there (:class:`bprop.engines.KernelThreads`).
     compiled : bool, optional
         Run the fused step compiled in C (``bprop/_kernel_step.h``, built when bprop is
         installed), which removes NumPy's per-call overhead where the matrices are small.

@@ -409,48 +409,60 @@ class _Kernel:
 
     def __call__(self, order, first, last, eta, state):
         self.calls.append(self.threads)
-        self.clock.advance(last - first)
+        self.clock.advance(last - first, self.threads)
         return last
 
 
 class _Clocks:
-    """Wall and CPU clocks where each mini-batch takes 1 ms and `share` CPU seconds a second."""
+    """Wall and CPU clocks where a mini-batch takes 1 ms and `share` CPU seconds a second on
+    two threads, and `one_ms` ms (at most one CPU second a second) on one."""
 
-    def __init__(self, share):
-        self.share, self.t, self.c = share, 0.0, 0.0
+    def __init__(self, share, one_ms=1.6):
+        self.share, self.one_ms, self.t, self.c = share, one_ms, 0.0, 0.0
 
-    def advance(self, batches):
-        self.t += batches * 1e-3
-        self.c += batches * 1e-3 * self.share
+    def advance(self, batches, threads=2):
+        wall = batches * (1e-3 if threads > 1 else self.one_ms * 1e-3)
+        self.t += wall
+        self.c += wall * (self.share if threads > 1 else min(self.share, 1.0))
 
     def pair(self):
         return (lambda: self.t), (lambda: self.c)
 
 
-@pytest.mark.parametrize(("share", "busy"), [(1.95, False), (1.1, True)])
-def test_a_busy_machine_sends_the_rest_of_the_epoch_to_one_thread(share, busy, monkeypatch):
-    """Two threads with the cores to themselves run ~2 CPU seconds a second; 1.1 says the
-    worker waits for a core, and the rest of the epoch goes on one thread."""
+@pytest.mark.parametrize(
+    ("share", "one_ms", "forced", "expected", "busy"),
+    [
+        (1.95, 0.8, False, [2] * 12, False),  # quiet: two threads, one never tried
+        # Busy, and one thread gets through more mini-batches a second: it takes the epoch.
+        (1.1, 0.8, False, [2] * 4 + [1] * 8, True),
+        # Busy, but two threads still win (the worker never stalls the caller): back to two.
+        (1.1, 1.5, False, [2] * 4 + [1] * 3 + [2] * 5, False),
+        (1.1, 0.8, True, [2] * 12, False),  # two asked for: two, busy or not
+    ],
+)
+def test_a_busy_machine_tries_one_thread_and_keeps_the_faster(
+    share, one_ms, forced, expected, busy, monkeypatch
+):
+    """Two threads with the cores to themselves run ~2 CPU seconds a second; 1.1 says other
+    programs hold the cores, and the next stretches are timed on one thread: whichever trained
+    more mini-batches a second trains the rest of the epoch."""
     from bprop import engines
     from bprop.engines import TRIAL_SECONDS, KernelThreads
 
     monkeypatch.setattr(engines, "BUSY_SHARE", 0.65)  # conftest turns BLAS's fallback off
 
-    clocks = _Clocks(share)
+    clocks = _Clocks(share, one_ms)
     kernel = _Kernel(clocks)
-    policy = KernelThreads(kernel, 2, work=10**7, clocks=clocks.pair())
+    policy = KernelThreads(kernel, 2, forced=forced, work=10**7, clocks=clocks.pair())
     stretch = round(TRIAL_SECONDS / 1e-3) // 4 + 1  # the trial ends after the 4th stretch
     for epoch in range(2):
         policy.epoch_begins(epoch)
         for first in range(0, 12 * stretch, stretch):
             policy.run(None, first, first + stretch, 0.1, None)
-    per_epoch = len(kernel.calls) // 2
-    first_epoch, second_epoch = kernel.calls[:per_epoch], kernel.calls[per_epoch:]
+    first_epoch, second_epoch = kernel.calls[:12], kernel.calls[12:]
     assert first_epoch == second_epoch  # each epoch measures again, from two threads
-    if busy:
-        assert first_epoch == [2] * 4 + [1] * (per_epoch - 4) and policy.busy_epochs == [0, 1]
-    else:
-        assert first_epoch == [2] * per_epoch and policy.busy_epochs == []
+    assert first_epoch == expected
+    assert policy.busy_epochs == ([0, 1] if busy else [])
 
 
 def test_short_stretches_run_on_one_thread_unless_two_are_asked_for():
