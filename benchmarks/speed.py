@@ -39,10 +39,15 @@ Usage::
 
     python benchmarks/speed.py [--configs book,wide,deep] [--dtypes float32,float64]
         [--peers bprop,bprop-numpy,bprop+diag,baseline,torch,sklearn] [--epochs 3]
-        [--rounds R] [--threads N] [--budget SECONDS] [--scaling] [--json OUT]
+        [--rounds R] [--threads N] [--budget SECONDS] [--scaling] [--busy] [--json OUT]
         [--data-dir DIR] [--smoke]
 
-``--scaling`` adds a table of how bprop's epoch grows with width, depth and mini-batch size.
+PyTorch is timed on one thread and on ``--threads``, and keeps the better (its OpenMP threads
+lose to one on small products). ``--scaling`` adds a table of how bprop's epoch grows with
+width, depth and mini-batch size, with PyTorch's beside it when ``torch`` is among the peers,
+and judges issue #20's "no row where PyTorch is faster". ``--busy`` also times bprop's wide
+network beside a second process whose BLAS threads keep every core busy, taking turns with
+quiet runs, and judges the busy epoch against 1.5 × the quiet one.
 ``--smoke`` runs everything on 2,000 images with one timed pass (seconds; the test suite runs
 it). Times are medians over ``--epochs`` timed passes after a warm-up pass, and with
 ``--rounds R`` the median of R runs of each peer taken in turns; the machines here are shared,
@@ -241,6 +246,9 @@ def _run_bprop(cfg: Config, X, y, passes: int, variant: str, threads: int) -> tu
         engine += f" ({_compiled.instruction_set()})"
     if history.config.get("sparse_input"):
         engine += f"; {SPARSE_NOTE}"
+    for key, who in (("kernel_one_thread_epochs", "kernel"), ("blas_one_thread_epochs", "BLAS")):
+        if history.config.get(key):
+            engine += f"; {who} on one thread in epochs {history.config[key]}"
     if variant == "bprop+diag":
         # The probes' share of the training time, timed inside the run (all epochs, the
         # first one's extra probes included): steadier than comparing two noisy runs.
@@ -428,9 +436,22 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             per_example = min(_dispatch(cfg, X, y, peer, 2, n_warm, threads)[0]) / n_warm
             fits = int(spec["budget"] / passes / max(per_example, 1e-9))
             n_timed = max(min(n, fits) // cfg.m * cfg.m, min(n, 50 * cfg.m))
-        gc.collect()
-        _reset_peak_rss()
-        times, result.engine = _dispatch(cfg, X, y, peer, passes, n_timed, threads)
+    # PyTorch gets the better of one thread and all of them (its two OpenMP threads lose to
+    # one on small products); everyone else runs on all of them.
+    counts = [1, threads] if peer == "torch" and threads > 1 else [threads]
+    tried: list[tuple[float, list[float], str, int]] = []
+    for count in counts:
+        with threadpool_limits(limits=count):
+            gc.collect()
+            _reset_peak_rss()
+            times, engine = _dispatch(cfg, X, y, peer, passes, n_timed, count)
+        timed = times[1:] if peer.startswith("bprop") and len(times) > 1 else times
+        tried.append((statistics.median(timed), times, engine, count))
+    _, times, result.engine, count = min(tried)
+    if len(tried) > 1:
+        result.engine += f" ({_threads(count)})"
+        per_epoch = N_TRAIN / n_timed
+        result.note = ", ".join(f"{_threads(c)} {t * per_epoch:.3f} s" for t, _, _, c in tried)
     result.peak_rss_mb = _rss_mb("VmHWM")
     # bprop's epoch includes the diagnostics probe after it; the first pass of bprop compiles.
     timed = times[1:] if peer.startswith("bprop") and len(times) > 1 else times
@@ -438,7 +459,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     result.seconds_per_epoch = statistics.median(timed) * N_TRAIN / n_timed
     result.examples_timed = n_timed
     if n_timed < n:
-        result.note = f"timed on {n_timed:,} images, scaled to {N_TRAIN:,}"
+        scaled = f"timed on {n_timed:,} images, scaled to {N_TRAIN:,}"
+        result.note = "; ".join(filter(None, [scaled, result.note]))
     blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
     if blas:
         result.note = "; ".join(
@@ -506,6 +528,70 @@ def _spawn(kind: str, spec: dict[str, Any], env: dict[str, str]) -> dict[str, An
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def burn_worker(spec: dict[str, Any]) -> dict[str, Any]:
+    """The busy machine's other program: BLAS products on ``threads`` threads until killed."""
+    from threadpoolctl import threadpool_limits
+
+    a = np.random.default_rng(0).random((1024, 1024))
+    out = np.empty_like(a)
+    with threadpool_limits(limits=spec["threads"]):
+        while True:
+            np.matmul(a, a, out=out)
+
+
+def _busy(spec: dict[str, Any], env: dict[str, str], rounds: int) -> dict[str, Any]:
+    """bprop's wide float32 epoch on a quiet machine and beside a second process that keeps
+    every core busy with BLAS products, taking turns for ``rounds`` rounds."""
+    runs: dict[str, list[dict[str, Any]]] = {"quiet": [], "busy": []}
+    for _ in range(rounds):
+        runs["quiet"].append(_spawn("worker", spec, env))
+        burner = subprocess.Popen(
+            [sys.executable, __file__, "--burn-worker", json.dumps(spec)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            time.sleep(1.0)  # its threads start and load the cores
+            runs["busy"].append(_spawn("worker", spec, env))
+        finally:
+            burner.kill()
+            burner.wait()
+    out: dict[str, Any] = {"config": spec["config"], "threads": spec["threads"]}
+    for state, results in runs.items():
+        errors = [r["error"] for r in results if r.get("error")]
+        if errors:
+            return {"error": errors[0]}
+        out[state] = _median_round(results)
+    return out
+
+
+def busy_target(busy: dict[str, Any]) -> list[str]:
+    """Issue #20's busy-machine target: the wide epoch within 1.5 × its quiet time, judged when
+    the quiet rounds agree within 30%."""
+    if "error" in busy:
+        return [f"- busy machine: not measured ({busy['error']})"]
+    quiet, loaded = busy["quiet"], busy["busy"]
+    ratio = _ratio(loaded["seconds_per_epoch"], quiet["seconds_per_epoch"])
+    rounds = quiet.get("rounds") or []
+    lines = [
+        f"- busy machine ({busy['threads']} BLAS threads of another process on the cores): "
+        f"{busy['config']} float32 bprop {quiet['seconds_per_epoch']:.3f} s quiet (rounds "
+        + ", ".join(f"{t:.3f}" for t in rounds)
+        + f"; {quiet['engine']}), {loaded['seconds_per_epoch']:.3f} s busy (rounds "
+        + ", ".join(f"{t:.3f}" for t in loaded.get("rounds") or [])
+        + f"; {loaded['engine']})"
+    ]
+    if len(rounds) > 1 and max(rounds) > 1.3 * min(rounds):
+        lines.append(f"- busy ÷ quiet ≤ 1.5: {ratio:.3f} (no verdict: the quiet rounds spread)")
+    else:
+        lines.append(
+            f"- busy ÷ quiet ≤ 1.5: {_fmt(ratio, '.3f')} "
+            f"({'met' if ratio and ratio <= 1.5 else 'MISSED'})"
+        )
+    return lines
+
+
 def _environments() -> list[tuple[str, dict[str, str]]]:
     """The environment as it is and, when it sets OpenBLAS variables, without them too."""
     env = dict(os.environ)
@@ -533,6 +619,10 @@ def _supported(cfg: Config, peer: str) -> str:
         except ImportError:
             return 'scikit-learn is not installed (pip install "bprop[bench]")'
     return ""
+
+
+def _threads(count: int) -> str:
+    return f"{count} thread{'s' if count > 1 else ''}"
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -616,10 +706,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         )
                 for peer in args.peers:
                     out["results"].append(_median_round(runs[peer]))
+    if args.busy:
+        spec = {
+            "config": "wide",
+            "dtype": "float32",
+            "peer": "bprop",
+            "n": n,
+            "passes": passes + 1,
+            "threads": threads,
+            "budget": budget,
+            "data_dir": args.data_dir,
+            "blas_env": _environments()[0][0],
+        }
+        out["busy"] = _busy(spec, _environments()[0][1], args.rounds)
     if args.scaling:
         env = _environments()[0][1]
         spec = {"n": n, "threads": threads, "data_dir": args.data_dir}
-        out["scaling"] = _spawn("scaling-worker", spec, env)
+        torch = "torch" in args.peers and not _supported(CONFIGS["book"], "torch")
+        out["scaling"] = _scaling(spec, env, args.rounds, torch)
     return out
 
 
@@ -637,10 +741,8 @@ def _median_round(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return best
 
 
-def scaling_worker(spec: dict[str, Any]) -> dict[str, Any]:
-    """bprop's float32 epoch as width, depth and mini-batch size grow (one process)."""
-    X, y = _load("float32", spec["n"], spec["data_dir"])
-    rows = []
+def _scaling_cases() -> list[tuple[str, Config]]:
+    """The width, depth and mini-batch rows of ``--scaling``."""
     cases = [
         ("width", Config(f"w{w}", (784, w, 10), "sigmoid", "sigmoid", "quadratic", 3.0, 10))
         for w in (30, 100, 300, 1000)
@@ -665,10 +767,30 @@ def scaling_worker(spec: dict[str, Any]) -> dict[str, Any]:
         ("batch", Config(f"m{m}", (784, 100, 10), "sigmoid", "sigmoid", "quadratic", 3.0, m))
         for m in (1, 10, 32, 128, 512, 1024)
     ]
+    return cases
+
+
+def scaling_worker(spec: dict[str, Any]) -> dict[str, Any]:
+    """One peer's float32 epoch as width, depth and mini-batch size grow (one process): bprop
+    with the engine it picks, or PyTorch with the better of one thread and all of them."""
+    from threadpoolctl import threadpool_limits
+
+    X, y = _load("float32", spec["n"], spec["data_dir"])
     n_timed = min(len(X), 10_000)
-    for axis, cfg in cases:
-        times, engine = _run_bprop(cfg, X[:n_timed], y[:n_timed], 3, "bprop", spec["threads"])
-        seconds = statistics.median(times[1:]) * N_TRAIN / n_timed
+    X, y = X[:n_timed], y[:n_timed]
+    threads, rows = spec["threads"], []
+    for axis, cfg in _scaling_cases():
+        if spec.get("peer", "bprop") == "torch":
+            tried = []
+            for count in sorted({1, threads}):
+                with threadpool_limits(limits=count):
+                    times = _run_torch(cfg, X, y, 3, n_timed, count)
+                tried.append((statistics.median(times[1:]), f"torch ({_threads(count)})"))
+            best, engine = min(tried)
+        else:
+            times, engine = _run_bprop(cfg, X, y, 3, "bprop", threads)
+            best = statistics.median(times[1:])
+        seconds = best * N_TRAIN / n_timed
         rows.append(
             {
                 "axis": axis,
@@ -680,6 +802,33 @@ def scaling_worker(spec: dict[str, Any]) -> dict[str, Any]:
             }
         )
     return {"rows": rows, "timed_images": n_timed}
+
+
+def _scaling(spec: dict[str, Any], env: dict[str, str], rounds: int, torch: bool) -> dict:
+    """``--scaling``'s rows: bprop's and (with ``torch``) PyTorch's workers taking turns for
+    ``rounds`` rounds; each row keeps the median of its rounds and the rounds themselves."""
+    runs: dict[str, list[dict[str, Any]]] = {"bprop": [], "torch": []}
+    for _ in range(rounds):
+        for peer in ("bprop", "torch") if torch else ("bprop",):
+            res = _spawn("scaling-worker", {**spec, "peer": peer}, env)
+            if "error" in res:
+                return res
+            runs[peer].append(res)
+    rows = []
+    for i, row in enumerate(runs["bprop"][0]["rows"]):
+        times = [r["rows"][i]["seconds_per_epoch"] for r in runs["bprop"]]
+        median = sorted(range(len(times)), key=times.__getitem__)[(len(times) - 1) // 2]
+        row = dict(runs["bprop"][median]["rows"][i], rounds=times)
+        if runs["torch"]:
+            theirs = [r["rows"][i] for r in runs["torch"]]
+            t = sorted(theirs, key=lambda q: q["seconds_per_epoch"])[(len(theirs) - 1) // 2]
+            row["torch"] = {
+                "seconds_per_epoch": t["seconds_per_epoch"],
+                "engine": t["engine"],
+                "rounds": [q["seconds_per_epoch"] for q in theirs],
+            }
+        rows.append(row)
+    return {"rows": rows, "timed_images": runs["bprop"][0]["timed_images"], "rounds": rounds}
 
 
 def tables(out: dict[str, Any]) -> str:
@@ -722,21 +871,68 @@ def tables(out: dict[str, Any]) -> str:
                 f"{_fmt(r.get('peak_rss_mb'), '.0f')} | {r.get('error') or r.get('note') or ''} |"
             )
         lines += ["", *targets(rows, rates, gemm)]
+    if "busy" in out:
+        lines += ["", *busy_target(out["busy"])]
     if "scaling" in out and "rows" in out["scaling"]:
+        rows = out["scaling"]["rows"]
+        torch = any("torch" in r for r in rows)
         lines += [
             "",
             f"How bprop's float32 epoch grows (timed on {out['scaling']['timed_images']:,} images,"
-            " scaled to 50,000):",
+            " scaled to 50,000"
+            + (", PyTorch beside it with the better of 1 thread and all" if torch else "")
+            + "):",
             "",
-            "| grows | network | m | engine | s/epoch | GFLOP/s |",
-            "| --- | --- | ---: | --- | ---: | ---: |",
+            "| grows | network | m | engine | s/epoch | GFLOP/s"
+            + (" | PyTorch s/epoch | bprop ÷ PyTorch |" if torch else " |"),
+            "| --- | --- | ---: | --- | ---: | ---:" + (" | ---: | ---: |" if torch else " |"),
         ]
-        for r in out["scaling"]["rows"]:
-            lines.append(
-                f"| {r['axis']} | {r['network']} | {r['m']} | {r['engine']} | "
-                f"{r['seconds_per_epoch']:.3f} | {r['gflops']:.1f} |"
-            )
+        for r in rows:
+            cells = [r["axis"], r["network"], r["m"], r["engine"], f"{r['seconds_per_epoch']:.3f}"]
+            cells.append(f"{r['gflops']:.1f}")
+            if torch:
+                theirs = r.get("torch") or {}
+                t = theirs.get("seconds_per_epoch")
+                cells += [
+                    f"{_fmt(t, '.3f')} ({theirs.get('engine')})",
+                    _fmt(_ratio(r["seconds_per_epoch"], t), ".3f"),
+                ]
+            lines.append("| " + " | ".join(map(str, cells)) + " |")
+        if torch:
+            (gemm, *_) = out["gemm"].values()
+            first = next(iter(out["gemm"]))
+            noisy = noise(gemm, [q for q in out["results"] if q["blas_env"] == first])
+            lines += ["", *scaling_targets(rows, noisy)]
     return "\n".join(lines)
+
+
+def scaling_targets(rows: list[dict[str, Any]], noisy: str | None = None) -> list[str]:
+    """Issue #20's ``--scaling`` target: no row where PyTorch is faster than bprop. Judged only
+    when the main table's machine was quiet and each row's rounds agree within 30%."""
+    spread = [
+        f"{r['network']} m={r['m']} {who}'s rounds spread {min(t):.3f}–{max(t):.3f} s"
+        for r in rows
+        for who, t in (("bprop", r.get("rounds") or []), ("torch", r["torch"].get("rounds") or []))
+        if len(t) > 1 and max(t) > 1.3 * min(t)
+    ]
+    reasons = "; ".join(filter(None, [noisy, *spread]))
+    ratios = [
+        (r["seconds_per_epoch"] / r["torch"]["seconds_per_epoch"], r)
+        for r in rows
+        if r["torch"].get("seconds_per_epoch")
+    ]
+    if not ratios:
+        return ["- every --scaling row, bprop ÷ torch ≤ 1.0: not measured"]
+    worst, r = max(ratios, key=lambda q: q[0])
+    slower = sum(ratio > 1.0 for ratio, _ in ratios)
+    figure = f"worst {worst:.3f} ({r['network']}, m = {r['m']})"
+    if reasons:
+        return [
+            f"- scaling rows: {reasons}" if not noisy else "- scaling rows: machine too noisy",
+            f"- every --scaling row, bprop ÷ torch ≤ 1.0: {figure} (no verdict)",
+        ]
+    verdict = "met" if slower == 0 else f"MISSED in {slower} of {len(ratios)} rows"
+    return [f"- every --scaling row, bprop ÷ torch ≤ 1.0: {figure} ({verdict})"]
 
 
 def noise(
@@ -860,16 +1056,20 @@ def main(argv: list[str] | None = None) -> int:
         "--budget", type=float, default=20.0, help="seconds a slow peer may take (then scaled)"
     )
     parser.add_argument("--scaling", action="store_true", help="add the width/depth/batch table")
+    parser.add_argument(
+        "--busy", action="store_true", help="also time the wide network beside a busy process"
+    )
     parser.add_argument("--json", default=None, help="also write the results to this file")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--smoke", action="store_true", help="2,000 images, one pass")
-    for kind in ("worker", "gemm-worker", "scaling-worker"):
+    for kind in ("worker", "gemm-worker", "scaling-worker", "burn-worker"):
         parser.add_argument(f"--{kind}", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for kind, fn in (
         ("worker", worker),
         ("gemm_worker", gemm_worker),
         ("scaling_worker", scaling_worker),
+        ("burn_worker", burn_worker),
     ):
         spec = getattr(args, kind)
         if spec is not None:
