@@ -260,7 +260,7 @@ class KernelThreads:
     def epoch_begins(self, epoch: int) -> None:
         """Back to all threads, and measure again."""
         self._epoch = epoch
-        self._trying = self.threads  # the count on trial; None once judged
+        self._trying: int | None = self.threads  # the count on trial; None once judged
         self._chosen = self.threads
         self._spent = (0.0, 0.0, 0)  # wall, CPU seconds and mini-batches of this trial
         self._rate_all = 0.0  # mini-batches a second on all threads, once they were starved
