@@ -28,13 +28,14 @@ and the input checks from :mod:`bprop._validate`, and never imports :mod:`bprop.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import copy
 import functools
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -55,7 +56,13 @@ from bprop.activations import LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
 from bprop.costs import pairing_problem
 from bprop.divergence import Blame, TriedEta, overflowing_weights, warn_if_chance
-from bprop.engines import BlasThreads, KernelThreads, _engine, kernel_threads, subnormals_flushed
+from bprop.engines import (
+    BlasThreads,
+    KernelThreads,
+    _engine,
+    kernel_threads,
+    subnormals_flushed,
+)
 from bprop.engines import blas_threads as blas_threads_for
 from bprop.errors import DivergenceError, PairingWarning
 from bprop.history import (
@@ -326,6 +333,8 @@ def sgd(
         run.kernel = kernel_threads(run.compiled, blas_threads, net, mini_batch_size)
         history.config["kernel_threads"] = run.kernel.threads
         history.config["sparse_input"] = run.compiled.sparse_input
+    elif engine == "fused":
+        history.config["sparse_input"] = run.sparse_input
     history.config["flush_subnormals"] = bool(flush_subnormals)
     with (
         np.errstate(over="ignore", invalid="ignore"),
@@ -335,6 +344,8 @@ def sgd(
             1 if engine == "compiled" else blas_threads, net, mini_batch_size
         ) as run.threads,
         subnormals_flushed(flush_subnormals),
+        _columns_contiguous(net.weights if run.sparse_input else None),
+        _columns_contiguous(state.velocity_w if run.sparse_input else None),
     ):
         try:
             run.loop(epochs, eta_at, lmbda, shuffle, callbacks, test, state, history)
@@ -346,6 +357,24 @@ def sgd(
                 if run.kernel.busy_epochs:
                     history.config["kernel_one_thread_epochs"] = run.kernel.busy_epochs
     return history
+
+
+@contextlib.contextmanager
+def _columns_contiguous(arrays: list[Array] | None) -> Iterator[None]:
+    """``arrays[0]`` (w¹ or its velocity) in column-major order while training, so that the
+    NumPy engine's sparse first layer gathers and updates whole columns (contiguous memory);
+    afterwards the values go back into the array that was there, which keeps its layout."""
+    if not arrays:
+        yield
+        return
+    own = arrays[0]
+    arrays[0] = np.asfortranarray(own)
+    try:
+        yield
+    finally:
+        if arrays[0] is not own:
+            own[...] = arrays[0]
+            arrays[0] = own
 
 
 #: Where η diverges, smaller η (:func:`_smaller_etas`) are tried on the first examples of the
@@ -437,6 +466,9 @@ class _Run:
         self.lmbda_over_n, self.momentum, self.update_biases = lmbda_over_n, momentum, update_biases
         self.step = self.plain_step if engine == "plain" else self.fused_step
         self.engine = engine
+        # The fused step's first layer over the input columns its mini-batch uses (see
+        # _input_columns); the compiled engine decides inside the kernel.
+        self.sparse_input = bool(sparse) and engine == "fused" and engines.gathers_columns(net)
         self.threads = BlasThreads(None, 1, False)  # sgd sets the one it trains under
         self.kernel: KernelThreads | None = None  # the compiled engine's threads (sgd sets it)
         self.predicted = np.empty(x.shape[0], np.int64)
@@ -624,9 +656,14 @@ class _Run:
         a = [t[:k] for t in self.a]
         delta = [t[:k] for t in self.delta]
         tmp = [t[:k] for t in self.tmp]
+        cols = self._input_columns(xb)
+        if cols is not None:  # z¹ = w¹ a⁰ + b¹ over the inputs non-zero in this mini-batch
+            xb = np.take(xb, cols, axis=1)
+            np.matmul(xb, W[0][:, cols].T, out=z[0])
         prev = xb
         for i in range(len(W)):
-            np.matmul(prev, W[i].T, out=z[i])  # z^l = w^l a^(l−1) + b^l: (m, n_l)
+            if i or cols is None:
+                np.matmul(prev, W[i].T, out=z[i])  # z^l = w^l a^(l−1) + b^l: (m, n_l)
             z[i] += b[i]
             acts[i].forward_into(z[i], a[i])  # a^l = σ(z^l)
             prev = a[i]
@@ -651,9 +688,43 @@ class _Run:
                 np.matmul(delta[i], W[i], out=delta[i - 1])
                 acts[i - 1].delta_into(z[i - 1], a[i - 1], delta[i - 1], tmp[i - 1])
             # BP4 summed over the mini-batch, times η/m: (η/m) Σ_x δ^x (a^(x,l−1))ᵀ
-            np.matmul(delta[i].T, a[i - 1] if i > 0 else xb, out=self.nabla_w[i])
-            self._apply(i, eta, delta[i], state)
+            if i or cols is None:
+                np.matmul(delta[i].T, a[i - 1] if i > 0 else xb, out=self.nabla_w[i])
+                self._apply(i, eta, delta[i], state)
+            else:  # only the used columns: the others' Σ_x δ_j a_k is exactly 0
+                self._apply_columns(cols, np.matmul(xb.T, delta[0]).T, eta, delta[0], state)
         return batch_cost
+
+    def _input_columns(self, xb: Array) -> Array | None:
+        """The input columns non-zero (NaN included) somewhere in the mini-batch ``xb``, or
+        None for the dense products: without a sparse input, or where more than
+        ``SPARSE_BATCH_COLUMNS`` of the columns are used and the gathers cost what they save."""
+        if not self.sparse_input:
+            return None
+        cols = np.flatnonzero(xb.any(axis=0))
+        return cols if len(cols) <= engines.SPARSE_BATCH_COLUMNS * xb.shape[1] else None
+
+    def _apply_columns(
+        self, cols: Array, step_w: Array, eta: float, delta: Array, state: TrainState
+    ) -> None:
+        """:meth:`_apply` for the first layer when BP4 computed only the columns ``cols`` of
+        (η/m) Σ δ aᵀ (``step_w``): the same update, the L2 decay and momentum still reaching
+        every weight, the zero columns of the step skipped."""
+        w = self.net.weights[0]
+        if self.momentum:
+            assert state.velocity_w is not None
+            v = state.velocity_w[0]
+            v *= self.momentum
+            v[:, cols] -= step_w
+            if self.lmbda_over_n:
+                v -= (eta * self.lmbda_over_n) * w
+            w += v
+        else:
+            if self.lmbda_over_n:
+                w *= 1.0 - eta * self.lmbda_over_n
+            w[:, cols] -= step_w
+        if self.update_biases:
+            self._apply_biases(0, delta, state)
 
     def _apply(self, i: int, eta: float, delta: Array, state: TrainState) -> None:
         """w → (1 − ηλ/n) w − (η/m) Σ δ aᵀ (or the momentum form), b → b − (η/m) Σ δ."""
@@ -671,15 +742,19 @@ class _Run:
                 w *= 1.0 - eta * self.lmbda_over_n
             w -= step_w
         if self.update_biases:
-            step_b = np.sum(delta, axis=0, out=self.nabla_b[i])  # BP3, times η/m
-            if self.momentum:
-                assert state.velocity_b is not None
-                v = state.velocity_b[i]
-                v *= self.momentum
-                v -= step_b
-                self.net.biases[i] += v
-            else:
-                self.net.biases[i] -= step_b
+            self._apply_biases(i, delta, state)
+
+    def _apply_biases(self, i: int, delta: Array, state: TrainState) -> None:
+        """b → b − (η/m) Σ δ (BP3; ``delta`` carries η/m), or the momentum form."""
+        step_b = np.sum(delta, axis=0, out=self.nabla_b[i])  # BP3, times η/m
+        if self.momentum:
+            assert state.velocity_b is not None
+            v = state.velocity_b[i]
+            v *= self.momentum
+            v -= step_b
+            self.net.biases[i] += v
+        else:
+            self.net.biases[i] -= step_b
 
 
 def _update(

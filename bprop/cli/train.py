@@ -546,7 +546,7 @@ def describe_engine(net: Any, config: dict[str, Any], X: Any = None) -> str:
     Seeded float64 runs repeat bit for bit only where this line is the same (see the README's
     Reproducibility)."""
     from bprop import __version__, _compiled
-    from bprop.engines import engine_for, input_share, sparse_input
+    from bprop.engines import engine_for, gathers_columns, input_share, sparse_input
     from bprop.techniques import engine_note
 
     extended = config.get("optimizer", "sgd") != "sgd" or config.get("l1") or config.get("dropout")
@@ -570,6 +570,9 @@ def describe_engine(net: Any, config: dict[str, Any], X: Any = None) -> str:
             )
         elif note:
             what += f"; not the compiled kernel: {note}"
+        sparse = X is not None and sparse_input(X, config["batch_size"])
+        if not note and sparse and gathers_columns(net):
+            what += "; first layer over the input columns each mini-batch uses"
     flushed = ", subnormals flushed to zero" if config.get("flush_subnormals") else ""
     return f"{what}{flushed}, bprop {__version__}, NumPy {np.__version__}"
 
