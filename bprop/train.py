@@ -56,13 +56,7 @@ from bprop.activations import LEAKY_SLOPE
 from bprop.backprop import backprop, decide, feedforward
 from bprop.costs import pairing_problem
 from bprop.divergence import Blame, TriedEta, overflowing_weights, warn_if_chance
-from bprop.engines import (
-    BlasThreads,
-    KernelThreads,
-    _engine,
-    kernel_threads,
-    subnormals_flushed,
-)
+from bprop.engines import BlasThreads, KernelThreads, _engine, kernel_threads, subnormals_flushed
 from bprop.engines import blas_threads as blas_threads_for
 from bprop.errors import DivergenceError, PairingWarning
 from bprop.history import (
