@@ -529,14 +529,17 @@ def _spawn(kind: str, spec: dict[str, Any], env: dict[str, str]) -> dict[str, An
 
 
 def burn_worker(spec: dict[str, Any]) -> dict[str, Any]:
-    """The busy machine's other program: BLAS products on ``threads`` threads until killed."""
+    """The busy machine's other program: BLAS products on ``threads`` threads until killed,
+    or until the benchmark that started it is gone (it never outlives a killed benchmark)."""
     from threadpoolctl import threadpool_limits
 
     a = np.random.default_rng(0).random((1024, 1024))
     out = np.empty_like(a)
+    parent = os.getppid()
     with threadpool_limits(limits=spec["threads"]):
-        while True:
+        while os.getppid() == parent:
             np.matmul(a, a, out=out)
+    return {}
 
 
 def _busy(spec: dict[str, Any], env: dict[str, str], rounds: int) -> dict[str, Any]:
