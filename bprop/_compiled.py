@@ -4,7 +4,7 @@ For the book's 784-30-10 network with mini-batches of 10, one NumPy call costs a
 as the arithmetic it launches, and a mini-batch step makes some thirty of them.  The C kernel
 (``bprop/_kernel_step.h``, built at install as ``bprop._kernel``) runs whole stretches of
 mini-batches in one call instead: the same equations, in the same order as
-:meth:`bprop.train._Run.fused_step`, written as loops —
+:func:`bprop.fused.step`, written as loops —
 
 * feedforward ``z^l = w^l a^(l−1) + b^l``, ``a^l = σ(z^l)``;
 * BP1 ``δ^L = ∇_a C ⊙ σ'(z^L)`` (or the exact ``a − y``), scaled by η/m;

@@ -2,7 +2,7 @@
  *
  * Included by _kernel_types.h once per floating type and instruction set, with REAL (float or
  * double), EXP_OF, TANH_OF and NAME(x) (which appends the type's and instruction set's
- * suffix) defined.  The equations, in the order of bprop.train._Run.fused_step:
+ * suffix) defined.  The equations, in the order of bprop.fused.step:
  *
  *   feedforward  z^l = w^l a^(l-1) + b^l,  a^l = σ(z^l)
  *   BP1          δ^L = ∇_a C ⊙ σ'(z^L)  (or the exact a − y), scaled by η/m

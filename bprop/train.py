@@ -28,19 +28,18 @@ and the input checks from :mod:`bprop._validate`, and never imports :mod:`bprop.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import copy
 import functools
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from bprop import _compiled, engines, optimizers, regularization, techniques
+from bprop import _compiled, engines, fused, optimizers, regularization, techniques
 from bprop._validate import (
     X_NOT_FINITE,
     all_finite,
@@ -338,8 +337,8 @@ def sgd(
             1 if engine == "compiled" else blas_threads, net, mini_batch_size
         ) as run.threads,
         subnormals_flushed(flush_subnormals),
-        _columns_contiguous(net.weights if run.sparse_input else None),
-        _columns_contiguous(state.velocity_w if run.sparse_input else None),
+        fused.columns_contiguous(net.weights if run.sparse_input else None),
+        fused.columns_contiguous(state.velocity_w if run.sparse_input else None),
     ):
         try:
             run.loop(epochs, eta_at, lmbda, shuffle, callbacks, test, state, history)
@@ -351,24 +350,6 @@ def sgd(
                 if run.kernel.busy_epochs:
                     history.config["kernel_one_thread_epochs"] = run.kernel.busy_epochs
     return history
-
-
-@contextlib.contextmanager
-def _columns_contiguous(arrays: list[Array] | None) -> Iterator[None]:
-    """``arrays[0]`` (w¹ or its velocity) in column-major order while training, so that the
-    NumPy engine's sparse first layer gathers and updates whole columns (contiguous memory);
-    afterwards the values go back into the array that was there, which keeps its layout."""
-    if not arrays:
-        yield
-        return
-    own = arrays[0]
-    arrays[0] = np.asfortranarray(own)
-    try:
-        yield
-    finally:
-        if arrays[0] is not own:
-            own[...] = arrays[0]
-            arrays[0] = own
 
 
 #: Where η diverges, smaller η (:func:`_smaller_etas`) are tried on the first examples of the
@@ -461,7 +442,7 @@ class _Run:
         self.step = self.plain_step if engine == "plain" else self.fused_step
         self.engine = engine
         # The fused step's first layer over the input columns its mini-batch uses (see
-        # _input_columns); the compiled engine decides inside the kernel.
+        # bprop.fused.input_columns); the compiled engine decides inside the kernel.
         self.sparse_input = bool(sparse) and engine == "fused" and engines.gathers_columns(net)
         self.threads = BlasThreads(None, 1, False)  # sgd sets the one it trains under
         self.kernel: KernelThreads | None = None  # the compiled engine's threads (sgd sets it)
@@ -634,121 +615,8 @@ class _Run:
         return batch_cost
 
     def fused_step(self, rows: Any, eta: float, state: TrainState, offset: int) -> float:
-        """The same mini-batch step in preallocated buffers, the update folded into BP3/BP4."""
-        net = self.net
-        W, b, acts = net.weights, net.biases, net.activations
-        if isinstance(rows, slice) or not isinstance(self.x, np.ndarray):
-            xb, yb = self.x[rows], self.y[rows]
-            xb = xb if isinstance(xb, np.ndarray) else xb.toarray()  # CSR: this mini-batch only
-        else:
-            k = len(rows)
-            xb, yb = self.xb[:k], self.yb[:k]
-            np.take(self.x, rows, axis=0, out=xb)
-            np.take(self.y, rows, axis=0, out=yb)
-        k = len(xb)
-        z = [t[:k] for t in self.z]
-        a = [t[:k] for t in self.a]
-        delta = [t[:k] for t in self.delta]
-        tmp = [t[:k] for t in self.tmp]
-        cols = self._input_columns(xb)
-        if cols is not None:  # z¹ = w¹ a⁰ + b¹ over the inputs non-zero in this mini-batch
-            xb = np.take(xb, cols, axis=1)
-            np.matmul(xb, W[0][:, cols].T, out=z[0])
-        prev = xb
-        for i in range(len(W)):
-            if i or cols is None:
-                np.matmul(prev, W[i].T, out=z[i])  # z^l = w^l a^(l−1) + b^l: (m, n_l)
-            z[i] += b[i]
-            acts[i].forward_into(z[i], a[i])  # a^l = σ(z^l)
-            prev = a[i]
-        out = a[-1]
-        if out.shape[1] == 1:
-            self.predicted[offset : offset + k] = out[:, 0] > 0.5
-        else:
-            np.argmax(out, axis=1, out=self.predicted[offset : offset + k])
-        s_hat = None if self.s_hat is None else self.s_hat[rows]
-        c_x = net.cost.fn(out, yb)
-        batch_cost = float(np.sum(c_x if s_hat is None else s_hat * c_x))  # Σ_x ŝ_x C_x
-        if not math.isfinite(batch_cost):
-            return batch_cost
-        # BP1: δ^L = ∇_a C ⊙ σ'(z^L), scaled by η/m so that BP3/BP4 give the update itself.
-        net.cost.delta_into(z[-1], out, yb, acts[-1], delta[-1], tmp[-1])
-        delta[-1] *= eta / k
-        if s_hat is not None:
-            delta[-1] *= s_hat[:, None]  # BP1 of the weighted cost: ŝ_x δ^(x,L)
-        for i in range(len(W) - 1, -1, -1):
-            if i > 0:
-                # BP2: δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l), before w^(l+1) changes: (m, n_l)
-                np.matmul(delta[i], W[i], out=delta[i - 1])
-                acts[i - 1].delta_into(z[i - 1], a[i - 1], delta[i - 1], tmp[i - 1])
-            # BP4 summed over the mini-batch, times η/m: (η/m) Σ_x δ^x (a^(x,l−1))ᵀ
-            if i or cols is None:
-                np.matmul(delta[i].T, a[i - 1] if i > 0 else xb, out=self.nabla_w[i])
-                self._apply(i, eta, delta[i], state)
-            else:  # only the used columns: the others' Σ_x δ_j a_k is exactly 0
-                self._apply_columns(cols, np.matmul(xb.T, delta[0]).T, eta, delta[0], state)
-        return batch_cost
-
-    def _input_columns(self, xb: Array) -> Array | None:
-        """The input columns non-zero (NaN included) somewhere in the mini-batch ``xb``, or
-        None for the dense products: without a sparse input, or where more than
-        ``SPARSE_BATCH_COLUMNS`` of the columns are used and the gathers cost what they save."""
-        if not self.sparse_input:
-            return None
-        cols = np.flatnonzero(xb.any(axis=0))
-        return cols if len(cols) <= engines.SPARSE_BATCH_COLUMNS * xb.shape[1] else None
-
-    def _apply_columns(
-        self, cols: Array, step_w: Array, eta: float, delta: Array, state: TrainState
-    ) -> None:
-        """:meth:`_apply` for the first layer when BP4 computed only the columns ``cols`` of
-        (η/m) Σ δ aᵀ (``step_w``): the same update, the L2 decay and momentum still reaching
-        every weight, the zero columns of the step skipped."""
-        w = self.net.weights[0]
-        if self.momentum:
-            assert state.velocity_w is not None
-            v = state.velocity_w[0]
-            v *= self.momentum
-            v[:, cols] -= step_w
-            if self.lmbda_over_n:
-                v -= (eta * self.lmbda_over_n) * w
-            w += v
-        else:
-            if self.lmbda_over_n:
-                w *= 1.0 - eta * self.lmbda_over_n
-            w[:, cols] -= step_w
-        if self.update_biases:
-            self._apply_biases(0, delta, state)
-
-    def _apply(self, i: int, eta: float, delta: Array, state: TrainState) -> None:
-        """w → (1 − ηλ/n) w − (η/m) Σ δ aᵀ (or the momentum form), b → b − (η/m) Σ δ."""
-        w, step_w = self.net.weights[i], self.nabla_w[i]
-        if self.momentum:
-            assert state.velocity_w is not None  # sgd makes them with momentum
-            v = state.velocity_w[i]
-            v *= self.momentum
-            v -= step_w
-            if self.lmbda_over_n:
-                v -= (eta * self.lmbda_over_n) * w
-            w += v
-        else:
-            if self.lmbda_over_n:
-                w *= 1.0 - eta * self.lmbda_over_n
-            w -= step_w
-        if self.update_biases:
-            self._apply_biases(i, delta, state)
-
-    def _apply_biases(self, i: int, delta: Array, state: TrainState) -> None:
-        """b → b − (η/m) Σ δ (BP3; ``delta`` carries η/m), or the momentum form."""
-        step_b = np.sum(delta, axis=0, out=self.nabla_b[i])  # BP3, times η/m
-        if self.momentum:
-            assert state.velocity_b is not None
-            v = state.velocity_b[i]
-            v *= self.momentum
-            v -= step_b
-            self.net.biases[i] += v
-        else:
-            self.net.biases[i] -= step_b
+        """The same mini-batch step in preallocated buffers (:func:`bprop.fused.step`)."""
+        return fused.step(self, rows, eta, state, offset)
 
 
 def _update(

@@ -48,6 +48,7 @@ MATH = (
     "bprop.regularization",
     "bprop.dropout",
     "bprop.techniques",
+    "bprop.fused",
     "bprop.schedules",
     "bprop.augment",
 )
