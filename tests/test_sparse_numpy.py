@@ -153,7 +153,7 @@ def test_a_mini_batch_that_uses_most_columns_takes_the_dense_products(monkeypatc
     """Columns are gathered batch by batch: where a mini-batch uses more than
     ``SPARSE_BATCH_COLUMNS`` of them it multiplies them all; with every batch over the line,
     no batch gathers and the weights are the dense products' (to rounding only: w¹ is held
-    column-major while training, and OpenBLAS's AVX2 kernels round that product otherwise)."""
+    column-major while training, and OpenBLAS rounds that product otherwise)."""
     X, y = _sparse_data(60, 40, 3)
     X[:20] = np.random.default_rng(3).random((20, 40))  # the first mini-batches are dense
     got = []
