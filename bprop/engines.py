@@ -227,6 +227,12 @@ class BlasThreads:
 # 100-30-10 with m = 64 (192,000) 0.85; with m = 10 (30,000) 1.03; 30-30-10 with m = 10
 # (9,000) 2.1 — the meeting after each product costs more than its half saves.
 KERNEL_PAIR_GEMM = 100_000
+# Where two threads are taken but the largest product has fewer multiply-adds than this, their
+# gain depends on the machine, and the first epoch times one thread against them even with the
+# cores free (KernelThreads).  Measured with AVX-512 (float32, MNIST, two ÷ one): 784-30-10 with
+# m = 10 (235,200) 1.04–1.06 and 784-300-10 (2,352,000) 1.13, where AVX2 gave 0.80 for the
+# former; 784-100-10 with m = 64 (5,017,600) 0.84 and 784-1000-10 with m = 10 (7,840,000) 0.86.
+KERNEL_PAIR_CHECK = 8_000_000
 
 
 # Seconds of an epoch's compiled stretches after which their CPU and wall-clock times tell
@@ -253,9 +259,12 @@ class KernelThreads:
     m = 128, 12,800 images beside a two-thread BLAS loop, 0.82 s on two, 1.01 on one.)  One
     thread and two
     give bit-identical results, so this changes only the time; the epochs that went to one
-    thread are listed in ``busy_epochs``.  A count that was ``forced`` is kept, and unless
-    two were forced, a stretch too short to pay for the second thread (``STRETCH_MIN_WORK``)
-    trains on one.
+    thread are listed in ``busy_epochs``.  With ``check_one`` (products small enough that the
+    second thread's gain depends on the machine, ``KERNEL_PAIR_CHECK``) one thread is also
+    timed after two when the cores are free, once: where it trains at least as many
+    mini-batches a second, it trains the rest of the run (``threads`` becomes 1) and the second
+    core is left free.  A count that was ``forced`` is kept, and unless two were forced, a
+    stretch too short to pay for the second thread (``STRETCH_MIN_WORK``) trains on one.
     """
 
     def __init__(
@@ -265,12 +274,14 @@ class KernelThreads:
         *,
         forced: bool = False,
         work: int = 0,
+        check_one: bool = False,
         clocks: tuple[Callable[[], float], Callable[[], float]] = (
             time.perf_counter,
             time.process_time,
         ),
     ) -> None:
         self.step, self.threads, self.forced, self.work = step, threads, forced, work
+        self.check_one = check_one and not forced  # one thread still to be timed, cores free
         self.wall, self.cpu = clocks
         self.busy_epochs: list[int] = []
         self.epoch_begins(0)
@@ -281,7 +292,8 @@ class KernelThreads:
         self._trying: int | None = self.threads  # the count on trial; None once judged
         self._chosen = self.threads
         self._spent = (0.0, 0.0, 0)  # wall, CPU seconds and mini-batches of this trial
-        self._rate_all = 0.0  # mini-batches a second on all threads, once they were starved
+        self._rate_all = 0.0  # mini-batches a second on all threads, before one is tried
+        self._quiet = False  # whether one is tried with the cores free (check_one)
 
     def close(self) -> None:
         """Training is over: the kernel's second thread stops."""
@@ -304,13 +316,18 @@ class KernelThreads:
             return done
         self._spent = (0.0, 0.0, 0)
         if trying == self.threads:
-            if cpu / wall >= BUSY_SHARE * self.threads:  # the cores are ours
+            self._quiet = cpu / wall >= BUSY_SHARE * self.threads  # the cores are ours
+            if self._quiet and not self.check_one:
                 self._trying = None
-            else:  # starved: try one thread
+            else:  # starved, or a close call: try one thread
                 self._rate_all, self._trying = batches / wall, 1
         else:
             self._trying = None
-            if batches / wall > self._rate_all:
+            if self._quiet:  # judged once for the run; a tie goes to the free core
+                self.check_one = False
+                if batches / wall >= self._rate_all:
+                    self.threads = self._chosen = 1
+            elif batches / wall > self._rate_all:
                 self._chosen = 1
                 self.busy_epochs.append(self._epoch)
         return done
@@ -319,7 +336,8 @@ class KernelThreads:
 def kernel_threads(step: Any, threads: int | None, net: Network, m: int) -> KernelThreads:
     """The compiled kernel's threads (1 or 2) for ``step``: ``threads``, else
     ``BPROP_NUM_THREADS``, else 2 where two cores are this process's and the products are
-    large enough to gain (``KERNEL_PAIR_GEMM``)."""
+    large enough to gain (``KERNEL_PAIR_GEMM``), timed against one below
+    ``KERNEL_PAIR_CHECK``."""
     forced = threads if threads is not None else forced_threads()
     work = m * sum(a * b for a, b in itertools.pairwise(net.sizes))
     if forced is not None:
@@ -328,8 +346,11 @@ def kernel_threads(step: Any, threads: int | None, net: Network, m: int) -> Kern
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not Linux
         cores = os.cpu_count() or 1
-    pair = cores >= 2 and _largest_product(net, m) >= KERNEL_PAIR_GEMM
-    return KernelThreads(step, 2 if pair else 1, work=work)
+    largest = _largest_product(net, m)
+    pair = cores >= 2 and largest >= KERNEL_PAIR_GEMM
+    return KernelThreads(
+        step, 2 if pair else 1, work=work, check_one=pair and largest < KERNEL_PAIR_CHECK
+    )
 
 
 @contextlib.contextmanager

@@ -171,9 +171,11 @@ def sgd(
         keeps its own setting.  The compiled engine shares each mini-batch's products between
         two threads (results bit-identical to one) when this, or ``BPROP_NUM_THREADS``, is 2
         or more, or by default where two cores are free and the products are large enough
-        (:func:`bprop.engines.kernel_threads`); ``history.config["kernel_threads"]`` says
-        which, and ``"kernel_one_thread_epochs"`` the epochs a busy machine trained on one
-        thread because one proved faster there (:class:`bprop.engines.KernelThreads`).
+        (:func:`bprop.engines.kernel_threads`; where the gain is small, one thread is timed
+        against two in the first epoch and kept where it is as fast);
+        ``history.config["kernel_threads"]`` says which trained, and
+        ``"kernel_one_thread_epochs"`` the epochs a busy machine trained on one thread because
+        one proved faster there (:class:`bprop.engines.KernelThreads`).
     compiled : bool, optional
         Run the fused step compiled in C (``bprop/_kernel_step.h``, built when bprop is
         installed), which removes NumPy's per-call overhead where the matrices are small.
@@ -347,6 +349,7 @@ def sgd(
                 history.config["blas_one_thread_epochs"] = run.threads.busy_epochs
             if run.kernel is not None:
                 run.kernel.close()
+                history.config["kernel_threads"] = run.kernel.threads  # after its trial
                 if run.kernel.busy_epochs:
                     history.config["kernel_one_thread_epochs"] = run.kernel.busy_epochs
     return history

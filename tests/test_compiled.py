@@ -465,6 +465,41 @@ def test_a_busy_machine_tries_one_thread_and_keeps_the_faster(
     assert policy.busy_epochs == ([0, 1] if busy else [])
 
 
+@pytest.mark.parametrize(
+    ("share", "one_ms", "forced", "expected", "threads"),
+    [
+        # Quiet, and one thread is as fast: it trains the rest of the run, never tried again.
+        (1.95, 1.0, False, [2] * 4 + [1] * 8 + [1] * 12, 1),
+        (1.95, 0.9, False, [2] * 4 + [1] * 8 + [1] * 12, 1),
+        # Quiet, and two are faster: back to two, and later epochs don't try one again.
+        (1.95, 1.2, False, [2] * 4 + [1] * 4 + [2] * 4 + [2] * 12, 2),
+        (1.95, 0.5, True, [2] * 24, 2),  # two asked for: no trial
+    ],
+)
+def test_a_close_call_times_one_thread_once_on_a_quiet_machine(
+    share, one_ms, forced, expected, threads, monkeypatch
+):
+    """Below KERNEL_PAIR_CHECK two threads' gain depends on the machine (AVX-512 made the
+    book's network a little slower on two): with the cores free, the first epoch times one
+    thread after two, and one that trains at least as many mini-batches a second keeps the run."""
+    from bprop import engines
+    from bprop.engines import TRIAL_SECONDS, KernelThreads
+
+    monkeypatch.setattr(engines, "BUSY_SHARE", 0.65)
+    clocks = _Clocks(share, one_ms)
+    kernel = _Kernel(clocks)
+    policy = KernelThreads(
+        kernel, 2, forced=forced, work=10**7, check_one=True, clocks=clocks.pair()
+    )
+    stretch = round(TRIAL_SECONDS / 1e-3) // 4 + 1  # two threads' trial ends after 4 stretches
+    for epoch in range(2):
+        policy.epoch_begins(epoch)
+        for first in range(0, 12 * stretch, stretch):
+            policy.run(None, first, first + stretch, 0.1, None)
+    assert kernel.calls == expected
+    assert policy.threads == threads and policy.busy_epochs == []
+
+
 def test_short_stretches_run_on_one_thread_unless_two_are_asked_for():
     """A callback that looks at every mini-batch makes stretches of one: starting the second
     thread for each would cost more than it saves — unless the user asked for two."""
@@ -490,6 +525,8 @@ def test_the_kernel_takes_two_threads_for_large_enough_products_on_two_cores(mon
     monkeypatch.delenv("BPROP_NUM_THREADS", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     assert kernel_threads(_Kernel(None), None, book, 10).threads == 2
+    assert kernel_threads(_Kernel(None), None, book, 10).check_one  # 235,200: a close call
+    assert not kernel_threads(_Kernel(None), None, bprop.Network([784, 800, 10]), 128).check_one
     assert kernel_threads(_Kernel(None), None, small, 10).threads == 1
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     assert kernel_threads(_Kernel(None), None, book, 10).threads == 1
