@@ -239,6 +239,12 @@ KERNEL_PAIR_CHECK = 8_000_000
 # whether the kernel's two threads have the cores to themselves (and, when they do not, how
 # long one thread is tried against them).
 TRIAL_SECONDS = 0.05
+# Two threads timed below this share of their best rate in the run are tried against one.
+SLOWED = 0.8
+# A trial calls the kernel for about this many multiply-adds at a time (some 5–20 ms), so that
+# it ends near TRIAL_SECONDS where one stretch of mini-batches lasts longer (784-256×3-10 with
+# m = 64: 256 mini-batches take ~0.2 s).
+TRIAL_WORK = 200_000_000
 # A stretch of mini-batches with fewer multiply-adds than this in its feedforward trains on one
 # thread unless two were asked for: starting the worker thread costs tens of microseconds (a
 # callback that looks after every mini-batch makes stretches of one).
@@ -246,25 +252,31 @@ STRETCH_MIN_WORK = 2_000_000
 
 
 class KernelThreads:
-    """The compiled kernel's threads while training, measured on a busy machine.
+    """The compiled kernel's threads while training, measured as it trains.
 
     With two threads, the first stretches of mini-batches of each epoch (the kernel's calls,
-    until ``TRIAL_SECONDS`` have passed) compare the process's CPU time with the wall-clock
-    time, as :class:`BlasThreads` does for BLAS: two threads with the cores to themselves run
-    two CPU seconds a second.  Below ``BUSY_SHARE`` of that, other programs hold the cores,
-    and the next ``TRIAL_SECONDS`` run on one thread; whichever trained more mini-batches a
-    second trains the rest of the epoch, and the next epoch measures again.  (The kernel's
-    worker never stalls the caller, and beside a program running two threads one thread of
-    ours gets a third of the cores where two get half, so two often still win: 784-800-10,
-    m = 128, 12,800 images beside a two-thread BLAS loop, 0.82 s on two, 1.01 on one.)  One
-    thread and two
-    give bit-identical results, so this changes only the time; the epochs that went to one
-    thread are listed in ``busy_epochs``.  With ``check_one`` (products small enough that the
-    second thread's gain depends on the machine, ``KERNEL_PAIR_CHECK``) one thread is also
-    timed after two when the cores are free, once: where it trains at least as many
-    mini-batches a second, it trains the rest of the run (``threads`` becomes 1) and the second
-    core is left free.  A count that was ``forced`` is kept, and unless two were forced, a
-    stretch too short to pay for the second thread (``STRETCH_MIN_WORK``) trains on one.
+    until ``TRIAL_SECONDS`` have passed) are timed: their mini-batches a second, and the
+    process's CPU time against the wall-clock time, as :class:`BlasThreads` does for BLAS (two
+    threads with the cores to themselves run two CPU seconds a second).  The next
+    ``TRIAL_SECONDS`` run on one thread, and whichever trained more mini-batches a second
+    trains the rest of the epoch, when
+
+    * the CPU time is below ``BUSY_SHARE`` of two seconds a second: other programs hold the
+      cores;
+    * two threads run below ``SLOWED`` of their best rate in the run: the host slowed the
+      second core, which the CPU time cannot tell (the worker spins while it waits);
+    * it is the run's first trial, or one thread won the epoch before.
+
+    Otherwise the epoch stays on two threads.  (The kernel's worker never stalls the caller, and
+    beside a program running two threads one thread of ours gets a third of the cores where two
+    get half, so two often still win: 784-800-10, m = 128, 12,800 images beside a two-thread
+    BLAS loop, 0.82 s on two, 1.01 on one.)  One thread and two give bit-identical results, so
+    this changes only the time; the epochs that went to one thread are listed in
+    ``busy_epochs``.  With ``check_one`` (products small enough that the second thread's gain
+    depends on the machine, ``KERNEL_PAIR_CHECK``) a one thread that is as fast as two with the
+    cores free trains the rest of the run (``threads`` becomes 1) and leaves the second core
+    free.  A count that was ``forced`` is kept, and unless two were forced, a stretch too short
+    to pay for the second thread (``STRETCH_MIN_WORK``) trains on one.
     """
 
     def __init__(
@@ -284,6 +296,9 @@ class KernelThreads:
         self.check_one = check_one and not forced  # one thread still to be timed, cores free
         self.wall, self.cpu = clocks
         self.busy_epochs: list[int] = []
+        self._best = 0.0  # two threads' best mini-batches a second in the run (0: not timed)
+        self._one_won = False  # one thread trained the last epoch that timed it
+        self._warm = False  # the run's first kernel call is not timed (it starts the worker)
         self.epoch_begins(0)
 
     def epoch_begins(self, epoch: int) -> None:
@@ -300,37 +315,55 @@ class KernelThreads:
         self.step.close()
 
     def run(self, order: Any, first: int, last: int, eta: float, state: Any) -> int:
-        """The kernel's mini-batches ``first`` … ``last − 1``, timed during the trials."""
+        """The kernel's mini-batches ``first`` … ``last − 1``; during a trial in calls of about
+        ``TRIAL_WORK`` multiply-adds, each timed, so that the trial ends near
+        ``TRIAL_SECONDS`` even where one stretch lasts longer."""
         short = not self.forced and (last - first) * self.work < STRETCH_MIN_WORK
-        trying = None if self.forced or self.threads < 2 else self._trying
-        self.step.threads = 1 if short else trying or self._chosen
-        if trying is None or short:
-            return int(self.step(order, first, last, eta, state))
-        wall, cpu = self.wall(), self.cpu()
-        done = int(self.step(order, first, last, eta, state))
-        wall, cpu = self.wall() - wall, self.cpu() - cpu
+        chunk = max(1, TRIAL_WORK // max(self.work, 1))
+        done = first
+        while done < last:
+            trying = None if self.forced or self.threads < 2 or short else self._trying
+            if trying is None:
+                self.step.threads = 1 if short else self._chosen
+                return int(self.step(order, done, last, eta, state))
+            stop = min(last, done + chunk)
+            self.step.threads = trying
+            wall, cpu = self.wall(), self.cpu()
+            got = int(self.step(order, done, stop, eta, state))
+            if self._warm:
+                self._timed(trying, self.wall() - wall, self.cpu() - cpu, got - done)
+            self._warm, done = True, got  # the run's first call starts the worker, fills caches
+            if got < stop:  # a cost that is not finite
+                break
+        return done
+
+    def _timed(self, trying: int, wall: float, cpu: float, batches: int) -> None:
+        """Add a trial call's times; past ``TRIAL_SECONDS``, judge the count on trial."""
         spent = self._spent
-        self._spent = (spent[0] + wall, spent[1] + cpu, spent[2] + done - first)
+        self._spent = (spent[0] + wall, spent[1] + cpu, spent[2] + batches)
         wall, cpu, batches = self._spent
         if wall < TRIAL_SECONDS:
-            return done
+            return
         self._spent = (0.0, 0.0, 0)
+        rate = batches / wall
         if trying == self.threads:
             self._quiet = cpu / wall >= BUSY_SHARE * self.threads  # the cores are ours
-            if self._quiet and not self.check_one:
+            slowed = rate < SLOWED * self._best
+            untried, self._best = self._best == 0.0, max(self._best, rate)
+            if self._quiet and not (slowed or untried or self._one_won or self.check_one):
                 self._trying = None
-            else:  # starved, or a close call: try one thread
-                self._rate_all, self._trying = batches / wall, 1
+            else:  # starved, slowed, not yet compared, or a close call: try one thread
+                self._rate_all, self._trying = rate, 1
         else:
             self._trying = None
-            if self._quiet:  # judged once for the run; a tie goes to the free core
+            self._one_won = rate > self._rate_all
+            if self._quiet and self.check_one:  # judged once for the run; a tie: one thread
                 self.check_one = False
-                if batches / wall >= self._rate_all:
+                if rate >= self._rate_all:
                     self.threads = self._chosen = 1
-            elif batches / wall > self._rate_all:
+            elif self._one_won:
                 self._chosen = 1
                 self.busy_epochs.append(self._epoch)
-        return done
 
 
 def kernel_threads(step: Any, threads: int | None, net: Network, m: int) -> KernelThreads:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -402,13 +404,14 @@ class _Kernel:
     """A stand-in for the compiled step: records the threads each stretch ran on."""
 
     def __init__(self, clock):
-        self.threads, self.calls, self.clock = 1, [], clock
+        self.threads, self.calls, self.ranges, self.clock = 1, [], [], clock
 
     def close(self):
         pass
 
     def __call__(self, order, first, last, eta, state):
         self.calls.append(self.threads)
+        self.ranges.append((first, last))
         self.clock.advance(last - first, self.threads)
         return last
 
@@ -419,9 +422,10 @@ class _Clocks:
 
     def __init__(self, share, one_ms=1.6):
         self.share, self.one_ms, self.t, self.c = share, one_ms, 0.0, 0.0
+        self.two_ms = 1.0  # a test slows the second core by raising it
 
     def advance(self, batches, threads=2):
-        wall = batches * (1e-3 if threads > 1 else self.one_ms * 1e-3)
+        wall = batches * (self.two_ms * 1e-3 if threads > 1 else self.one_ms * 1e-3)
         self.t += wall
         self.c += wall * (self.share if threads > 1 else min(self.share, 1.0))
 
@@ -432,20 +436,27 @@ class _Clocks:
 @pytest.mark.parametrize(
     ("share", "one_ms", "forced", "expected", "busy"),
     [
-        (1.95, 0.8, False, [2] * 12, False),  # quiet: two threads, one never tried
-        # Busy, and one thread gets through more mini-batches a second: it takes the epoch.
-        (1.1, 0.8, False, [2] * 4 + [1] * 8, True),
-        # Busy, but two threads still win (the worker never stalls the caller): back to two.
-        (1.1, 1.5, False, [2] * 4 + [1] * 3 + [2] * 5, False),
-        (1.1, 0.8, True, [2] * 12, False),  # two asked for: two, busy or not
+        # Quiet: the run's first epoch times one thread after two; two win, and the next epoch
+        # keeps them without a trial.
+        (1.95, 1.6, False, ([2] * 5 + [1] * 3 + [2] * 4, [2] * 12), []),
+        # Quiet, and one thread gets through more mini-batches a second: it takes each epoch
+        # (one that won is tried again the next epoch).
+        (1.95, 0.8, False, ([2] * 5 + [1] * 7, [2] * 4 + [1] * 8), [0, 1]),
+        # Busy, and one thread is faster: it takes the epoch.
+        (1.1, 0.8, False, ([2] * 5 + [1] * 7, [2] * 4 + [1] * 8), [0, 1]),
+        # Busy, but two threads still win (the worker never stalls the caller): back to two,
+        # and the next epoch, busy again, tries again.
+        (1.1, 1.5, False, ([2] * 5 + [1] * 3 + [2] * 4, [2] * 4 + [1] * 3 + [2] * 5), []),
+        (1.1, 0.8, True, ([2] * 12,) * 2, []),  # two asked for: two, busy or not
     ],
 )
-def test_a_busy_machine_tries_one_thread_and_keeps_the_faster(
+def test_one_thread_is_tried_and_the_faster_trains_the_epoch(
     share, one_ms, forced, expected, busy, monkeypatch
 ):
-    """Two threads with the cores to themselves run ~2 CPU seconds a second; 1.1 says other
-    programs hold the cores, and the next stretches are timed on one thread: whichever trained
-    more mini-batches a second trains the rest of the epoch."""
+    """The first 50 ms of an epoch run on two threads (the run's first call, which starts the
+    worker, untimed), and one thread is timed next where the cores are busy (under 1.3 CPU
+    seconds a second), in the run's first epoch, or after an epoch that one thread won:
+    whichever trained more mini-batches a second trains the rest."""
     from bprop import engines
     from bprop.engines import TRIAL_SECONDS, KernelThreads
 
@@ -459,20 +470,44 @@ def test_a_busy_machine_tries_one_thread_and_keeps_the_faster(
         policy.epoch_begins(epoch)
         for first in range(0, 12 * stretch, stretch):
             policy.run(None, first, first + stretch, 0.1, None)
-    first_epoch, second_epoch = kernel.calls[:12], kernel.calls[12:]
-    assert first_epoch == second_epoch  # each epoch measures again, from two threads
-    assert first_epoch == expected
-    assert policy.busy_epochs == ([0, 1] if busy else [])
+    assert (kernel.calls[:12], kernel.calls[12:]) == expected
+    assert policy.busy_epochs == busy
+
+
+def test_two_threads_that_slow_down_are_timed_against_one_again():
+    """The host can slow the second core while the worker spins (the CPU time still says two
+    seconds a second): two threads below SLOWED of their best rate are tried against one."""
+    from bprop.engines import SLOWED, TRIAL_SECONDS, KernelThreads
+
+    assert SLOWED > 1 / 2.5  # the third epoch's two threads are slowed
+
+    clocks = _Clocks(1.95, 1.6)
+    kernel = _Kernel(clocks)
+    policy = KernelThreads(kernel, 2, work=10**7, clocks=clocks.pair())
+    stretch = round(TRIAL_SECONDS / 1e-3) // 4 + 1
+    epochs = []
+    for epoch, two_ms in enumerate((1.0, 1.0, 2.5, 1.0, 1.0)):
+        clocks.two_ms = two_ms
+        kernel.calls.clear()
+        policy.epoch_begins(epoch)
+        for first in range(0, 12 * stretch, stretch):
+            policy.run(None, first, first + stretch, 0.1, None)
+        epochs.append(kernel.calls[:])
+    assert epochs[1] == [2] * 12  # as fast as at best: no trial
+    assert epochs[2] == [2] * 2 + [1] * 10  # 2.5 ms a batch on two, 1.6 on one: one wins
+    assert epochs[3][0] == 2 and 1 in epochs[3] and epochs[3][-1] == 2  # tried again: two win
+    assert epochs[4] == [2] * 12
+    assert policy.busy_epochs == [2]
 
 
 @pytest.mark.parametrize(
     ("share", "one_ms", "forced", "expected", "threads"),
     [
         # Quiet, and one thread is as fast: it trains the rest of the run, never tried again.
-        (1.95, 1.0, False, [2] * 4 + [1] * 8 + [1] * 12, 1),
-        (1.95, 0.9, False, [2] * 4 + [1] * 8 + [1] * 12, 1),
+        (1.95, 1.0, False, [2] * 5 + [1] * 7 + [1] * 12, 1),
+        (1.95, 0.9, False, [2] * 5 + [1] * 7 + [1] * 12, 1),
         # Quiet, and two are faster: back to two, and later epochs don't try one again.
-        (1.95, 1.2, False, [2] * 4 + [1] * 4 + [2] * 4 + [2] * 12, 2),
+        (1.95, 1.2, False, [2] * 5 + [1] * 4 + [2] * 3 + [2] * 12, 2),
         (1.95, 0.5, True, [2] * 24, 2),  # two asked for: no trial
     ],
 )
@@ -498,6 +533,22 @@ def test_a_close_call_times_one_thread_once_on_a_quiet_machine(
             policy.run(None, first, first + stretch, 0.1, None)
     assert kernel.calls == expected
     assert policy.threads == threads and policy.busy_epochs == []
+
+
+def test_a_long_stretch_is_cut_into_short_timed_calls_during_a_trial():
+    """784-256×3-10 with m = 64 takes ~0.2 s per stretch of 256 mini-batches: a trial calls
+    the kernel TRIAL_WORK multiply-adds at a time, so it ends near TRIAL_SECONDS, and the rest
+    of the stretch is one call on the chosen count."""
+    from bprop.engines import TRIAL_WORK, KernelThreads
+
+    clocks = _Clocks(1.95, 1.6)
+    kernel = _Kernel(clocks)
+    policy = KernelThreads(kernel, 2, work=TRIAL_WORK // 2, clocks=clocks.pair())
+    assert policy.run(None, 0, 256, 0.1, None) == 256
+    # the untimed first call, 50 ms of two threads, 51.2 ms of one, the rest on two
+    assert kernel.calls == [2] + [2] * 25 + [1] * 16 + [2]
+    assert kernel.ranges[:2] == [(0, 2), (2, 4)] and kernel.ranges[-1] == (84, 256)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(kernel.ranges))
 
 
 def test_short_stretches_run_on_one_thread_unless_two_are_asked_for():
