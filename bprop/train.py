@@ -174,8 +174,9 @@ def sgd(
         (:func:`bprop.engines.kernel_threads`; where the gain is small, one thread is timed
         against two in the first epoch and kept where it is as fast);
         ``history.config["kernel_threads"]`` says which trained, and
-        ``"kernel_one_thread_epochs"`` the epochs a busy machine trained on one thread because
-        one proved faster there (:class:`bprop.engines.KernelThreads`).
+        ``"kernel_one_thread_epochs"`` the epochs one thread trained because it proved faster
+        when timed against two — a busy or slowed machine, or the run's first comparison
+        (:class:`bprop.engines.KernelThreads`).
     compiled : bool, optional
         Run the fused step compiled in C (``bprop/_kernel_step.h``, built when bprop is
         installed), which removes NumPy's per-call overhead where the matrices are small.
