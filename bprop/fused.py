@@ -81,9 +81,9 @@ def step(run: Any, rows: Any, eta: float, state: Any, offset: int) -> float:
         # BP4 summed over the mini-batch, times η/m: (η/m) Σ_x δ^x (a^(x,l−1))ᵀ
         if i or cols is None:
             np.matmul(delta[i].T, a[i - 1] if i > 0 else xb, out=run.nabla_w[i])
-            _apply(run, i, eta, delta[i], state)
+            _apply(run, i, run.nabla_w[i], eta, delta[i], state)
         else:  # only the used columns: the others' Σ_x δ_j a_k is exactly 0
-            _apply_columns(run, cols, np.matmul(xb.T, delta[0]).T, eta, delta[0], state)
+            _apply(run, 0, np.matmul(xb.T, delta[0]).T, eta, delta[0], state, cols)
     return batch_cost
 
 
@@ -97,44 +97,27 @@ def input_columns(xb: Array, sparse_input: bool) -> Array | None:
     return cols if len(cols) <= engines.SPARSE_BATCH_COLUMNS * xb.shape[1] else None
 
 
-def _apply_columns(
-    run: Any, cols: Array, step_w: Array, eta: float, delta: Array, state: Any
+def _apply(
+    run: Any, i: int, step_w: Array, eta: float, delta: Array, state: Any, cols: Array | None = None
 ) -> None:
-    """:func:`_apply` for the first layer when BP4 computed only the columns ``cols`` of
-    (η/m) Σ δ aᵀ (``step_w``): the same update, the L2 decay and momentum still reaching
-    every weight, the zero columns of the step skipped."""
-    w = run.net.weights[0]
-    if run.momentum:
-        assert state.velocity_w is not None
-        v = state.velocity_w[0]
-        v *= run.momentum
-        v[:, cols] -= step_w
-        if run.lmbda_over_n:
-            v -= (eta * run.lmbda_over_n) * w
-        w += v
-    else:
-        if run.lmbda_over_n:
-            w *= 1.0 - eta * run.lmbda_over_n
-        w[:, cols] -= step_w
-    if run.update_biases:
-        _apply_biases(run, 0, delta, state)
-
-
-def _apply(run: Any, i: int, eta: float, delta: Array, state: Any) -> None:
-    """w → (1 − ηλ/n) w − (η/m) Σ δ aᵀ (or the momentum form), b → b − (η/m) Σ δ."""
-    w, step_w = run.net.weights[i], run.nabla_w[i]
+    """w → (1 − ηλ/n) w − (η/m) Σ δ aᵀ (or the momentum form), b → b − (η/m) Σ δ, with
+    ``step_w`` = (η/m) Σ δ aᵀ.  With ``cols`` (the sparse first layer) ``step_w`` holds only
+    those columns: the L2 decay and momentum still reach every weight, the step skips the
+    columns whose Σ_x δ_j a_k is exactly 0."""
+    w = run.net.weights[i]
+    where = ... if cols is None else (slice(None), cols)
     if run.momentum:
         assert state.velocity_w is not None  # sgd makes them with momentum
         v = state.velocity_w[i]
         v *= run.momentum
-        v -= step_w
+        v[where] -= step_w
         if run.lmbda_over_n:
             v -= (eta * run.lmbda_over_n) * w
         w += v
     else:
         if run.lmbda_over_n:
             w *= 1.0 - eta * run.lmbda_over_n
-        w -= step_w
+        w[where] -= step_w
     if run.update_biases:
         _apply_biases(run, i, delta, state)
 
