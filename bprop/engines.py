@@ -228,10 +228,11 @@ class BlasThreads:
 # (9,000) 2.1 — the meeting after each product costs more than its half saves.
 KERNEL_PAIR_GEMM = 100_000
 # Where two threads are taken but the largest product has fewer multiply-adds than this, their
-# gain depends on the machine, and the first epoch times one thread against them even with the
-# cores free (KernelThreads).  Measured with AVX-512 (float32, MNIST, two ÷ one): 784-30-10 with
-# m = 10 (235,200) 1.04–1.06 and 784-300-10 (2,352,000) 1.13, where AVX2 gave 0.80 for the
-# former; 784-100-10 with m = 64 (5,017,600) 0.84 and 784-1000-10 with m = 10 (7,840,000) 0.86.
+# gain depends on the machine, and one thread that proves as fast with the cores free trains
+# the rest of the run (KernelThreads).  Measured with AVX-512 (float32, MNIST, two ÷ one):
+# 784-30-10 with m = 10 (235,200) 1.04–1.06 and 784-300-10 (2,352,000) 1.13, where AVX2 gave
+# 0.80 for the former; 784-100-10 with m = 64 (5,017,600) 0.84 and 784-1000-10 with m = 10
+# (7,840,000) 0.86.
 KERNEL_PAIR_CHECK = 8_000_000
 
 
@@ -293,7 +294,7 @@ class KernelThreads:
         ),
     ) -> None:
         self.step, self.threads, self.forced, self.work = step, threads, forced, work
-        self.check_one = check_one and not forced  # one thread still to be timed, cores free
+        self.check_one = check_one and not forced  # a close call, not yet judged for the run
         self.wall, self.cpu = clocks
         self.busy_epochs: list[int] = []
         self._best = 0.0  # two threads' best mini-batches a second in the run (0: not timed)
@@ -308,7 +309,7 @@ class KernelThreads:
         self._chosen = self.threads
         self._spent = (0.0, 0.0, 0)  # wall, CPU seconds and mini-batches of this trial
         self._rate_all = 0.0  # mini-batches a second on all threads, before one is tried
-        self._quiet = False  # whether one is tried with the cores free (check_one)
+        self._quiet = False  # whether the cores were ours during two threads' trial
 
     def close(self) -> None:
         """Training is over: the kernel's second thread stops."""
