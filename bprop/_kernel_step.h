@@ -314,13 +314,27 @@ INLINE void NAME(bp4_update)(int64_t k, const REAL *base, const int64_t *idx,
                 NAME(bp4_block)(4, 1, k, base, idx, d, rows, j, t * LANES, w, v, cols, rule);
             else
                 NAME(bp4_block)(1, 1, k, base, idx, d, rows, j, t * LANES, w, v, cols, rule);
-        for (int64_t q = vectors * LANES; q < cols; q++)
-            for (int c = 0; c < J; c++) {
-                REAL step = 0;
-                for (int64_t i = 0; i < k; i++)
-                    step += d[i * rows + j + c] * NAME(row)(base, idx, i, cols)[q];
-                NAME(apply_one)(rule, w + (j + c) * cols + q, v + (j + c) * cols + q, step);
+        const int64_t q0 = vectors * LANES, tail = cols - q0;
+        if (tail > 0) { /* the last columns, fewer than a vector: their J × tail sums */
+            REAL step[4][LANES];
+            for (int c = 0; c < J; c++)
+                for (int64_t q = 0; q < tail; q++)
+                    step[c][q] = 0;
+            for (int64_t i = 0; i < k; i++) {
+                const REAL *RESTRICT in = NAME(row)(base, idx, i, cols) + q0;
+                for (int c = 0; c < J; c++) {
+                    const REAL dc = d[i * rows + j + c];
+#pragma omp simd
+                    for (int64_t q = 0; q < tail; q++)
+                        step[c][q] += dc * in[q];
+                }
             }
+            for (int c = 0; c < J; c++)
+                for (int64_t q = 0; q < tail; q++) {
+                    const int64_t at = (j + c) * cols + q0 + q;
+                    NAME(apply_one)(rule, w + at, v + at, step[c][q]);
+                }
+        }
         j += J;
     }
 }
