@@ -50,29 +50,13 @@ struct bprop_net {
     int64_t *predicted;             /* the class picked for each example, by position */
     double *batch_costs;            /* Σ_x C_x of each mini-batch */
     void *team;                     /* bprop_team_new's, or NULL: one thread */
+    /* With sparse_input, x's non-zero inputs row by row (bprop_nonzero_*): row r's are
+     * row_cols[row_start[r]] … row_cols[row_start[r + 1] − 1], ascending, their values in
+     * row_vals (NaN counts as non-zero). */
+    const int64_t *row_start;
+    const int32_t *row_cols;
+    const void *row_vals;
 };
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
-/* nz_lanes[mask] lists the set bits of an 8-bit mask, lowest first: the lanes of 8 inputs
- * that are not 0, for the first layer's sparse products (_kernel_sparse.h, sparse_rows). */
-static uint8_t nz_lanes[256][8];
-
-static void nz_lanes_fill(void)
-{
-    static int filled;
-    if (filled)
-        return;
-    for (int mask = 0; mask < 256; mask++) {
-        int c = 0;
-        for (int lane = 0; lane < 8; lane++)
-            if (mask >> lane & 1)
-                nz_lanes[mask][c++] = (uint8_t)lane;
-    }
-    filled = 1;
-}
 
 #if !defined(__GNUC__) && !defined(__clang__)
 #error "bprop's kernel needs GCC or Clang (vector extensions); bprop then trains with NumPy"
@@ -390,7 +374,6 @@ int64_t bprop_train_float(const struct bprop_net *net, const int64_t *order, int
 {
     if (!arguments_ok(net, order, first, last, eta))
         return -1;
-    nz_lanes_fill();
 #if MULTIVERSION
     static train_fn *const by_level[] = {train_float_generic, train_float_avx2, train_float_avx512};
     return by_level[isa_level()](net, order, first, last, eta);
@@ -404,7 +387,6 @@ int64_t bprop_train_double(const struct bprop_net *net, const int64_t *order, in
 {
     if (!arguments_ok(net, order, first, last, eta))
         return -1;
-    nz_lanes_fill();
 #if MULTIVERSION
     static train_fn *const by_level[] = {train_double_generic, train_double_avx2,
                                          train_double_avx512};
@@ -413,6 +395,59 @@ int64_t bprop_train_double(const struct bprop_net *net, const int64_t *order, in
     return train_double_generic(net, order, first, last, eta);
 #endif
 }
+
+/* x's non-zero inputs row by row, for the first layer's sparse products (struct bprop_net's
+ * row_start, row_cols, row_vals): bprop_nonzero_* fills row_start (n + 1 entries) and returns
+ * how many there are in all; bprop_nonzero_fill_* then writes them, ascending within each row
+ * (an input counts when it is not 0: NaN does).  Once per training run, so that no mini-batch
+ * scans its inputs' zeros, and the first layer reads a few lists instead of whole rows. */
+#define NONZERO(type)                                                                         \
+    int64_t bprop_nonzero_##type(const type *x, int64_t n, int64_t n0, int64_t *row_start)    \
+    {                                                                                         \
+        int64_t total = 0;                                                                    \
+        for (int64_t r = 0; r < n; r++) {                                                     \
+            row_start[r] = total;                                                             \
+            const type *xr = x + r * n0;                                                      \
+            int64_t c = 0;                                                                    \
+            for (int64_t q = 0; q < n0; q++)                                                  \
+                c += xr[q] != 0;                                                              \
+            total += c;                                                                       \
+        }                                                                                     \
+        row_start[n] = total;                                                                 \
+        return total;                                                                         \
+    }                                                                                         \
+    int bprop_nonzero_fill_##type(const type *x, int64_t n, int64_t n0,                       \
+                                  const int64_t *row_start, int32_t *cols, type *vals)        \
+    {                                                                                         \
+        /* each row into scratch lists without a branch (most guesses would miss), then the  \
+         * lists to their place: −1 when the scratch lists' memory is not there */            \
+        int32_t *c_row = malloc((size_t)(n0 + 1) * sizeof(int32_t));                          \
+        type *v_row = malloc((size_t)(n0 + 1) * sizeof(type));                                \
+        if (c_row == NULL || v_row == NULL) {                                                 \
+            free(c_row);                                                                      \
+            free(v_row);                                                                      \
+            return -1;                                                                        \
+        }                                                                                     \
+        for (int64_t r = 0; r < n; r++) {                                                     \
+            const type *xr = x + r * n0;                                                      \
+            int64_t c = 0;                                                                    \
+            for (int64_t q = 0; q < n0; q++) {                                                \
+                c_row[c] = (int32_t)q;                                                        \
+                v_row[c] = xr[q];                                                             \
+                c += xr[q] != 0;                                                              \
+            }                                                                                 \
+            const int64_t count = row_start[r + 1] - row_start[r];                            \
+            const size_t kept = (size_t)(c < count ? c : count);                              \
+            memcpy(cols + row_start[r], c_row, kept * sizeof(int32_t));                       \
+            memcpy(vals + row_start[r], v_row, kept * sizeof(type));                          \
+        }                                                                                     \
+        free(c_row);                                                                          \
+        free(v_row);                                                                          \
+        return 0;                                                                             \
+    }
+NONZERO(float)
+NONZERO(double)
+#undef NONZERO
 
 /* A module with nothing in it, so that the library installs and imports like any
  * extension; its functions are reached through ctypes. */

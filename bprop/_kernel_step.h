@@ -392,12 +392,27 @@ static void NAME(run_half)(const void *p, int half)
                                    t->b, t->out, 0, rows, rows, t->cols);
         break;
     case SPARSE_FEEDFORWARD_PRODUCT:
-        NAME(sparse_feedforward_part)(t->sparse, half ? i_cut : 0, half ? k : i_cut, t->base,
-                                      t->idx, t->b, t->out, rows, t->cols);
+        NAME(sparse_feedforward_part)(t->sparse, half ? i_cut : 0, half ? k : i_cut, t->idx,
+                                      t->b, t->out, rows);
         break;
     case SPARSE_BP4_PRODUCT:
-        NAME(sparse_bp4_part)(t->sparse, half ? t->sparse->q_cut : 0,
-                              half ? t->cols : t->sparse->q_cut, t->rule);
+        if (t->sparse->scatter) { /* V vectors (a constant in each call): 1 … SPARSE_VECS */
+            const int64_t q_first = half ? t->cols / 2 : 0, q_last = half ? t->cols : t->cols / 2;
+            switch (t->sparse->n1p / LANES) {
+#define SCATTER(V)                                                                            \
+    case V:                                                                                   \
+        NAME(sparse_bp4_scatter)(V, t->sparse, t->idx, k, q_first, q_last, t->cols, t->rule);   \
+        break;
+                SCATTER(1) SCATTER(2) SCATTER(3) SCATTER(4)
+#if SPARSE_VECS == 8
+                SCATTER(5) SCATTER(6) SCATTER(7) SCATTER(8)
+#endif
+#undef SCATTER
+            }
+        } else {
+            NAME(sparse_bp4_part)(t->sparse, half ? t->sparse->q_cut : 0,
+                                  half ? t->cols : t->sparse->q_cut, t->rule);
+        }
         break;
     case BP2_PRODUCT:
         NAME(bp2_part)(half ? i_cut : 0, half ? k : i_cut, t->w, t->d, t->out, rows, t->cols);
@@ -416,16 +431,30 @@ INLINE void NAME(share)(struct team *team, const struct NAME(task) *task)
     team_share(team, NAME(run_half), task);
 }
 
-/* Ask the cache for `k` rows of `cols` values of base, picked by idx, ahead of their use: the
- * training rows of the next mini-batch lie anywhere in a training set far larger than the
- * caches. */
-INLINE void NAME(prefetch_rows)(const REAL *base, const int64_t *idx, int64_t k, int64_t cols)
+/* Ask the cache for the bytes from p on, ahead of their use. */
+INLINE void NAME(prefetch)(const void *p, size_t bytes)
 {
-    const int64_t line = 64 / (int64_t)sizeof(REAL);
+    const char *line = (const char *)((uintptr_t)p & ~(uintptr_t)63), *end = (const char *)p + bytes;
+    for (; line < end; line += 64)
+        __builtin_prefetch(line, 0, 1);
+}
+
+/* The same for the `k` examples of the next mini-batch (picked by idx, anywhere in a training
+ * set far larger than the caches): their targets, and their inputs, or with sparse inputs
+ * only the lists of their non-zero ones. */
+INLINE void NAME(prefetch_rows)(const struct NAME(sparse) *sp, const REAL *x, const REAL *y,
+                                const int64_t *idx, int64_t k, int64_t n_in, int64_t n_out)
+{
     for (int64_t i = 0; i < k; i++) {
-        const REAL *row = base + idx[i] * cols;
-        for (int64_t q = 0; q < cols; q += line)
-            __builtin_prefetch(row + q, 0, 1);
+        NAME(prefetch)(y + idx[i] * n_out, (size_t)n_out * sizeof(REAL));
+        if (sp == NULL) {
+            NAME(prefetch)(x + idx[i] * n_in, (size_t)n_in * sizeof(REAL));
+            continue;
+        }
+        const int64_t first = sp->row_start[idx[i]];
+        const size_t count = (size_t)(sp->row_start[idx[i] + 1] - first);
+        NAME(prefetch)(sp->row_cols + first, count * sizeof(int32_t));
+        NAME(prefetch)(sp->row_vals + first, count * sizeof(REAL));
     }
 }
 
@@ -471,18 +500,22 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
     /* The first layer's sparse products, where asked for and the memory is there. */
     struct NAME(sparse) sparse, *sp = NULL;
     void *sparse_block = NULL;
-    if (net->sparse_input) {
+    if (net->sparse_input && net->row_start && net->row_cols && net->row_vals) {
         const int64_t n1 = sizes[1], n1p = (n1 + LANES - 1) / LANES * LANES;
-        size_t at[9];
-        const size_t bytes = NAME(sparse_bytes)(m, n_in, n1p, at);
+        size_t at[10];
+        const int scatter =
+            n1p / LANES <= SPARSE_VECS && n1p * (int64_t)sizeof(REAL) <= SCATTER_BYTES;
+        const size_t bytes = NAME(sparse_bytes)(m, n_in, n1p, scatter, at);
         sparse_block = aligned_alloc(64, bytes);
         if (sparse_block != NULL) {
             char *base = sparse_block;
-            memset(base, 0, at[3]); /* wt, vt, dpad: the lanes beyond n_1 stay 0 */
+            memset(base, 0, at[5]); /* wt, vt, dpad (the lanes beyond n_1 stay 0), step, seen */
             sparse = (struct NAME(sparse)){
                 n1p, (REAL *)(base + at[0]), (REAL *)(base + at[1]), (REAL *)(base + at[2]),
-                (int32_t *)(base + at[3]), (int64_t *)(base + at[4]), (int64_t *)(base + at[5]),
-                (int64_t *)(base + at[6]), (int32_t *)(base + at[7]), (REAL *)(base + at[8]), 0};
+                net->row_start, net->row_cols, (const REAL *)net->row_vals, scatter,
+                (REAL *)(base + at[3]), (unsigned char *)(base + at[4]),
+                (int32_t *)(base + at[5]), (int64_t *)(base + at[6]), (int64_t *)(base + at[7]),
+                (int32_t *)(base + at[8]), (REAL *)(base + at[9]), 0};
             sp = &sparse;
             if (!momentum)
                 sp->vt = sp->wt; /* not read: apply reads velocities only with momentum */
@@ -498,7 +531,8 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
         const int64_t k = m < n - start ? m : n - start;
         const int64_t *idx = order + start;
         if (batch + 1 < last) /* the next mini-batch's rows, scattered over the training set */
-            NAME(prefetch_rows)(x, order + start + m, m < n - start - m ? m : n - start - m, n_in);
+            NAME(prefetch_rows)(sp, x, y, order + start + m, m < n - start - m ? m : n - start - m,
+                                n_in, n_out);
 
         /* Feedforward: z^l = w^l a^(l-1) + b^l, a^l = σ(z^l). */
         for (int64_t l = 0; l < L; l++) {
@@ -509,8 +543,8 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
                                           l == 0 ? x : A[l - 1], l == 0 ? idx : NULL,
                                           W[l], B[l], NULL, Z[l], NULL, NULL, sp};
             NAME(share)(team, &ff);
-            if (sparse_layer) /* for BP4, from the rows' lists the feedforward made */
-                NAME(sparse_columns)(sp, x, idx, k, n_in);
+            if (sparse_layer && !sp->scatter) /* BP4's lists by column */
+                NAME(sparse_columns)(sp, idx, k, n_in);
             NAME(activate)(net->codes[l], slope, Z[l], A[l], k, sizes[l + 1]);
         }
         const REAL *out = A[L - 1];
@@ -615,6 +649,7 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
 }
 
 #undef SPARSE_VECS
+#undef SCATTER_BYTES
 #undef VEC
 #undef LANES
 #undef VEC_BYTES

@@ -101,10 +101,62 @@ def test_columns_no_example_uses_keep_their_weights_bit_for_bit_and_l2_still_dec
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_lists_of_non_zero_inputs_hold_every_one_in_order(dtype):
+    """The lists the first layer reads (made once a run): every input that is not 0 — NaN and
+    ±∞ included, −0 not — row by row, ascending, with its value; empty rows are empty."""
+    from bprop import _compiled
+
+    X, _ = _sparse_data(30, 45, 2, dtype, seed=7)
+    X[4] = 0  # an empty row
+    X[9, 0], X[9, 44], X[11, 20], X[12, 3] = np.nan, np.inf, -np.inf, -0.0
+    X[20] = 1  # a full one
+    row_start, cols, values = _compiled.nonzero_rows(X)
+    rows, expected_cols = np.nonzero(X != 0)
+    np.testing.assert_array_equal(row_start, np.r_[0, np.cumsum(np.count_nonzero(X != 0, 1))])
+    np.testing.assert_array_equal(cols, expected_cols)
+    np.testing.assert_array_equal(values, X[rows, expected_cols])  # NaN where NaN
+    assert cols.dtype == np.int32 and values.dtype == dtype
+    assert row_start[5] == row_start[4] and row_start[21] - row_start[20] == 45
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("rule", RULES, ids=["plain", "l2", "momentum"])
+def test_a_narrow_first_layers_bp4_adds_in_the_dense_order(rule, dtype, kernel_version):
+    """A first layer of a few vectors' width takes BP4 example by example, each weight's sum
+    running over the examples in ascending order as the dense BP4's does: with z¹ exact (small
+    dyadic inputs and weights, so the feedforward's order cannot matter), one mini-batch gives
+    the dense products' weights bit for bit."""
+    rng = np.random.default_rng(11)
+    X = rng.choice([0.0, 0.0, 0.0, 0.25, 0.5, 1.0], size=(10, 200)).astype(dtype)
+    y = rng.integers(0, 3, 10)
+
+    def one_batch(sparse):
+        net = bprop.Network([200, 8, 3], "sigmoid", "cross-entropy", dtype=dtype, seed=2)
+        net.weights[0][...] = rng_w.integers(-64, 64, net.weights[0].shape) / 64
+        net.biases[0][...] = rng_w.integers(-8, 8, 8) / 8
+        old = engines.SPARSE_INPUT_SHARE
+        engines.SPARSE_INPUT_SHARE = 1.0 if sparse else -1.0
+        try:
+            history = net.SGD(X, y, 1, 10, 0.5, seed=4, verbose=False, compiled=True, **rule)
+        finally:
+            engines.SPARSE_INPUT_SHARE = old
+        assert history.config["sparse_input"] is sparse
+        return net
+
+    rng_w = np.random.default_rng(5)
+    sparse = one_batch(True)
+    rng_w = np.random.default_rng(5)
+    dense = one_batch(False)
+    for p, q in zip(sparse.weights + sparse.biases, dense.weights + dense.biases):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(("sizes", "m"), SHAPES)
 def test_two_threads_give_the_sparse_weights_one_thread_gives(sizes, m, dtype, kernel_version):
-    """The second thread takes half the examples of the feedforward and half the entries of
-    BP4 by the same code: bit-identical weights, with momentum and L2."""
+    """The second thread takes half the examples of the feedforward and half of BP4 (the
+    columns from n_0 / 2 on for a narrow layer, half the entries for a wide one) by the same
+    code: bit-identical weights, with momentum and L2."""
     X, y = _sparse_data(397, sizes[0], sizes[-1], dtype, seed=5)
     runs = [
         _train(
