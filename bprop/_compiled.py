@@ -84,9 +84,7 @@ class _Net(ctypes.Structure):
         ("predicted", ctypes.POINTER(ctypes.c_int64)),
         ("batch_costs", ctypes.POINTER(ctypes.c_double)),
         ("team", ctypes.c_void_p),
-        ("row_start", ctypes.POINTER(ctypes.c_int64)),
-        ("row_cols", ctypes.POINTER(ctypes.c_int32)),
-        ("row_vals", ctypes.c_void_p),
+        ("mask", ctypes.c_void_p),
     ]
 
 
@@ -127,14 +125,9 @@ def _load() -> Any:
         library.bprop_worker_halves.restype = ctypes.c_long
         library.bprop_worker_halves.argtypes = []
         for type_name in ("float", "double"):
-            count = getattr(library, f"bprop_nonzero_{type_name}")
-            count.restype = ctypes.c_int64
-            count.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p]
-            fill = getattr(library, f"bprop_nonzero_fill_{type_name}")
-            fill.restype = ctypes.c_int
-            fill.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64] + [
-                ctypes.c_void_p
-            ] * 3
+            mask = getattr(library, f"bprop_nonzero_mask_{type_name}")
+            mask.restype = ctypes.c_int64
+            mask.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p]
         library.bprop_flush_subnormals.restype = ctypes.c_int
         library.bprop_flush_subnormals.argtypes = [ctypes.c_int]
         _library = library
@@ -175,32 +168,24 @@ def flush_subnormals(on: bool) -> bool | None:
     return None if was < 0 else bool(was)
 
 
-def nonzero_rows(x: Array) -> tuple[Array, Array, Array]:
-    """The non-zero entries of the C-contiguous float32 or float64 matrix ``x``, row by row
-    (NaN counts as non-zero): ``(row_start, cols, values)``, row r's columns being
-    ``cols[row_start[r]:row_start[r + 1]]`` in ascending order — compressed sparse rows. The
-    kernel makes them in two passes over ``x`` (a count, then the lists), so nothing larger
-    than the lists themselves is allocated."""
+def nonzero_mask(x: Array) -> tuple[Array, int]:
+    """Where the C-contiguous float32 or float64 matrix ``x`` is not 0 (NaN counts as
+    non-zero), one bit an entry: ``(mask, count)``, bit ``q % 64`` of ``mask[r, q // 64]`` set
+    when ``x[r, q] != 0`` (the bits past the last column clear), and how many are set."""
     if not (
         isinstance(x, np.ndarray)
         and x.ndim == 2
         and x.dtype in (np.float32, np.float64)
         and x.flags.c_contiguous
-        and x.shape[1] < 2**31
     ):
-        raise ValueError("nonzero_rows needs a C-contiguous 2-D float32 or float64 array")
-    library, (n, n0) = _load(), x.shape
+        raise ValueError("nonzero_mask needs a C-contiguous 2-D float32 or float64 array")
+    n, n0 = x.shape
+    mask = np.empty((n, -(-n0 // 64)), np.uint64)
     type_name = "double" if x.dtype == np.float64 else "float"
-    row_start = np.empty(n + 1, np.int64)
-    total = int(
-        getattr(library, f"bprop_nonzero_{type_name}")(x.ctypes.data, n, n0, row_start.ctypes.data)
+    count = getattr(_load(), f"bprop_nonzero_mask_{type_name}")(
+        x.ctypes.data, n, n0, mask.ctypes.data
     )
-    cols, values = np.empty(total, np.int32), np.empty(total, x.dtype)
-    if getattr(library, f"bprop_nonzero_fill_{type_name}")(
-        x.ctypes.data, n, n0, row_start.ctypes.data, cols.ctypes.data, values.ctypes.data
-    ):
-        raise MemoryError(f"no memory for a row of {n0} inputs' lists")
-    return row_start, cols, values
+    return mask, int(count)
 
 
 def _addresses(arrays: Sequence[Array], dtype: np.dtype, shapes: Sequence[tuple]) -> Any:
@@ -277,12 +262,14 @@ class Step:
             predicted=predicted.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
             batch_costs=batch_costs.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
         )
-        if sparse_input:  # the first layer reads x's non-zero inputs from lists made once
-            lists = nonzero_rows(x)
-            self._keep.extend(lists)
-            self.c.row_start = lists[0].ctypes.data_as(ctypes.POINTER(ctypes.c_int64))
-            self.c.row_cols = lists[1].ctypes.data_as(ctypes.POINTER(ctypes.c_int32))
-            self.c.row_vals = lists[2].ctypes.data
+        #: The share of the inputs the first layer multiplies: the non-zero ones with
+        #: ``sparse_input``, else all.
+        self.input_share = 1.0
+        if sparse_input:  # the first layer finds x's non-zero inputs in a mask made once
+            mask, count = nonzero_mask(x)
+            self.input_share = count / max(x.size, 1)
+            self._keep.append(mask)
+            self.c.mask = mask.ctypes.data
         self._parameters: list[Array] = []
 
     @property

@@ -50,13 +50,14 @@ struct bprop_net {
     int64_t *predicted;             /* the class picked for each example, by position */
     double *batch_costs;            /* Σ_x C_x of each mini-batch */
     void *team;                     /* bprop_team_new's, or NULL: one thread */
-    /* With sparse_input, x's non-zero inputs row by row (bprop_nonzero_*): row r's are
-     * row_cols[row_start[r]] … row_cols[row_start[r + 1] − 1], ascending, their values in
-     * row_vals (NaN counts as non-zero). */
-    const int64_t *row_start;
-    const int32_t *row_cols;
-    const void *row_vals;
+    /* With sparse_input, where x is not 0 (bprop_nonzero_mask_*): bit q % 64 of word
+     * r ⌈n_in / 64⌉ + q / 64 is set when x[r][q] ≠ 0 (NaN counts as non-zero). */
+    const uint64_t *mask;
 };
+
+#if defined(__x86_64__)
+#include <immintrin.h> /* the non-zero inputs' masks: vector compares to bits */
+#endif
 
 #if !defined(__GNUC__) && !defined(__clang__)
 #error "bprop's kernel needs GCC or Clang (vector extensions); bprop then trains with NumPy"
@@ -396,58 +397,33 @@ int64_t bprop_train_double(const struct bprop_net *net, const int64_t *order, in
 #endif
 }
 
-/* x's non-zero inputs row by row, for the first layer's sparse products (struct bprop_net's
- * row_start, row_cols, row_vals): bprop_nonzero_* fills row_start (n + 1 entries) and returns
- * how many there are in all; bprop_nonzero_fill_* then writes them, ascending within each row
- * (an input counts when it is not 0: NaN does).  Once per training run, so that no mini-batch
- * scans its inputs' zeros, and the first layer reads a few lists instead of whole rows. */
-#define NONZERO(type)                                                                         \
-    int64_t bprop_nonzero_##type(const type *x, int64_t n, int64_t n0, int64_t *row_start)    \
-    {                                                                                         \
-        int64_t total = 0;                                                                    \
-        for (int64_t r = 0; r < n; r++) {                                                     \
-            row_start[r] = total;                                                             \
-            const type *xr = x + r * n0;                                                      \
-            int64_t c = 0;                                                                    \
-            for (int64_t q = 0; q < n0; q++)                                                  \
-                c += xr[q] != 0;                                                              \
-            total += c;                                                                       \
-        }                                                                                     \
-        row_start[n] = total;                                                                 \
-        return total;                                                                         \
-    }                                                                                         \
-    int bprop_nonzero_fill_##type(const type *x, int64_t n, int64_t n0,                       \
-                                  const int64_t *row_start, int32_t *cols, type *vals)        \
-    {                                                                                         \
-        /* each row into scratch lists without a branch (most guesses would miss), then the  \
-         * lists to their place: −1 when the scratch lists' memory is not there */            \
-        int32_t *c_row = malloc((size_t)(n0 + 1) * sizeof(int32_t));                          \
-        type *v_row = malloc((size_t)(n0 + 1) * sizeof(type));                                \
-        if (c_row == NULL || v_row == NULL) {                                                 \
-            free(c_row);                                                                      \
-            free(v_row);                                                                      \
-            return -1;                                                                        \
-        }                                                                                     \
-        for (int64_t r = 0; r < n; r++) {                                                     \
-            const type *xr = x + r * n0;                                                      \
-            int64_t c = 0;                                                                    \
-            for (int64_t q = 0; q < n0; q++) {                                                \
-                c_row[c] = (int32_t)q;                                                        \
-                v_row[c] = xr[q];                                                             \
-                c += xr[q] != 0;                                                              \
-            }                                                                                 \
-            const int64_t count = row_start[r + 1] - row_start[r];                            \
-            const size_t kept = (size_t)(c < count ? c : count);                              \
-            memcpy(cols + row_start[r], c_row, kept * sizeof(int32_t));                       \
-            memcpy(vals + row_start[r], v_row, kept * sizeof(type));                          \
-        }                                                                                     \
-        free(c_row);                                                                          \
-        free(v_row);                                                                          \
-        return 0;                                                                             \
-    }
-NONZERO(float)
-NONZERO(double)
-#undef NONZERO
+/* Where x is not 0, for the first layer's sparse products (struct bprop_net's mask; made by
+ * nonzero_mask in _kernel_step.h, this CPU's version): the number of bits set. */
+typedef int64_t mask_fn(const void *, int64_t, int64_t, uint64_t *);
+
+int64_t bprop_nonzero_mask_float(const float *x, int64_t n, int64_t n0, uint64_t *mask)
+{
+#if MULTIVERSION
+    static mask_fn *const by_level[] = {(mask_fn *)nonzero_mask_float_generic,
+                                        (mask_fn *)nonzero_mask_float_avx2,
+                                        (mask_fn *)nonzero_mask_float_avx512};
+    return by_level[isa_level()](x, n, n0, mask);
+#else
+    return nonzero_mask_float_generic(x, n, n0, mask);
+#endif
+}
+
+int64_t bprop_nonzero_mask_double(const double *x, int64_t n, int64_t n0, uint64_t *mask)
+{
+#if MULTIVERSION
+    static mask_fn *const by_level[] = {(mask_fn *)nonzero_mask_double_generic,
+                                        (mask_fn *)nonzero_mask_double_avx2,
+                                        (mask_fn *)nonzero_mask_double_avx512};
+    return by_level[isa_level()](x, n, n0, mask);
+#else
+    return nonzero_mask_double_generic(x, n, n0, mask);
+#endif
+}
 
 /* A module with nothing in it, so that the library installs and imports like any
  * extension; its functions are reached through ctypes. */

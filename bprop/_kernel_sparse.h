@@ -8,8 +8,8 @@
  * nothing to z¹ = w¹x + b¹ and gets nothing from BP4, so the first layer's feedforward sums only
  * each example's non-zero inputs, and BP4 only the columns of w¹ that some example of the
  * mini-batch uses (every weight still gets L2's decay and momentum).  Each example's non-zero
- * inputs come from lists made once per run (bprop_nonzero_*, in _kernel.c), so its zeros are
- * never read.  For the stretch w¹ (and its velocities) live transposed, (n_0, n1p) with
+ * inputs are the set bits of its row of a mask made once per run (nonzero_mask, one bit an
+ * input), so no mini-batch scans its zeros.  For the stretch w¹ (and its velocities) live transposed, (n_0, n1p) with
  * n1p = n_1 rounded up to whole vectors, so that both sums move whole rows of it; the columns
  * left over stay 0.  The feedforward sums each example's inputs in ascending order (in two
  * interleaved partial sums); BP4 sums over the examples in ascending order, in one sum for a
@@ -20,9 +20,9 @@ struct NAME(sparse) {
     int64_t n1p;            /* n_1 rounded up to whole vectors */
     REAL *wt, *vt;          /* (w¹)ᵀ and its velocities, (n_0, n1p) */
     REAL *dpad;             /* δ¹ (times η/m) of the mini-batch, (m, n1p), padded with 0 */
-    const int64_t *row_start; /* the training set's non-zero inputs (struct bprop_net's) */
-    const int32_t *row_cols;
-    const REAL *row_vals;
+    const uint64_t *mask;   /* where the training inputs are not 0 (struct bprop_net's) */
+    int64_t words;          /* words of a row of mask: ⌈n_0 / 64⌉ */
+    const REAL *x;          /* the training inputs, (n, n_0) */
     int scatter;            /* BP4 example by example (sparse_bp4_scatter), or by columns */
     REAL *step;             /* scatter: BP4's sums, (n_0, n1p), 0 between mini-batches */
     unsigned char *seen;    /* scatter: whether row q of step has a sum, (n_0) */
@@ -67,7 +67,15 @@ INLINE void NAME(transpose)(int to, REAL *RESTRICT w, REAL *RESTRICT wt, int64_t
         }
 }
 
-/* The mini-batch's non-zero inputs by column, from its examples' lists, and where BP4's
+/* Each q with bit q set in the `words` words from bits (ascending), as `body`. */
+#define EACH_BIT(bits, words, q, body)                                                        \
+    for (int64_t u_ = 0; u_ < (words); u_++)                                                  \
+        for (uint64_t b_ = (bits)[u_]; b_; b_ &= b_ - 1) {                                    \
+            const int64_t q = u_ * 64 + __builtin_ctzll(b_);                                  \
+            body                                                                              \
+        }
+
+/* The mini-batch's non-zero inputs by column, from its examples' masks, and where BP4's
  * columns are cut in two halves of about as many entries. */
 INLINE void NAME(sparse_columns)(struct NAME(sparse) *sp, const int64_t *idx, int64_t k,
                                  int64_t n0)
@@ -75,13 +83,10 @@ INLINE void NAME(sparse_columns)(struct NAME(sparse) *sp, const int64_t *idx, in
     int64_t *RESTRICT count = sp->col_fill;
     int32_t *RESTRICT example = sp->col_example;
     REAL *RESTRICT value = sp->col_value;
+    const int64_t words = sp->words;
     memset(count, 0, (size_t)n0 * sizeof(int64_t));
-    for (int64_t i = 0; i < k; i++) {
-        const int32_t *RESTRICT nz = sp->row_cols + sp->row_start[idx[i]];
-        const int64_t c = sp->row_start[idx[i] + 1] - sp->row_start[idx[i]];
-        for (int64_t e = 0; e < c; e++)
-            count[nz[e]]++;
-    }
+    for (int64_t i = 0; i < k; i++)
+        EACH_BIT(sp->mask + idx[i] * words, words, q, count[q]++;)
     int64_t total = 0;
     for (int64_t q = 0; q < n0; q++) {
         sp->col_start[q] = total;
@@ -94,15 +99,12 @@ INLINE void NAME(sparse_columns)(struct NAME(sparse) *sp, const int64_t *idx, in
         cut++;
     sp->q_cut = cut;
     for (int64_t i = 0; i < k; i++) {
-        const int64_t first = sp->row_start[idx[i]];
-        const int32_t *RESTRICT nz = sp->row_cols + first;
-        const REAL *RESTRICT xi = sp->row_vals + first;
-        const int64_t c = sp->row_start[idx[i] + 1] - first;
-        for (int64_t e = 0; e < c; e++) {
-            const int64_t at = count[nz[e]]++;
+        const REAL *RESTRICT xi = sp->x + idx[i] * n0;
+        EACH_BIT(sp->mask + idx[i] * words, words, q, {
+            const int64_t at = count[q]++;
             example[at] = (int32_t)i;
-            value[at] = xi[e];
-        }
+            value[at] = xi[q];
+        })
     }
 }
 
@@ -114,29 +116,37 @@ INLINE void NAME(sparse_columns)(struct NAME(sparse) *sp, const int64_t *idx, in
 #define SPARSE_VECS 4
 #endif
 
-/* V vectors from lane `at` of z¹'s row for example i: Σ over its non-zero inputs nz[e] (of
- * values xi[e]) of x_q wt[q] (even and odd ones in two sums, added at the end). */
-INLINE void NAME(sparse_z_block)(int V, const REAL *RESTRICT xi, const int32_t *RESTRICT nz,
-                                 int64_t count, const REAL *RESTRICT wt, int64_t n1p,
+/* V vectors from lane `at` of z¹'s row for an example of inputs xi whose non-zero ones are
+ * the bits of its mask mi (`words` words): Σ over them, ascending, of x_q wt[q] (in two sums
+ * taking turns within each word, added at the end). */
+INLINE void NAME(sparse_z_block)(int V, const REAL *RESTRICT xi, const uint64_t *RESTRICT mi,
+                                 int64_t words, const REAL *RESTRICT wt, int64_t n1p,
                                  int64_t at, VEC *RESTRICT out)
 {
     VEC even[SPARSE_VECS], odd[SPARSE_VECS];
     for (int v = 0; v < V; v++)
         even[v] = odd[v] = (VEC){0};
-    int64_t e = 0;
-    for (; e + 2 <= count; e += 2) {
-        const REAL x0 = xi[e], x1 = xi[e + 1];
-        const REAL *w0 = wt + nz[e] * n1p + at, *w1 = wt + nz[e + 1] * n1p + at;
-        for (int v = 0; v < V; v++) {
-            even[v] += x0 * *(const VEC *)(w0 + v * LANES);
-            odd[v] += x1 * *(const VEC *)(w1 + v * LANES);
+    for (int64_t u = 0; u < words; u++) {
+        uint64_t bits = mi[u];
+        while (bits) {
+            const int64_t q0 = u * 64 + __builtin_ctzll(bits);
+            bits &= bits - 1;
+            const REAL x0 = xi[q0];
+            const REAL *w0 = wt + q0 * n1p + at;
+            if (!bits) {
+                for (int v = 0; v < V; v++)
+                    even[v] += x0 * *(const VEC *)(w0 + v * LANES);
+                break;
+            }
+            const int64_t q1 = u * 64 + __builtin_ctzll(bits);
+            bits &= bits - 1;
+            const REAL x1 = xi[q1];
+            const REAL *w1 = wt + q1 * n1p + at;
+            for (int v = 0; v < V; v++) {
+                even[v] += x0 * *(const VEC *)(w0 + v * LANES);
+                odd[v] += x1 * *(const VEC *)(w1 + v * LANES);
+            }
         }
-    }
-    if (e < count) {
-        const REAL x0 = xi[e];
-        const REAL *w0 = wt + nz[e] * n1p + at;
-        for (int v = 0; v < V; v++)
-            even[v] += x0 * *(const VEC *)(w0 + v * LANES);
     }
     for (int v = 0; v < V; v++)
         out[v] = even[v] + odd[v];
@@ -147,7 +157,7 @@ INLINE void NAME(sparse_z_block)(int V, const REAL *RESTRICT xi, const int32_t *
 INLINE void NAME(sparse_feedforward_part)(const struct NAME(sparse) *sp, int64_t i_first,
                                           int64_t i_last, const int64_t *idx,
                                           const REAL *RESTRICT b, REAL *RESTRICT z,
-                                          int64_t rows)
+                                          int64_t rows, int64_t cols)
 {
     const int64_t n1p = sp->n1p, vectors = n1p / LANES;
     for (int64_t t = 0; t < vectors;) {
@@ -155,16 +165,14 @@ INLINE void NAME(sparse_feedforward_part)(const struct NAME(sparse) *sp, int64_t
         const int64_t at = t * LANES;
         for (int64_t i = i_first; i < i_last; i++) {
             VEC out[SPARSE_VECS];
-            const int64_t first = sp->row_start[idx[i]];
-            const int64_t count = sp->row_start[idx[i] + 1] - first;
-            const REAL *xi = sp->row_vals + first;
-            const int32_t *nz = sp->row_cols + first;
+            const REAL *xi = sp->x + idx[i] * cols;
+            const uint64_t *mi = sp->mask + idx[i] * sp->words;
             if (V == SPARSE_VECS)
-                NAME(sparse_z_block)(SPARSE_VECS, xi, nz, count, sp->wt, n1p, at, out);
+                NAME(sparse_z_block)(SPARSE_VECS, xi, mi, sp->words, sp->wt, n1p, at, out);
             else if (V == 2)
-                NAME(sparse_z_block)(2, xi, nz, count, sp->wt, n1p, at, out);
+                NAME(sparse_z_block)(2, xi, mi, sp->words, sp->wt, n1p, at, out);
             else
-                NAME(sparse_z_block)(1, xi, nz, count, sp->wt, n1p, at, out);
+                NAME(sparse_z_block)(1, xi, mi, sp->words, sp->wt, n1p, at, out);
             REAL *zi = z + i * rows;
             for (int v = 0; v < V; v++)
                 for (int64_t lane = 0; lane < LANES; lane++) {
@@ -245,34 +253,22 @@ INLINE void NAME(sparse_bp4_part)(const struct NAME(sparse) *sp, int64_t q_first
  * float32 784-30-10 0.93; SSE float32 784-16-10 0.79. */
 #define SCATTER_BYTES 192
 
-/* The first entry of an ascending list of columns at or past q. */
-INLINE int64_t NAME(first_at)(const int32_t *cols, int64_t first, int64_t last, int64_t q)
-{
-    while (first < last) {
-        const int64_t mid = first + (last - first) / 2;
-        if (cols[mid] < q)
-            first = mid + 1;
-        else
-            last = mid;
-    }
-    return first;
-}
-
 /* BP4 and the update for a first layer of at most SPARSE_VECS vectors, example by example,
- * for the columns q_first … q_last − 1 (all of them on one thread; below and from n_0 / 2 on
- * two): each example's δ¹ stays in registers while each of its non-zero inputs q adds x_q δ¹
- * to row q of the step.  So every row's sum runs over the examples in ascending order, as the
- * dense BP4's does (whose zero inputs add exact zeros): the same weights, bit for bit.  Then
- * the update for the rows some example touched (every row, with a step of 0 where none did,
- * for L2's decay and momentum), their step rows back to 0. */
+ * for the columns q_first … q_last − 1 (q_first a multiple of 64; all columns on one thread,
+ * below and from about n_0 / 2 on two): each example's δ¹ stays in registers while each of its
+ * non-zero inputs q adds x_q δ¹ to row q of the step.  So every row's sum runs over the
+ * examples in ascending order, as the dense BP4's does (whose zero inputs add exact zeros): the
+ * same weights, bit for bit.  Then the update for the rows some example touched (every row,
+ * with a step of 0 where none did, for L2's decay and momentum), their step rows back to 0. */
 INLINE void NAME(sparse_bp4_scatter)(int V, const struct NAME(sparse) *sp, const int64_t *idx,
                                      int64_t k, int64_t q_first, int64_t q_last, int64_t n0,
                                      const struct NAME(rule) *rule)
 {
     /* the struct's fields in locals: stores through VEC (may_alias) might change them */
-    const int64_t n1p = sp->n1p, *row_start = sp->row_start;
-    const int32_t *RESTRICT cols = sp->row_cols;
-    const REAL *RESTRICT vals = sp->row_vals, *RESTRICT dpad = sp->dpad;
+    const int64_t n1p = sp->n1p, words = sp->words;
+    const int64_t u_first = q_first / 64, u_last = (q_last + 63) / 64;
+    const uint64_t *RESTRICT mask = sp->mask;
+    const REAL *RESTRICT x = sp->x, *RESTRICT dpad = sp->dpad;
     REAL *RESTRICT step = sp->step, *RESTRICT wt = sp->wt, *RESTRICT vt = sp->vt;
     unsigned char *RESTRICT seen = sp->seen;
     /* half 1's list starts one further on: each half writes one past its last row */
@@ -282,21 +278,19 @@ INLINE void NAME(sparse_bp4_scatter)(int V, const struct NAME(sparse) *sp, const
         VEC di[SPARSE_VECS];
         for (int v = 0; v < V; v++)
             di[v] = *(const VEC *)(dpad + i * n1p + v * LANES);
-        int64_t e = row_start[idx[i]], last = row_start[idx[i] + 1];
-        if (q_first > 0)
-            e = NAME(first_at)(cols, e, last, q_first);
-        if (q_last < n0)
-            last = NAME(first_at)(cols, e, last, q_last);
-        for (; e < last; e++) {
-            const int64_t q = cols[e];
-            const REAL xq = vals[e];
-            REAL *RESTRICT row = step + q * n1p;
-            for (int v = 0; v < V; v++)
-                *(VEC *)(row + v * LANES) += xq * di[v];
-            touched[count] = (int32_t)q; /* kept only where row q is new */
-            count += !seen[q];
-            seen[q] = 1;
-        }
+        const REAL *RESTRICT xi = x + idx[i] * n0;
+        const uint64_t *RESTRICT mi = mask + idx[i] * words;
+        for (int64_t u = u_first; u < u_last; u++)
+            for (uint64_t bits = mi[u]; bits; bits &= bits - 1) {
+                const int64_t q = u * 64 + __builtin_ctzll(bits);
+                const REAL xq = xi[q];
+                REAL *RESTRICT row = step + q * n1p;
+                for (int v = 0; v < V; v++)
+                    *(VEC *)(row + v * LANES) += xq * di[v];
+                touched[count] = (int32_t)q; /* kept only where row q is new */
+                count += !seen[q];
+                seen[q] = 1;
+            }
     }
     const int every_row = rule->l2 || rule->momentum;
     const int64_t rows = every_row ? q_last - q_first : count;

@@ -360,6 +360,46 @@ INLINE void NAME(bp2_part)(int64_t i_first, int64_t i_last, const REAL *RESTRICT
 
 #include "_kernel_sparse.h"
 
+/* Where x (n rows of n0) is not 0, one bit an input, ⌈n0 / 64⌉ words a row, the bits past n0
+ * clear (NaN counts as non-zero; a 784-input row takes 104 bytes); returns how many bits are
+ * set.  Made once per training run, so that no mini-batch scans its inputs' zeros. */
+static int64_t NAME(nonzero_mask)(const REAL *x, int64_t n, int64_t n0, uint64_t *mask)
+{
+    const int64_t words = (n0 + 63) / 64;
+    int64_t total = 0;
+    for (int64_t r = 0; r < n; r++)
+        for (int64_t u = 0; u < words; u++) {
+            const REAL *xu = x + r * n0 + u * 64;
+            const int64_t end = n0 - u * 64 < 64 ? n0 - u * 64 : 64;
+            uint64_t bits = 0;
+            int64_t b = 0;
+#if defined(__AVX512F__) && REAL_IS_FLOAT
+            for (; b + 16 <= end; b += 16)
+                bits |= (uint64_t)_mm512_cmp_ps_mask(_mm512_loadu_ps(xu + b), _mm512_setzero_ps(),
+                                                     _CMP_NEQ_UQ) << b;
+#elif defined(__AVX512F__)
+            for (; b + 8 <= end; b += 8)
+                bits |= (uint64_t)_mm512_cmp_pd_mask(_mm512_loadu_pd(xu + b), _mm512_setzero_pd(),
+                                                     _CMP_NEQ_UQ) << b;
+#elif defined(__AVX2__) && REAL_IS_FLOAT
+            for (; b + 8 <= end; b += 8)
+                bits |= (uint64_t)(unsigned)_mm256_movemask_ps(
+                            _mm256_cmp_ps(_mm256_loadu_ps(xu + b), _mm256_setzero_ps(), _CMP_NEQ_UQ))
+                        << b;
+#elif defined(__AVX2__)
+            for (; b + 4 <= end; b += 4)
+                bits |= (uint64_t)(unsigned)_mm256_movemask_pd(
+                            _mm256_cmp_pd(_mm256_loadu_pd(xu + b), _mm256_setzero_pd(), _CMP_NEQ_UQ))
+                        << b;
+#endif
+            for (; b < end; b++)
+                bits |= (uint64_t)(xu[b] != 0) << b;
+            mask[r * words + u] = bits;
+            total += __builtin_popcountll(bits);
+        }
+    return total;
+}
+
 /* One of the step's three products, cut in two halves for a team of two threads (see
  * team_share in _kernel.c): the feedforward and BP4 by rows of w, BP2 by examples; with
  * fewer than 8 rows of w the feedforward goes by examples and BP4 stays whole. */
@@ -393,11 +433,12 @@ static void NAME(run_half)(const void *p, int half)
         break;
     case SPARSE_FEEDFORWARD_PRODUCT:
         NAME(sparse_feedforward_part)(t->sparse, half ? i_cut : 0, half ? k : i_cut, t->idx,
-                                      t->b, t->out, rows);
+                                      t->b, t->out, rows, t->cols);
         break;
     case SPARSE_BP4_PRODUCT:
         if (t->sparse->scatter) { /* V vectors (a constant in each call): 1 … SPARSE_VECS */
-            const int64_t q_first = half ? t->cols / 2 : 0, q_last = half ? t->cols : t->cols / 2;
+            const int64_t q_half = t->cols / 2 / 64 * 64; /* a whole word of the masks */
+            const int64_t q_first = half ? q_half : 0, q_last = half ? t->cols : q_half;
             switch (t->sparse->n1p / LANES) {
 #define SCATTER(V)                                                                            \
     case V:                                                                                   \
@@ -440,22 +481,35 @@ INLINE void NAME(prefetch)(const void *p, size_t bytes)
 }
 
 /* The same for the `k` examples of the next mini-batch (picked by idx, anywhere in a training
- * set far larger than the caches): their targets, and their inputs, or with sparse inputs
- * only the lists of their non-zero ones. */
+ * set far larger than the caches): their targets, and their inputs — with sparse inputs only
+ * the cache lines that hold a non-zero one, by their masks, which were asked for a mini-batch
+ * earlier (prefetch_masks). */
 INLINE void NAME(prefetch_rows)(const struct NAME(sparse) *sp, const REAL *x, const REAL *y,
                                 const int64_t *idx, int64_t k, int64_t n_in, int64_t n_out)
 {
+    const int64_t line = 64 / (int64_t)sizeof(REAL); /* inputs a line; 64 is a multiple */
     for (int64_t i = 0; i < k; i++) {
         NAME(prefetch)(y + idx[i] * n_out, (size_t)n_out * sizeof(REAL));
+        const REAL *xi = x + idx[i] * n_in;
         if (sp == NULL) {
-            NAME(prefetch)(x + idx[i] * n_in, (size_t)n_in * sizeof(REAL));
+            NAME(prefetch)(xi, (size_t)n_in * sizeof(REAL));
             continue;
         }
-        const int64_t first = sp->row_start[idx[i]];
-        const size_t count = (size_t)(sp->row_start[idx[i] + 1] - first);
-        NAME(prefetch)(sp->row_cols + first, count * sizeof(int32_t));
-        NAME(prefetch)(sp->row_vals + first, count * sizeof(REAL));
+        const uint64_t *mi = sp->mask + idx[i] * sp->words;
+        for (int64_t q = 0; q < n_in; q += line)
+            if (mi[q / 64] >> (q % 64) & (((uint64_t)1 << line) - 1)) {
+                const int64_t last = q + line < n_in ? q + line - 1 : n_in - 1;
+                __builtin_prefetch(xi + q, 0, 1);
+                __builtin_prefetch(xi + last, 0, 1); /* the same line where rows are aligned */
+            }
     }
+}
+
+/* The masks of the `k` examples picked by idx, ahead of prefetch_rows. */
+INLINE void NAME(prefetch_masks)(const struct NAME(sparse) *sp, const int64_t *idx, int64_t k)
+{
+    for (int64_t i = 0; i < k; i++)
+        NAME(prefetch)(sp->mask + idx[i] * sp->words, (size_t)sp->words * sizeof(uint64_t));
 }
 
 /* x · ln y with 0 · ln 0 = 0, in double (the cost is summed in double, as NumPy's float()),
@@ -500,7 +554,7 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
     /* The first layer's sparse products, where asked for and the memory is there. */
     struct NAME(sparse) sparse, *sp = NULL;
     void *sparse_block = NULL;
-    if (net->sparse_input && net->row_start && net->row_cols && net->row_vals) {
+    if (net->sparse_input && net->mask != NULL) {
         const int64_t n1 = sizes[1], n1p = (n1 + LANES - 1) / LANES * LANES;
         size_t at[10];
         const int scatter =
@@ -512,7 +566,7 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
             memset(base, 0, at[5]); /* wt, vt, dpad (the lanes beyond n_1 stay 0), step, seen */
             sparse = (struct NAME(sparse)){
                 n1p, (REAL *)(base + at[0]), (REAL *)(base + at[1]), (REAL *)(base + at[2]),
-                net->row_start, net->row_cols, (const REAL *)net->row_vals, scatter,
+                net->mask, (n_in + 63) / 64, x, scatter,
                 (REAL *)(base + at[3]), (unsigned char *)(base + at[4]),
                 (int32_t *)(base + at[5]), (int64_t *)(base + at[6]), (int64_t *)(base + at[7]),
                 (int32_t *)(base + at[8]), (REAL *)(base + at[9]), 0};
@@ -533,6 +587,9 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
         if (batch + 1 < last) /* the next mini-batch's rows, scattered over the training set */
             NAME(prefetch_rows)(sp, x, y, order + start + m, m < n - start - m ? m : n - start - m,
                                 n_in, n_out);
+        if (sp != NULL && batch + 2 < last) /* and the masks of the one after */
+            NAME(prefetch_masks)(sp, order + start + 2 * m,
+                                 m < n - start - 2 * m ? m : n - start - 2 * m);
 
         /* Feedforward: z^l = w^l a^(l-1) + b^l, a^l = σ(z^l). */
         for (int64_t l = 0; l < L; l++) {
@@ -650,6 +707,7 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
 
 #undef SPARSE_VECS
 #undef SCATTER_BYTES
+#undef EACH_BIT
 #undef VEC
 #undef LANES
 #undef VEC_BYTES

@@ -101,22 +101,24 @@ def test_columns_no_example_uses_keep_their_weights_bit_for_bit_and_l2_still_dec
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_the_lists_of_non_zero_inputs_hold_every_one_in_order(dtype):
-    """The lists the first layer reads (made once a run): every input that is not 0 — NaN and
-    ±∞ included, −0 not — row by row, ascending, with its value; empty rows are empty."""
+def test_the_mask_of_non_zero_inputs_marks_every_one(dtype, kernel_version):
+    """The mask the first layer reads (made once a run): a bit for every input that is not 0 —
+    NaN and ±∞ included, −0 not — 64 to a word, the bits past the last column clear."""
     from bprop import _compiled
 
-    X, _ = _sparse_data(30, 45, 2, dtype, seed=7)
+    X, _ = _sparse_data(30, 130, 2, dtype, seed=7)  # three words a row, the last one short
     X[4] = 0  # an empty row
-    X[9, 0], X[9, 44], X[11, 20], X[12, 3] = np.nan, np.inf, -np.inf, -0.0
+    X[9, 0], X[9, 129], X[11, 64], X[12, 63] = np.nan, np.inf, -np.inf, -0.0
     X[20] = 1  # a full one
-    row_start, cols, values = _compiled.nonzero_rows(X)
-    rows, expected_cols = np.nonzero(X != 0)
-    np.testing.assert_array_equal(row_start, np.r_[0, np.cumsum(np.count_nonzero(X != 0, 1))])
-    np.testing.assert_array_equal(cols, expected_cols)
-    np.testing.assert_array_equal(values, X[rows, expected_cols])  # NaN where NaN
-    assert cols.dtype == np.int32 and values.dtype == dtype
-    assert row_start[5] == row_start[4] and row_start[21] - row_start[20] == 45
+    mask, count = _compiled.nonzero_mask(X)
+    assert mask.shape == (30, 3) and mask.dtype == np.uint64
+    bits = np.unpackbits(mask.view(np.uint8), axis=1, bitorder="little")
+    np.testing.assert_array_equal(bits[:, :130], X != 0)
+    assert not bits[:, 130:].any()
+    assert count == np.count_nonzero(X != 0)
+    assert bits[9, 0] and bits[9, 129] and bits[11, 64] and not bits[12, 63]
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _compiled.nonzero_mask(X[:, ::2])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
