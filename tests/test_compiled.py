@@ -579,6 +579,12 @@ def test_the_kernel_takes_two_threads_for_large_enough_products_on_two_cores(mon
     assert kernel_threads(_Kernel(None), None, book, 10).check_one  # 235,200: a close call
     assert not kernel_threads(_Kernel(None), None, bprop.Network([784, 800, 10]), 128).check_one
     assert kernel_threads(_Kernel(None), None, small, 10).threads == 1
+    # a sparse first layer counts at the share of non-zero inputs it multiplies: MNIST's fifth
+    # of 235,200 is under KERNEL_PAIR_GEMM, half of it is not
+    mnist_like, half = _Kernel(None), _Kernel(None)
+    mnist_like.input_share, half.input_share = 0.2, 0.5
+    assert kernel_threads(mnist_like, None, book, 10).threads == 1
+    assert kernel_threads(half, None, book, 10).threads == 2
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     assert kernel_threads(_Kernel(None), None, book, 10).threads == 1
     monkeypatch.setenv("BPROP_NUM_THREADS", "2")
