@@ -85,6 +85,9 @@ class _Net(ctypes.Structure):
         ("batch_costs", ctypes.POINTER(ctypes.c_double)),
         ("team", ctypes.c_void_p),
         ("mask", ctypes.c_void_p),
+        ("scratch", ctypes.c_void_p),
+        ("scratch_bytes", ctypes.c_size_t),
+        ("scratch_key", ctypes.c_uint64),
     ]
 
 
@@ -128,6 +131,8 @@ def _load() -> Any:
             mask = getattr(library, f"bprop_nonzero_mask_{type_name}")
             mask.restype = ctypes.c_int64
             mask.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p]
+        library.bprop_scratch_free.restype = None
+        library.bprop_scratch_free.argtypes = [ctypes.POINTER(_Net)]
         library.bprop_flush_subnormals.restype = ctypes.c_int
         library.bprop_flush_subnormals.argtypes = [ctypes.c_int]
         _library = library
@@ -292,10 +297,15 @@ class Step:
         self.c.threads = 2 if n >= 2 and self.c.team else 1
 
     def close(self) -> None:
-        """Stop the second thread, if one was started (training goes on with one)."""
-        if getattr(self, "c", None) is not None and self.c.team:
+        """Stop the second thread, if one was started, and free the buffers the kernel keeps
+        between calls (training may go on: one thread, buffers made again)."""
+        if getattr(self, "c", None) is None:
+            return
+        if self.c.team:
             team, self.c.team, self.c.threads = self.c.team, None, 1
             _load().bprop_team_free(team)
+        if self.c.scratch:
+            _load().bprop_scratch_free(ctypes.byref(self.c))
 
     def __del__(self) -> None:
         self.close()

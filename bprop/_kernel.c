@@ -53,6 +53,11 @@ struct bprop_net {
     /* With sparse_input, where x is not 0 (bprop_nonzero_mask_*): bit q % 64 of word
      * r ⌈n_in / 64⌉ + q / 64 is set when x[r][q] ≠ 0 (NaN counts as non-zero). */
     const uint64_t *mask;
+    /* The first layer's sparse buffers, kept from one call to the next (a fresh block's first
+     * touch costs more than a short stretch): bprop_scratch_free releases them. */
+    void *scratch;
+    size_t scratch_bytes;
+    uint64_t scratch_key; /* the layout they were zeroed for */
 };
 
 #if defined(__x86_64__)
@@ -253,7 +258,7 @@ static inline int64_t half_of_rows(int64_t rows)
 /* The products a team shares (the kinds of NAME(task) in _kernel_step.h). */
 enum { FEEDFORWARD_PRODUCT, BP2_PRODUCT, BP4_PRODUCT, SPARSE_FEEDFORWARD_PRODUCT, SPARSE_BP4_PRODUCT };
 
-typedef int64_t train_fn(const struct bprop_net *, const int64_t *, int64_t, int64_t, double);
+typedef int64_t train_fn(struct bprop_net *, const int64_t *, int64_t, int64_t, double);
 
 /* GCC on x86-64 compiles the step three times: for AVX-512 (x86-64-v4), AVX2 (x86-64-v3) and
  * baseline x86-64; the first call picks the one this CPU runs.  Elsewhere: once, for the
@@ -370,7 +375,7 @@ static int arguments_ok(const struct bprop_net *net, const int64_t *order, int64
 
 /* Train on mini-batches first … last − 1 of the epoch ordered by `order` (see _kernel_step.h);
  * −1 when the arguments are not ones it can train on (arguments_ok). */
-int64_t bprop_train_float(const struct bprop_net *net, const int64_t *order, int64_t first,
+int64_t bprop_train_float(struct bprop_net *net, const int64_t *order, int64_t first,
                           int64_t last, double eta)
 {
     if (!arguments_ok(net, order, first, last, eta))
@@ -383,7 +388,7 @@ int64_t bprop_train_float(const struct bprop_net *net, const int64_t *order, int
 #endif
 }
 
-int64_t bprop_train_double(const struct bprop_net *net, const int64_t *order, int64_t first,
+int64_t bprop_train_double(struct bprop_net *net, const int64_t *order, int64_t first,
                            int64_t last, double eta)
 {
     if (!arguments_ok(net, order, first, last, eta))
@@ -395,6 +400,16 @@ int64_t bprop_train_double(const struct bprop_net *net, const int64_t *order, in
 #else
     return train_double_generic(net, order, first, last, eta);
 #endif
+}
+
+/* Free the first layer's sparse buffers the training calls kept in net (they come back when
+ * needed). */
+void bprop_scratch_free(struct bprop_net *net)
+{
+    free(net->scratch);
+    net->scratch = NULL;
+    net->scratch_bytes = 0;
+    net->scratch_key = 0;
 }
 
 /* Where x is not 0, for the first layer's sparse products (struct bprop_net's mask; made by

@@ -9,13 +9,14 @@
  * each example's non-zero inputs, and BP4 only the columns of w¹ that some example of the
  * mini-batch uses (every weight still gets L2's decay and momentum).  Each example's non-zero
  * inputs are the set bits of its row of a mask made once per run (nonzero_mask, one bit an
- * input), so no mini-batch scans its zeros.  For the stretch w¹ (and its velocities) live transposed, (n_0, n1p) with
- * n1p = n_1 rounded up to whole vectors, so that both sums move whole rows of it; the columns
- * left over stay 0.  The feedforward sums each example's inputs in ascending order (in two
- * interleaved partial sums); BP4 sums over the examples in ascending order, in one sum for a
- * narrow layer (sparse_bp4_scatter, as the dense BP4 does) or in two (sparse_bp4_part).  So
- * results agree with the dense kernel to rounding — except that a weight that is NaN or
- * infinite meets an input of 0 nowhere, where the dense products would give NaN. */
+ * input), so no mini-batch scans its zeros.  For the stretch w¹ (and its velocities) live
+ * transposed, (n_0, n1p) with n1p = n_1 rounded up to whole vectors, so that both sums move
+ * whole rows of it; the columns left over stay 0.  The feedforward sums each example's inputs
+ * in ascending order (in two interleaved partial sums); BP4 sums over the examples in ascending
+ * order, in one sum for a narrow layer (sparse_bp4_scatter, as the dense BP4 does) or in two
+ * (sparse_bp4_part).  So results agree with the dense kernel to rounding — except that a weight
+ * that is NaN or infinite meets an input of 0 nowhere, where the dense products would give
+ * NaN. */
 struct NAME(sparse) {
     int64_t n1p;            /* n_1 rounded up to whole vectors */
     REAL *wt, *vt;          /* (w¹)ᵀ and its velocities, (n_0, n1p) */
@@ -34,14 +35,14 @@ struct NAME(sparse) {
     int64_t q_cut;          /* where BP4's columns are cut between two threads */
 };
 
-/* The bytes a stretch's sparse buffers take (one block, aligned to 64 bytes each; those
- * before at[5] start as 0). */
+/* The bytes a stretch's sparse buffers take (one block, aligned to 64 bytes each; vt only
+ * with momentum, step, seen and touched only for scatter, the col_ ones only without). */
 static inline size_t NAME(sparse_bytes)(int64_t m, int64_t n0, int64_t n1p, int scatter,
-                                        size_t *at)
+                                        int momentum, size_t *at)
 {
-    const size_t s = (size_t)scatter, c = 1 - s;
+    const size_t s = (size_t)scatter, c = 1 - s, v = (size_t)momentum;
     const size_t sizes[10] = {
-        sizeof(REAL) * (size_t)(n0 * n1p),         sizeof(REAL) * (size_t)(n0 * n1p),
+        sizeof(REAL) * (size_t)(n0 * n1p),         v * sizeof(REAL) * (size_t)(n0 * n1p),
         sizeof(REAL) * (size_t)(m * n1p),          s * sizeof(REAL) * (size_t)(n0 * n1p),
         s * (size_t)n0,                            s * sizeof(int32_t) * (size_t)(n0 + 2),
         c * sizeof(int64_t) * (size_t)(n0 + 1),    c * sizeof(int64_t) * (size_t)n0,
@@ -246,8 +247,9 @@ INLINE void NAME(sparse_bp4_part)(const struct NAME(sparse) *sp, int64_t q_first
 /* The widest first layer (n1p REALs, in bytes) whose BP4 goes example by example
  * (sparse_bp4_scatter) rather than by columns (sparse_bp4_part): the step's rows are read and
  * written once per entry, where the columns' sums stay in registers, and that pays only while
- * a row is a few cache lines and so saves sorting the entries by column.  Measured, epochs of
- * 20,000 MNIST images on one thread, example by example ÷ by columns: float32 AVX-512
+ * a row is a few cache lines and so saves sorting the entries by column.  Measured (with the
+ * lists of non-zero inputs that preceded the mask), epochs of 20,000 MNIST images on one
+ * thread, example by example ÷ by columns: float32 AVX-512
  * 784-30-10 m = 10 0.86, 784-40-10 0.92, 784-50-10 (m = 32) 1.06, 784-60-10 1.04,
  * 784-100-10 (m = 64) 1.14; float64 784-20-10 0.95, 784-30-10 1.00, 784-60-10 1.20; AVX2
  * float32 784-30-10 0.93; SSE float32 784-16-10 0.79. */

@@ -382,15 +382,17 @@ static int64_t NAME(nonzero_mask)(const REAL *x, int64_t n, int64_t n0, uint64_t
                 bits |= (uint64_t)_mm512_cmp_pd_mask(_mm512_loadu_pd(xu + b), _mm512_setzero_pd(),
                                                      _CMP_NEQ_UQ) << b;
 #elif defined(__AVX2__) && REAL_IS_FLOAT
-            for (; b + 8 <= end; b += 8)
-                bits |= (uint64_t)(unsigned)_mm256_movemask_ps(
-                            _mm256_cmp_ps(_mm256_loadu_ps(xu + b), _mm256_setzero_ps(), _CMP_NEQ_UQ))
-                        << b;
+            for (; b + 8 <= end; b += 8) {
+                const __m256 ne =
+                    _mm256_cmp_ps(_mm256_loadu_ps(xu + b), _mm256_setzero_ps(), _CMP_NEQ_UQ);
+                bits |= (uint64_t)(unsigned)_mm256_movemask_ps(ne) << b;
+            }
 #elif defined(__AVX2__)
-            for (; b + 4 <= end; b += 4)
-                bits |= (uint64_t)(unsigned)_mm256_movemask_pd(
-                            _mm256_cmp_pd(_mm256_loadu_pd(xu + b), _mm256_setzero_pd(), _CMP_NEQ_UQ))
-                        << b;
+            for (; b + 4 <= end; b += 4) {
+                const __m256d ne =
+                    _mm256_cmp_pd(_mm256_loadu_pd(xu + b), _mm256_setzero_pd(), _CMP_NEQ_UQ);
+                bits |= (uint64_t)(unsigned)_mm256_movemask_pd(ne) << b;
+            }
 #endif
             for (; b < end; b++)
                 bits |= (uint64_t)(xu[b] != 0) << b;
@@ -475,7 +477,8 @@ INLINE void NAME(share)(struct team *team, const struct NAME(task) *task)
 /* Ask the cache for the bytes from p on, ahead of their use. */
 INLINE void NAME(prefetch)(const void *p, size_t bytes)
 {
-    const char *line = (const char *)((uintptr_t)p & ~(uintptr_t)63), *end = (const char *)p + bytes;
+    const char *line = (const char *)((uintptr_t)p & ~(uintptr_t)63);
+    const char *end = (const char *)p + bytes;
     for (; line < end; line += 64)
         __builtin_prefetch(line, 0, 1);
 }
@@ -529,7 +532,7 @@ INLINE double NAME(xlogy)(REAL x, REAL y)
 /* Train on mini-batches first … last − 1 of the epoch whose example order is `order`.
  * Returns the first mini-batch not trained: last, or one whose cost is not finite (its
  * update is skipped, as the NumPy engines do). */
-static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, int64_t first,
+static int64_t NAME(train)(struct bprop_net *net, const int64_t *order, int64_t first,
                           int64_t last, double eta)
 {
     const int64_t L = net->layers, n = net->n, m = net->m;
@@ -551,19 +554,30 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
     struct team *team = net->threads >= 2 ? net->team : NULL; /* NULL: one thread */
     team_begin(team);
 
-    /* The first layer's sparse products, where asked for and the memory is there. */
+    /* The first layer's sparse products, where asked for and the memory is there: buffers
+     * kept in net from call to call, all 0 when made or laid out anew; what must start as 0
+     * (the lanes of wt, vt and dpad beyond n_1, step, seen) is 0 again after each call. */
     struct NAME(sparse) sparse, *sp = NULL;
-    void *sparse_block = NULL;
     if (net->sparse_input && net->mask != NULL) {
         const int64_t n1 = sizes[1], n1p = (n1 + LANES - 1) / LANES * LANES;
         size_t at[10];
         const int scatter =
             n1p / LANES <= SPARSE_VECS && n1p * (int64_t)sizeof(REAL) <= SCATTER_BYTES;
-        const size_t bytes = NAME(sparse_bytes)(m, n_in, n1p, scatter, at);
-        sparse_block = aligned_alloc(64, bytes);
-        if (sparse_block != NULL) {
-            char *base = sparse_block;
-            memset(base, 0, at[5]); /* wt, vt, dpad (the lanes beyond n_1 stay 0), step, seen */
+        const size_t bytes = NAME(sparse_bytes)(m, n_in, n1p, scatter, momentum, at);
+        const uint64_t key = (uint64_t)bytes << 16 ^ (uint64_t)n1p << 2 ^
+                             (uint64_t)scatter << 1 ^ (uint64_t)momentum;
+        if (net->scratch_bytes < bytes) {
+            free(net->scratch);
+            net->scratch = aligned_alloc(64, bytes);
+            net->scratch_bytes = net->scratch != NULL ? bytes : 0;
+            net->scratch_key = 0;
+        }
+        if (net->scratch != NULL) {
+            char *base = net->scratch;
+            if (net->scratch_key != key) {
+                memset(base, 0, bytes);
+                net->scratch_key = key;
+            }
             sparse = (struct NAME(sparse)){
                 n1p, (REAL *)(base + at[0]), (REAL *)(base + at[1]), (REAL *)(base + at[2]),
                 net->mask, (n_in + 63) / 64, x, scatter,
@@ -701,7 +715,6 @@ static int64_t NAME(train)(const struct bprop_net *net, const int64_t *order, in
         if (momentum)
             NAME(transpose)(0, VW[0], sp->vt, sizes[1], n_in, sp->n1p);
     }
-    free(sparse_block);
     return done;
 }
 

@@ -208,6 +208,44 @@ def test_stretches_cut_anywhere_give_the_same_weights():
         np.testing.assert_array_equal(p, q)
 
 
+class _SwitchVersions(_SeeEvery):
+    """Cuts the stretches every few mini-batches and runs the next one on another kernel
+    version: the buffers the kernel keeps between calls are then laid out anew (another vector
+    width gives w¹ᵀ other rows)."""
+
+    def __init__(self, every, versions):
+        super().__init__(every)
+        self.versions = versions
+
+    def on_batch_end(self, state):
+        from bprop import _compiled
+
+        super().on_batch_end(state)
+        _compiled.limit_instruction_set(self.versions[len(self.seen) % len(self.versions)])
+
+
+@pytest.mark.parametrize("rule", RULES, ids=["plain", "l2", "momentum"])
+def test_the_buffers_kept_between_calls_start_clean_for_each_layout(rule):
+    """The first layer's buffers live from one kernel call to the next and are zeroed again
+    whenever the layout changes: switching kernel versions between stretches (first layers of
+    20 neurons: rows of 32, 24 or 20 numbers), narrow BP4 included, still gives the NumPy
+    engine's weights to rounding."""
+    from bprop import _compiled
+
+    versions = kernel_versions()
+    X, y = _sparse_data(120, 60, 4, seed=9)
+    switch = _SwitchVersions(2, versions[::-1])
+    try:
+        net, _ = _train(X, y, (60, 20, 4), 10, sparse=True, callbacks=[switch], **rule)
+    finally:
+        _compiled.limit_instruction_set(None)
+    assert len(switch.seen) == 3 * 6 and len(versions) >= 1
+    numpy_net = bprop.Network([60, 20, 4], "sigmoid", "cross-entropy", seed=2)
+    numpy_net.SGD(X, y, 3, 10, 0.5, seed=4, verbose=False, compiled=False, **rule)
+    for p, q in zip(net.weights + net.biases, numpy_net.weights + numpy_net.biases):
+        np.testing.assert_allclose(p, q, rtol=1e-11, atol=1e-11)
+
+
 def test_divergence_with_sparse_products_stops_where_the_dense_ones_do(monkeypatch):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(40, 8)) * 50 * (rng.random((40, 8)) < 0.3)
