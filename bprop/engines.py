@@ -273,16 +273,18 @@ class KernelThreads:
       second core, which the CPU time cannot tell (the worker spins while it waits);
     * it is the run's first trial, or one thread won the epoch before.
 
-    Otherwise the epoch stays on two threads.  (The kernel's worker never stalls the caller, and
-    beside a program running two threads one thread of ours gets a third of the cores where two
-    get half, so two often still win: 784-800-10, m = 128, 12,800 images beside a two-thread
-    BLAS loop, 0.82 s on two, 1.01 on one.)  One thread and two give bit-identical results, so
-    this changes only the time; the epochs that went to one thread are listed in
-    ``busy_epochs``.  With ``check_one`` (products small enough that the second thread's gain
-    depends on the machine, ``KERNEL_PAIR_CHECK``) a one thread that is as fast as two with the
-    cores free trains the rest of the run (``threads`` becomes 1) and leaves the second core
-    free.  A count that was ``forced`` is kept, and unless two were forced, a stretch too short
-    to pay for the second thread (``STRETCH_MIN_WORK``) trains on one.
+    Where one thread trains at least as fast, two are timed once more and one must beat the
+    better of their two trials (A B A: a slow moment of the second core, or the worker's start,
+    does not decide alone).  Otherwise the epoch stays on two threads.  (The kernel's worker
+    never stalls the caller, and beside a program running two threads one thread of ours gets a
+    third of the cores where two get half, so two often still win: 784-800-10, m = 128, 12,800
+    images beside a two-thread BLAS loop, 0.82 s on two, 1.01 on one.)  One thread and two give
+    bit-identical results, so this changes only the time; the epochs that went to one thread are
+    listed in ``busy_epochs``.  With ``check_one`` (products small enough that the second
+    thread's gain depends on the machine, ``KERNEL_PAIR_CHECK``) a one thread that is as fast
+    as two with the cores free trains the rest of the run (``threads`` becomes 1) and leaves the
+    second core free.  A count that was ``forced`` is kept, and unless two were forced, a
+    stretch too short to pay for the second thread (``STRETCH_MIN_WORK``) trains on one.
     """
 
     def __init__(
@@ -309,11 +311,14 @@ class KernelThreads:
 
     def epoch_begins(self, epoch: int) -> None:
         """Back to all threads, and measure again."""
+        if getattr(self, "_rate_one", 0.0):  # the last epoch ended before its second look
+            self._one_won = True
         self._epoch = epoch
         self._trying: int | None = self.threads  # the count on trial; None once judged
         self._chosen = self.threads
         self._spent = (0.0, 0.0, 0)  # wall, CPU seconds and mini-batches of this trial
         self._rate_all = 0.0  # mini-batches a second on all threads, before one is tried
+        self._rate_one = 0.0  # on one thread, where it won and all threads are timed again
         self._quiet = False  # whether the cores were ours during two threads' trial
 
     def close(self) -> None:
@@ -352,7 +357,11 @@ class KernelThreads:
             return
         self._spent = (0.0, 0.0, 0)
         rate = batches / wall
-        if trying == self.threads:
+        if trying == self.threads and self._rate_one:  # all threads again, after one won
+            self._trying = None
+            self._best = max(self._best, rate)
+            self._judge(self._rate_one, max(self._rate_all, rate))
+        elif trying == self.threads:
             self._quiet = cpu / wall >= BUSY_SHARE * self.threads  # the cores are ours
             slowed = rate < SLOWED * self._best
             untried, self._best = self._best == 0.0, max(self._best, rate)
@@ -360,16 +369,25 @@ class KernelThreads:
                 self._trying = None
             else:  # starved, slowed, not yet compared, or a close call: try one thread
                 self._rate_all, self._trying = rate, 1
+        elif rate >= self._rate_all:  # one thread won: time all of them once more first
+            self._rate_one, self._trying = rate, self.threads
         else:
             self._trying = None
-            self._one_won = rate > self._rate_all
-            if self._quiet and self.check_one:  # judged once for the run; a tie: one thread
-                self.check_one = False
-                if rate >= self._rate_all:
-                    self.threads = self._chosen = 1
-            elif self._one_won:
-                self._chosen = 1
-                self.busy_epochs.append(self._epoch)
+            self._judge(rate, self._rate_all)
+
+    def _judge(self, rate_one: float, rate_all: float) -> None:
+        """Choose from one thread's rate and all threads' (the better of their two trials
+        where one thread won the first comparison: a slow moment of the second core, or its
+        start, does not decide alone)."""
+        self._rate_one = 0.0
+        self._one_won = rate_one > rate_all
+        if self._quiet and self.check_one:  # judged once for the run; a tie: one thread
+            self.check_one = False
+            if rate_one >= rate_all:
+                self.threads = self._chosen = 1
+        elif self._one_won:
+            self._chosen = 1
+            self.busy_epochs.append(self._epoch)
 
 
 def kernel_threads(step: Any, threads: int | None, net: Network, m: int) -> KernelThreads:
