@@ -26,8 +26,6 @@ struct NAME(sparse) {
     const REAL *x;          /* the training inputs, (n, n_0) */
     int scatter;            /* BP4 example by example (sparse_bp4_scatter), or by columns */
     REAL *step;             /* scatter: BP4's sums, (n_0, n1p), 0 between mini-batches */
-    unsigned char *seen;    /* scatter: whether row q of step has a sum, (n_0) */
-    int32_t *touched;       /* scatter: the rows that have, (n_0 + 2) */
     int64_t *col_start;     /* by columns: column q's entries, col_start[q] … col_start[q+1] − 1 */
     int64_t *col_fill;      /* (n_0) */
     int32_t *col_example;   /* the example of each entry, ascending within a column */
@@ -36,19 +34,18 @@ struct NAME(sparse) {
 };
 
 /* The bytes a stretch's sparse buffers take (one block, aligned to 64 bytes each; vt only
- * with momentum, step, seen and touched only for scatter, the col_ ones only without). */
+ * with momentum, step only for scatter, the col_ ones only without). */
 static inline size_t NAME(sparse_bytes)(int64_t m, int64_t n0, int64_t n1p, int scatter,
                                         int momentum, size_t *at)
 {
     const size_t s = (size_t)scatter, c = 1 - s, v = (size_t)momentum;
-    const size_t sizes[10] = {
+    const size_t sizes[8] = {
         sizeof(REAL) * (size_t)(n0 * n1p),         v * sizeof(REAL) * (size_t)(n0 * n1p),
         sizeof(REAL) * (size_t)(m * n1p),          s * sizeof(REAL) * (size_t)(n0 * n1p),
-        s * (size_t)n0,                            s * sizeof(int32_t) * (size_t)(n0 + 2),
         c * sizeof(int64_t) * (size_t)(n0 + 1),    c * sizeof(int64_t) * (size_t)n0,
         c * sizeof(int32_t) * (size_t)(m * n0),    c * sizeof(REAL) * (size_t)(m * n0)};
     size_t total = 0;
-    for (int t = 0; t < 10; t++) {
+    for (int t = 0; t < 8; t++) {
         at[t] = total;
         total += (sizes[t] + 63) / 64 * 64;
     }
@@ -260,8 +257,9 @@ INLINE void NAME(sparse_bp4_part)(const struct NAME(sparse) *sp, int64_t q_first
  * below and from about n_0 / 2 on two): each example's δ¹ stays in registers while each of its
  * non-zero inputs q adds x_q δ¹ to row q of the step.  So every row's sum runs over the
  * examples in ascending order, as the dense BP4's does (whose zero inputs add exact zeros): the
- * same weights, bit for bit.  Then the update for the rows some example touched (every row,
- * with a step of 0 where none did, for L2's decay and momentum), their step rows back to 0. */
+ * same weights, bit for bit.  Then the update for the rows some example touched, found
+ * from the mini-batch's masks put together (every row, with a step of 0 where none did, for
+ * L2's decay and momentum), their step rows back to 0. */
 INLINE void NAME(sparse_bp4_scatter)(int V, const struct NAME(sparse) *sp, const int64_t *idx,
                                      int64_t k, int64_t q_first, int64_t q_last, int64_t n0,
                                      const struct NAME(rule) *rule)
@@ -272,10 +270,6 @@ INLINE void NAME(sparse_bp4_scatter)(int V, const struct NAME(sparse) *sp, const
     const uint64_t *RESTRICT mask = sp->mask;
     const REAL *RESTRICT x = sp->x, *RESTRICT dpad = sp->dpad;
     REAL *RESTRICT step = sp->step, *RESTRICT wt = sp->wt, *RESTRICT vt = sp->vt;
-    unsigned char *RESTRICT seen = sp->seen;
-    /* half 1's list starts one further on: each half writes one past its last row */
-    int32_t *RESTRICT touched = sp->touched + q_first + (q_first > 0);
-    int64_t count = 0;
     for (int64_t i = 0; i < k; i++) {
         VEC di[SPARSE_VECS];
         for (int v = 0; v < V; v++)
@@ -289,20 +283,24 @@ INLINE void NAME(sparse_bp4_scatter)(int V, const struct NAME(sparse) *sp, const
                 REAL *RESTRICT row = step + q * n1p;
                 for (int v = 0; v < V; v++)
                     *(VEC *)(row + v * LANES) += xq * di[v];
-                touched[count] = (int32_t)q; /* kept only where row q is new */
-                count += !seen[q];
-                seen[q] = 1;
             }
     }
+    /* the update for the rows some example touched: the bits of the mini-batch's masks put
+     * together (every row with L2 or momentum) */
     const int every_row = rule->l2 || rule->momentum;
-    const int64_t rows = every_row ? q_last - q_first : count;
-    for (int64_t r = 0; r < rows; r++) {
-        const int64_t q = every_row ? q_first + r : touched[r];
-        for (int v = 0; v < V; v++) {
-            const int64_t o = q * n1p + v * LANES;
-            NAME(apply)(rule, wt + o, vt + o, *(VEC *)(step + o));
-            *(VEC *)(step + o) = (VEC){0};
+    for (int64_t u = u_first; u < u_last; u++) {
+        uint64_t used = every_row ? ~(uint64_t)0 : 0;
+        for (int64_t i = 0; i < k && !every_row; i++)
+            used |= mask[idx[i] * words + u];
+        for (; used; used &= used - 1) {
+            const int64_t q = u * 64 + __builtin_ctzll(used);
+            if (q >= q_last)
+                break;
+            for (int v = 0; v < V; v++) {
+                const int64_t o = q * n1p + v * LANES;
+                NAME(apply)(rule, wt + o, vt + o, *(VEC *)(step + o));
+                *(VEC *)(step + o) = (VEC){0};
+            }
         }
-        seen[q] = 0;
     }
 }

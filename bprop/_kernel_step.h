@@ -556,11 +556,11 @@ static int64_t NAME(train)(struct bprop_net *net, const int64_t *order, int64_t 
 
     /* The first layer's sparse products, where asked for and the memory is there: buffers
      * kept in net from call to call, all 0 when made or laid out anew; what must start as 0
-     * (the lanes of wt, vt and dpad beyond n_1, step, seen) is 0 again after each call. */
+     * (the lanes of wt, vt and dpad beyond n_1, step) is 0 again after each call. */
     struct NAME(sparse) sparse, *sp = NULL;
     if (net->sparse_input && net->mask != NULL) {
         const int64_t n1 = sizes[1], n1p = (n1 + LANES - 1) / LANES * LANES;
-        size_t at[10];
+        size_t at[8];
         const int scatter =
             n1p / LANES <= SPARSE_VECS && n1p * (int64_t)sizeof(REAL) <= SCATTER_BYTES;
         const size_t bytes = NAME(sparse_bytes)(m, n_in, n1p, scatter, momentum, at);
@@ -581,9 +581,8 @@ static int64_t NAME(train)(struct bprop_net *net, const int64_t *order, int64_t 
             sparse = (struct NAME(sparse)){
                 n1p, (REAL *)(base + at[0]), (REAL *)(base + at[1]), (REAL *)(base + at[2]),
                 net->mask, (n_in + 63) / 64, x, scatter,
-                (REAL *)(base + at[3]), (unsigned char *)(base + at[4]),
-                (int32_t *)(base + at[5]), (int64_t *)(base + at[6]), (int64_t *)(base + at[7]),
-                (int32_t *)(base + at[8]), (REAL *)(base + at[9]), 0};
+                (REAL *)(base + at[3]), (int64_t *)(base + at[4]), (int64_t *)(base + at[5]),
+                (int32_t *)(base + at[6]), (REAL *)(base + at[7]), 0};
             sp = &sparse;
             if (!momentum)
                 sp->vt = sp->wt; /* not read: apply reads velocities only with momentum */
