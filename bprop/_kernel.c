@@ -414,31 +414,25 @@ void bprop_scratch_free(struct bprop_net *net)
 
 /* Where x is not 0, for the first layer's sparse products (struct bprop_net's mask; made by
  * nonzero_mask in _kernel_step.h, this CPU's version): the number of bits set. */
-typedef int64_t mask_fn(const void *, int64_t, int64_t, uint64_t *);
-
-int64_t bprop_nonzero_mask_float(const float *x, int64_t n, int64_t n0, uint64_t *mask)
-{
 #if MULTIVERSION
-    static mask_fn *const by_level[] = {(mask_fn *)nonzero_mask_float_generic,
-                                        (mask_fn *)nonzero_mask_float_avx2,
-                                        (mask_fn *)nonzero_mask_float_avx512};
-    return by_level[isa_level()](x, n, n0, mask);
+#define NONZERO_MASK(type)                                                                    \
+    int64_t bprop_nonzero_mask_##type(const type *x, int64_t n, int64_t n0, uint64_t *mask)   \
+    {                                                                                         \
+        static int64_t (*const by_level[])(const type *, int64_t, int64_t, uint64_t *) = {    \
+            nonzero_mask_##type##_generic, nonzero_mask_##type##_avx2,                        \
+            nonzero_mask_##type##_avx512};                                                    \
+        return by_level[isa_level()](x, n, n0, mask);                                         \
+    }
 #else
-    return nonzero_mask_float_generic(x, n, n0, mask);
+#define NONZERO_MASK(type)                                                                    \
+    int64_t bprop_nonzero_mask_##type(const type *x, int64_t n, int64_t n0, uint64_t *mask)   \
+    {                                                                                         \
+        return nonzero_mask_##type##_generic(x, n, n0, mask);                                 \
+    }
 #endif
-}
-
-int64_t bprop_nonzero_mask_double(const double *x, int64_t n, int64_t n0, uint64_t *mask)
-{
-#if MULTIVERSION
-    static mask_fn *const by_level[] = {(mask_fn *)nonzero_mask_double_generic,
-                                        (mask_fn *)nonzero_mask_double_avx2,
-                                        (mask_fn *)nonzero_mask_double_avx512};
-    return by_level[isa_level()](x, n, n0, mask);
-#else
-    return nonzero_mask_double_generic(x, n, n0, mask);
-#endif
-}
+NONZERO_MASK(float)
+NONZERO_MASK(double)
+#undef NONZERO_MASK
 
 /* A module with nothing in it, so that the library installs and imports like any
  * extension; its functions are reached through ctypes. */

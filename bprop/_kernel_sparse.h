@@ -65,9 +65,9 @@ INLINE void NAME(transpose)(int to, REAL *RESTRICT w, REAL *RESTRICT wt, int64_t
         }
 }
 
-/* Each q with bit q set in the `words` words from bits (ascending), as `body`. */
-#define EACH_BIT(bits, words, q, body)                                                        \
-    for (int64_t u_ = 0; u_ < (words); u_++)                                                  \
+/* Each q with bit q set in words u_first … u_last − 1 of bits (ascending), as `body`. */
+#define EACH_BIT(bits, u_first, u_last, q, body)                                              \
+    for (int64_t u_ = (u_first); u_ < (u_last); u_++)                                         \
         for (uint64_t b_ = (bits)[u_]; b_; b_ &= b_ - 1) {                                    \
             const int64_t q = u_ * 64 + __builtin_ctzll(b_);                                  \
             body                                                                              \
@@ -84,7 +84,7 @@ INLINE void NAME(sparse_columns)(struct NAME(sparse) *sp, const int64_t *idx, in
     const int64_t words = sp->words;
     memset(count, 0, (size_t)n0 * sizeof(int64_t));
     for (int64_t i = 0; i < k; i++)
-        EACH_BIT(sp->mask + idx[i] * words, words, q, count[q]++;)
+        EACH_BIT(sp->mask + idx[i] * words, 0, words, q, count[q]++;)
     int64_t total = 0;
     for (int64_t q = 0; q < n0; q++) {
         sp->col_start[q] = total;
@@ -98,7 +98,7 @@ INLINE void NAME(sparse_columns)(struct NAME(sparse) *sp, const int64_t *idx, in
     sp->q_cut = cut;
     for (int64_t i = 0; i < k; i++) {
         const REAL *RESTRICT xi = sp->x + idx[i] * n0;
-        EACH_BIT(sp->mask + idx[i] * words, words, q, {
+        EACH_BIT(sp->mask + idx[i] * words, 0, words, q, {
             const int64_t at = count[q]++;
             example[at] = (int32_t)i;
             value[at] = xi[q];
@@ -275,15 +275,12 @@ INLINE void NAME(sparse_bp4_scatter)(int V, const struct NAME(sparse) *sp, const
         for (int v = 0; v < V; v++)
             di[v] = *(const VEC *)(dpad + i * n1p + v * LANES);
         const REAL *RESTRICT xi = x + idx[i] * n0;
-        const uint64_t *RESTRICT mi = mask + idx[i] * words;
-        for (int64_t u = u_first; u < u_last; u++)
-            for (uint64_t bits = mi[u]; bits; bits &= bits - 1) {
-                const int64_t q = u * 64 + __builtin_ctzll(bits);
-                const REAL xq = xi[q];
-                REAL *RESTRICT row = step + q * n1p;
-                for (int v = 0; v < V; v++)
-                    *(VEC *)(row + v * LANES) += xq * di[v];
-            }
+        EACH_BIT(mask + idx[i] * words, u_first, u_last, q, {
+            const REAL xq = xi[q];
+            REAL *RESTRICT row = step + q * n1p;
+            for (int v = 0; v < V; v++)
+                *(VEC *)(row + v * LANES) += xq * di[v];
+        })
     }
     /* the update for the rows some example touched: the bits of the mini-batch's masks put
      * together (every row with L2 or momentum) */
