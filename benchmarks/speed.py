@@ -192,18 +192,29 @@ class _Timer:
         self._start = now
 
 
-def _run_bprop(cfg: Config, X, y, passes: int, variant: str, threads: int) -> tuple[list, str]:
-    from bprop.train import Callback, sgd
-
-    net = bprop.Network(
+def _bprop_network(cfg: Config, dtype: Any, seed: int) -> Any:
+    """A fresh bprop network of the configuration."""
+    return bprop.Network(
         list(cfg.sizes),
         cfg.hidden,
         cfg.cost,
         output_activation=cfg.output,
         init=cfg.init,
-        dtype=X.dtype.type,
-        seed=0,
+        dtype=dtype,
+        seed=seed,
     )
+
+
+def _blas_threads(threads: int) -> int | None:
+    """``sgd``'s ``blas_threads`` for a run on ``threads``: None (bprop's own policy) for all
+    the cores."""
+    return None if threads == os.cpu_count() else threads
+
+
+def _run_bprop(cfg: Config, X, y, passes: int, variant: str, threads: int) -> tuple[list, str]:
+    from bprop.train import Callback, sgd
+
+    net = _bprop_network(cfg, X.dtype.type, seed=0)
 
     class Laps(Callback):
         def on_train_begin(self, net, state) -> None:
@@ -240,7 +251,7 @@ def _run_bprop(cfg: Config, X, y, passes: int, variant: str, threads: int) -> tu
         seed=0,
         callbacks=callbacks,
         compiled=False if variant == "bprop-numpy" else None,
-        blas_threads=None if threads == os.cpu_count() else threads,
+        blas_threads=_blas_threads(threads),
     )
     engine = history.config["engine"]
     if engine == "compiled":
@@ -484,27 +495,9 @@ def _bprop_call(cfg: Config, X, y, threads: int) -> float:
     call pays them (the engine's set-up included)."""
     from bprop.train import sgd
 
-    net = bprop.Network(
-        list(cfg.sizes),
-        cfg.hidden,
-        cfg.cost,
-        output_activation=cfg.output,
-        init=cfg.init,
-        dtype=X.dtype.type,
-        seed=1,
-    )
+    net = _bprop_network(cfg, X.dtype.type, seed=1)
     start = time.perf_counter()
-    sgd(
-        net,
-        X,
-        y,
-        1,
-        cfg.m,
-        cfg.eta,
-        seed=1,
-        verbose=False,
-        blas_threads=None if threads == os.cpu_count() else threads,
-    )
+    sgd(net, X, y, 1, cfg.m, cfg.eta, seed=1, verbose=False, blas_threads=_blas_threads(threads))
     return time.perf_counter() - start
 
 
