@@ -36,14 +36,16 @@ def _sparse_data(n, n_in, n_out, dtype=np.float64, seed=0, share=0.2):
     return X.astype(dtype), rng.integers(0, n_out, n)
 
 
-def _train(X, y, sizes, m, *, sparse, dtype=np.float64, epochs=3, **kw):
-    """A fresh network trained by the compiled engine, with the first layer's sparse products
-    on or off; returns (net, history)."""
+def _train(X, y, sizes, m, *, sparse, dtype=np.float64, epochs=3, set_up=None, **kw):
+    """A fresh network (given to ``set_up`` first, where there is one) trained by the compiled
+    engine, with the first layer's sparse products on or off; returns (net, history)."""
     options = {"seed": 4, "verbose": False, "compiled": True} | kw
     old = engines.SPARSE_INPUT_SHARE
     engines.SPARSE_INPUT_SHARE = 1.0 if sparse else -1.0
     try:
         net = bprop.Network(list(sizes), "sigmoid", "cross-entropy", dtype=dtype, seed=2)
+        if set_up is not None:
+            set_up(net)
         history = net.SGD(X, y, epochs, m, 0.5, **options)
     finally:
         engines.SPARSE_INPUT_SHARE = old
@@ -132,23 +134,15 @@ def test_a_narrow_first_layers_bp4_adds_in_the_dense_order(rule, dtype, kernel_v
     X = rng.choice([0.0, 0.0, 0.0, 0.25, 0.5, 1.0], size=(10, 200)).astype(dtype)
     y = rng.integers(0, 3, 10)
 
-    def one_batch(sparse):
-        net = bprop.Network([200, 8, 3], "sigmoid", "cross-entropy", dtype=dtype, seed=2)
+    def dyadic(net):
+        rng_w = np.random.default_rng(5)
         net.weights[0][...] = rng_w.integers(-64, 64, net.weights[0].shape) / 64
         net.biases[0][...] = rng_w.integers(-8, 8, 8) / 8
-        old = engines.SPARSE_INPUT_SHARE
-        engines.SPARSE_INPUT_SHARE = 1.0 if sparse else -1.0
-        try:
-            history = net.SGD(X, y, 1, 10, 0.5, seed=4, verbose=False, compiled=True, **rule)
-        finally:
-            engines.SPARSE_INPUT_SHARE = old
-        assert history.config["sparse_input"] is sparse
-        return net
 
-    rng_w = np.random.default_rng(5)
-    sparse = one_batch(True)
-    rng_w = np.random.default_rng(5)
-    dense = one_batch(False)
+    sparse, dense = (
+        _train(X, y, (200, 8, 3), 10, sparse=on, dtype=dtype, epochs=1, set_up=dyadic, **rule)[0]
+        for on in (True, False)
+    )
     for p, q in zip(sparse.weights + sparse.biases, dense.weights + dense.biases):
         np.testing.assert_array_equal(p, q)
 
