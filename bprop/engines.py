@@ -88,10 +88,16 @@ def _largest_product(
     """Multiply-adds of the largest product of a mini-batch of m: m · max n_l n_(l−1) (over
     the layers after the first when ``sparse_first``; the first counted at ``first_share`` of
     its size, the share of its inputs it multiplies)."""
+    return m * max(_products(net, first_share)[1 if sparse_first else 0 :], default=0)
+
+
+def _products(net: Network, first_share: float = 1.0) -> list[int]:
+    """Multiply-adds of each layer's product for one example, n_l n_(l−1), the first counted at
+    ``first_share`` of its size."""
     products = [a * b for a, b in itertools.pairwise(net.sizes)]
     if products:
         products[0] = int(products[0] * first_share)
-    return m * max(products[1 if sparse_first else 0 :], default=0)
+    return products
 
 
 def engine_for(
@@ -307,11 +313,12 @@ class KernelThreads:
         self._best = 0.0  # two threads' best mini-batches a second in the run (0: not timed)
         self._one_won = False  # one thread trained the last epoch that timed it
         self._warm = False  # the run's first kernel call is not timed (it starts the worker)
+        self._rate_one = 0.0
         self.epoch_begins(0)
 
     def epoch_begins(self, epoch: int) -> None:
         """Back to all threads, and measure again."""
-        if getattr(self, "_rate_one", 0.0):  # the last epoch ended before its second look
+        if self._rate_one:  # the last epoch ended before its second look
             self._one_won = True
         self._epoch = epoch
         self._trying: int | None = self.threads  # the count on trial; None once judged
@@ -399,8 +406,7 @@ def kernel_threads(step: Any, threads: int | None, net: Network, m: int) -> Kern
     # a sparse first layer multiplies only its non-zero inputs (the book's 784-30-10 with
     # m = 10 on MNIST: 235,200 multiply-adds dense, 46,000 of them non-zero — one thread)
     share = getattr(step, "input_share", 1.0)
-    products = [a * b for a, b in itertools.pairwise(net.sizes)]
-    work = m * int(sum(products) - products[0] * (1 - share))
+    work = m * sum(_products(net, share))
     if forced is not None:
         return KernelThreads(step, 2 if forced >= 2 else 1, forced=True, work=work)
     try:
